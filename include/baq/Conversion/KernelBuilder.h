@@ -1,0 +1,72 @@
+//===- KernelBuilder.h - Packed-weight kernels as scf.forall ----*- C++ -*-===//
+//
+// Builds the kernels of a quantized matmul (baq.dequantize feeding
+// linalg.matmul) once, as tensor-level scf.forall nests: an outer nest mapped
+// to #gpu.block and an inner one mapped to #gpu.thread<x>, with barrier-free
+// bodies. The same IR is lowered to CPU loops or to gpu.launch, so what the
+// CPU executes is what the GPU would.
+//
+// The arithmetic follows docs/FORMAT.md; the design is in docs/KERNELS.md.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BAQ_CONVERSION_KERNELBUILDER_H
+#define BAQ_CONVERSION_KERNELBUILDER_H
+
+#include "baq/Conversion/Passes.h"
+#include "baq/Dialect/Baq/IR/BaqOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace baq {
+
+/// A fully resolved kernel configuration (no "default" left).
+struct KernelConfig {
+  /// Output rows per thread (V). V > 1 reads vector<V x i32> words, one
+  /// contiguous load thanks to the word-interleaved payload.
+  int64_t rowsPerThread = 1;
+  /// Independent accumulators per (activation row, output row).
+  int64_t accumulators = 1;
+  /// Decode slices over K (S); each writes a partial sum.
+  int64_t kSplit = 1;
+  /// Threads of an inner nest (GPU block size).
+  int64_t threadsPerBlock = 128;
+  /// Activation rows up to which the fused decode kernel is used.
+  int64_t decodeMaxRows = 16;
+  /// Activation rows per thread in the tiled kernel.
+  int64_t tileRows = 4;
+  /// Dequantized weights of the tiled kernel are f16 (else f32).
+  bool dequantToF16 = false;
+  /// Use the 2^23 mantissa trick instead of integer-to-float conversion.
+  bool magicUnpack = false;
+  /// Packed positions per partial activation sum when group_size = 0.
+  int64_t sumBlock = 64;
+  /// Threads the GPU wants in flight; an auto k-split (0) aims for this.
+  int64_t targetThreads = 0;
+};
+
+/// Resolves pass-level options (0 / Default = target default) for a matmul
+/// with `rows` activation rows.
+KernelConfig resolveKernelConfig(KernelTarget target, int64_t rows,
+                                 int64_t rowsPerThread, int64_t accumulators,
+                                 int64_t kSplit, int64_t threadsPerBlock,
+                                 int64_t decodeMaxRows, int64_t tileRows,
+                                 DequantType dequantType, UnpackKind unpack);
+
+/// Replaces `matmul`, whose weight operand is `dequant` (of a
+/// baq.packed_constant), by kernel nests. Fails (leaving the IR unchanged)
+/// if shapes are dynamic or the matmul maps are unsupported.
+LogicalResult buildQuantizedMatmul(RewriterBase &rewriter,
+                                   linalg::MatmulOp matmul,
+                                   DequantizeOp dequant,
+                                   const KernelConfig &config);
+
+/// Replaces a baq.dequantize of a baq.packed_constant by dequantize nests.
+LogicalResult buildDequantize(RewriterBase &rewriter, DequantizeOp dequant,
+                              const KernelConfig &config);
+
+} // namespace baq
+} // namespace mlir
+
+#endif // BAQ_CONVERSION_KERNELBUILDER_H

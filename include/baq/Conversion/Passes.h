@@ -1,0 +1,155 @@
+//===- Passes.h - Lowering of quantized matmuls -----------------*- C++ -*-===//
+//
+// baq-build-kernels builds the kernels of a quantized matmul once, as
+// tensor-level scf.forall nests; baq-lower-cpu and baq-lower-nvvm are the two
+// pipelines that take those nests to LLVM (CPU loops) or to gpu.launch_func +
+// NVVM kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BAQ_CONVERSION_PASSES_H
+#define BAQ_CONVERSION_PASSES_H
+
+#include "mlir/Pass/Pass.h"
+#include "mlir/Pass/PassOptions.h"
+
+namespace mlir {
+namespace affine {
+class AffineDialect;
+} // namespace affine
+namespace arith {
+class ArithDialect;
+} // namespace arith
+namespace gpu {
+class GPUDialect;
+} // namespace gpu
+namespace math {
+class MathDialect;
+} // namespace math
+namespace memref {
+class MemRefDialect;
+} // namespace memref
+namespace scf {
+class SCFDialect;
+} // namespace scf
+namespace tensor {
+class TensorDialect;
+} // namespace tensor
+namespace vector {
+class VectorDialect;
+} // namespace vector
+
+namespace baq {
+
+enum class KernelTarget { CPU, GPU };
+enum class DequantType { Default, F16, F32 };
+enum class UnpackKind { Default, Convert, Magic };
+
+#define GEN_PASS_DECL
+#include "baq/Conversion/Passes.h.inc"
+
+#define GEN_PASS_REGISTRATION
+#include "baq/Conversion/Passes.h.inc"
+
+struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
+  PassOptions::Option<std::string> kernelTarget{
+      *this, "kernel-target",
+      llvm::cl::desc("Kernel configuration to run: 'cpu', or 'gpu' to execute "
+                     "exactly the arithmetic of the NVVM kernels"),
+      llvm::cl::init("cpu")};
+  PassOptions::Option<int64_t> rowsPerThread{
+      *this, "rows-per-thread",
+      llvm::cl::desc("Output rows per thread/vector (0: default)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> accumulators{
+      *this, "accumulators",
+      llvm::cl::desc("Accumulators per row (0: default)"), llvm::cl::init(0)};
+  PassOptions::Option<int64_t> kSplit{
+      *this, "k-split", llvm::cl::desc("Decode K slices (0: default)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per inner nest (0: default)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> decodeMaxRows{
+      *this, "decode-max-rows",
+      llvm::cl::desc("Most activation rows for the fused decode kernel"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> tileRows{
+      *this, "tile-rows",
+      llvm::cl::desc("Activation rows per thread, tiled kernel (0: default)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<std::string> dequantType{
+      *this, "dequant-type",
+      llvm::cl::desc("Tiled kernel weight type: default, f16 or f32"),
+      llvm::cl::init("default")};
+  PassOptions::Option<std::string> unpack{
+      *this, "unpack",
+      llvm::cl::desc("Code to float: default, convert or magic"),
+      llvm::cl::init("default")};
+  PassOptions::Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Emit C-callable wrappers (_mlir_ciface_*) for every "
+                     "public function"),
+      llvm::cl::init(false)};
+};
+
+struct LowerNVVMOptions : public PassPipelineOptions<LowerNVVMOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture: sm_80, sm_90, ..."),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; CUDA 13 needs at least +ptx80"),
+      llvm::cl::init("+ptx80")};
+  PassOptions::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("Device optimisation level"),
+      llvm::cl::init(3)};
+  PassOptions::Option<int64_t> rowsPerThread{
+      *this, "rows-per-thread",
+      llvm::cl::desc("Output rows per thread (0: by activation rows)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> accumulators{
+      *this, "accumulators",
+      llvm::cl::desc("Accumulators per row (0: default)"), llvm::cl::init(0)};
+  PassOptions::Option<int64_t> kSplit{
+      *this, "k-split",
+      llvm::cl::desc("Decode K slices (0: enough threads to fill the GPU)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per block (0: default)"), llvm::cl::init(0)};
+  PassOptions::Option<int64_t> decodeMaxRows{
+      *this, "decode-max-rows",
+      llvm::cl::desc("Most activation rows for the fused decode kernel"),
+      llvm::cl::init(16)};
+  PassOptions::Option<int64_t> tileRows{
+      *this, "tile-rows",
+      llvm::cl::desc("Activation rows per thread, tiled kernel (0: default)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<std::string> dequantType{
+      *this, "dequant-type",
+      llvm::cl::desc("Tiled kernel weight type: default, f16 or f32"),
+      llvm::cl::init("default")};
+  PassOptions::Option<std::string> unpack{
+      *this, "unpack",
+      llvm::cl::desc("Code to float: default, convert or magic"),
+      llvm::cl::init("default")};
+};
+
+/// Adds baq-build-kernels through LLVM dialect for the CPU.
+LogicalResult buildLowerCPUPipeline(OpPassManager &pm,
+                                    const LowerCPUOptions &options);
+/// Adds baq-build-kernels through gpu.launch_func + NVVM gpu.module, ready
+/// for gpu-module-to-binary.
+LogicalResult buildLowerNVVMPipeline(OpPassManager &pm,
+                                     const LowerNVVMOptions &options);
+
+/// Registers baq-build-kernels, baq-kernels-to-gpu, baq-lower-cpu and
+/// baq-lower-nvvm.
+void registerBaqConversionPasses();
+
+} // namespace baq
+} // namespace mlir
+
+#endif // BAQ_CONVERSION_PASSES_H

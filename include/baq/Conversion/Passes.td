@@ -1,0 +1,103 @@
+//===- Passes.td - Lowering of quantized matmuls -----------*- tablegen -*-===//
+//
+// Kernels for baq.dequantize + linalg.matmul, built once as scf.forall nests
+// and lowered either to CPU loops or to gpu.launch + NVVM.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BAQ_CONVERSION_PASSES_TD
+#define BAQ_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def BaqBuildKernels : Pass<"baq-build-kernels", "ModuleOp"> {
+  let summary = "Replace quantized matmuls by packed-weight kernel nests";
+  let description = [{
+    Rewrites every `linalg.matmul` whose weight is a `baq.dequantize` of a
+    `baq.packed_constant` into tensor-level `scf.forall` nests (outer nest
+    mapped to `#gpu.block`, inner to `#gpu.thread`, barrier-free bodies)
+    that read the packed words directly:
+
+    * decode kind (activation rows <= `decode-max-rows`): gather activations
+      in packed order, then one fused unpack + dot-product nest whose body is
+      specialised per bitwidth segment, split over K in `k-split` slices,
+      then a nest that sums the slices into the matmul's output;
+    * tiled kind (more rows): dequantize each segment into a
+      `[positions x M]` buffer of `dequant-type`, then a register-tiled
+      matmul nest.
+
+    Remaining `baq.dequantize` ops are lowered with the same dequantize
+    nests, and `baq.packed_constant` becomes `arith.constant`s. The result is
+    upstream tensor IR only; `target` picks defaults for the options left at
+    0 / `default`, so the GPU configuration can be executed on the CPU.
+  }];
+  let dependentDialects = [
+    "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect"
+  ];
+  let options = [
+    Option<"target", "target", "::mlir::baq::KernelTarget",
+           /*default=*/"::mlir::baq::KernelTarget::CPU",
+           "Which machine the default configuration is tuned for",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::KernelTarget::CPU, "cpu",
+                        "vector<16> lanes over output rows, one slice"),
+             clEnumValN(::mlir::baq::KernelTarget::GPU, "gpu",
+                        "few rows per thread, K split over blocks"))}]>,
+    Option<"rowsPerThread", "rows-per-thread", "int64_t", /*default=*/"0",
+           "Output rows per thread; > 1 loads vector<N x i32> across the "
+           "interleaved rows (0: target default)">,
+    Option<"accumulators", "accumulators", "int64_t", /*default=*/"0",
+           "Independent accumulators per row, to hide FMA latency "
+           "(0: target default)">,
+    Option<"kSplit", "k-split", "int64_t", /*default=*/"0",
+           "Decode slices over the reduction (0: enough for the target)">,
+    Option<"threadsPerBlock", "threads-per-block", "int64_t",
+           /*default=*/"0", "Threads of an inner nest (0: target default)">,
+    Option<"decodeMaxRows", "decode-max-rows", "int64_t", /*default=*/"16",
+           "Largest activation row count that uses the fused decode kernel">,
+    Option<"tileRows", "tile-rows", "int64_t", /*default=*/"0",
+           "Activation rows per thread in the tiled kernel (0: default)">,
+    Option<"dequantType", "dequant-type", "::mlir::baq::DequantType",
+           /*default=*/"::mlir::baq::DequantType::Default",
+           "Element type of dequantized weights in the tiled kernel",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::DequantType::Default, "default",
+                        "f16 for gpu, f32 for cpu"),
+             clEnumValN(::mlir::baq::DequantType::F16, "f16", "f16"),
+             clEnumValN(::mlir::baq::DequantType::F32, "f32", "f32"))}]>,
+    Option<"unpack", "unpack", "::mlir::baq::UnpackKind",
+           /*default=*/"::mlir::baq::UnpackKind::Default",
+           "How codes become floats (both exact; only the cost differs)",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::UnpackKind::Default, "default",
+                        "magic for gpu, convert for cpu"),
+             clEnumValN(::mlir::baq::UnpackKind::Convert, "convert",
+                        "integer to float conversion"),
+             clEnumValN(::mlir::baq::UnpackKind::Magic, "magic",
+                        "OR into the mantissa of 2^23 and subtract: no "
+                        "conversion unit needed"))}]>
+  ];
+}
+
+def BaqKernelsToGpu : Pass<"baq-kernels-to-gpu", "ModuleOp"> {
+  let summary = "Turn bufferized block/thread-mapped scf.forall nests into "
+                "gpu.launch";
+  let description = [{
+    Converts every bufferized `scf.forall` mapped to `#gpu.block` whose body
+    holds one `scf.forall` mapped to `#gpu.thread<x>` into a `gpu.launch`
+    (grid from the outer bounds, block from the inner bound's constant
+    maximum, threads past the inner bound predicated off). Globals read in
+    the nest are re-read inside the launch so that outlining copies them into
+    the `gpu.module`, and buffers allocated in functions that launch kernels
+    become `gpu.alloc host_shared`, reachable from host and device.
+  }];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"
+  ];
+}
+
+#endif // BAQ_CONVERSION_PASSES_TD

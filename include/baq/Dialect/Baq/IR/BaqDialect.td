@@ -1,0 +1,41 @@
+//===- BaqDialect.td - BAQ dialect definition --------------*- tablegen -*-===//
+
+#ifndef BAQ_DIALECT_BAQ_IR_BAQDIALECT_TD
+#define BAQ_DIALECT_BAQ_IR_BAQDIALECT_TD
+
+include "mlir/IR/OpBase.td"
+
+def Baq_Dialect : Dialect {
+  let name = "baq";
+  let cppNamespace = "::mlir::baq";
+  let summary = "Mixed per-column bitwidth weight quantization (BAQ)";
+  let description = [{
+    The `baq` dialect carries the result of Bit Allocation Quantization on
+    `linalg.matmul` weights: per-input-channel bitwidths, a self-describing
+    packed layout (docs/FORMAT.md), a packed weight constant and its
+    dequantization into a float tensor.
+
+    Discardable attributes understood on `linalg.matmul`:
+
+    * `baq.hessian`: the calibration Hessian `H = 2 X X^T` of the matmul's
+      input features, an `N x N` f32 tensor constant (`dense_resource` or
+      dense), `N` = the reduction size of the matmul.
+    * `baq.bits`: a `#baq.bits` attribute with one bitwidth per input
+      channel, attached by `--baq-allocate`.
+  }];
+  let useDefaultAttributePrinterParser = 1;
+  let hasOperationAttrVerify = 1;
+  let extraClassDeclaration = [{
+    static constexpr ::llvm::StringLiteral getHessianAttrName() {
+      return ::llvm::StringLiteral("baq.hessian");
+    }
+    static constexpr ::llvm::StringLiteral getBitsAttrName() {
+      return ::llvm::StringLiteral("baq.bits");
+    }
+  }];
+}
+
+class Baq_Op<string mnemonic, list<Trait> traits = []>
+    : Op<Baq_Dialect, mnemonic, traits>;
+
+#endif // BAQ_DIALECT_BAQ_IR_BAQDIALECT_TD

@@ -1,0 +1,65 @@
+//===- BaqOps.td - BAQ operations --------------------------*- tablegen -*-===//
+
+#ifndef BAQ_DIALECT_BAQ_IR_BAQOPS_TD
+#define BAQ_DIALECT_BAQ_IR_BAQOPS_TD
+
+include "baq/Dialect/Baq/IR/BaqAttrs.td"
+include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def Baq_PackedConstantOp : Baq_Op<"packed_constant",
+    [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
+  let summary = "Packed mixed-bitwidth weight constant";
+  let description = [{
+    Holds the three parts of a packed weight as constants (normally
+    `dense_resource` blobs) together with the layout that describes them:
+    the payload words `tensor<W x M x i32>`, and the per-(row, group) grid
+    range (`scales`) and minimum (`zeros`). The verifier checks every type
+    against the layout and, for resource blobs, the blob's byte size.
+
+    ```mlir
+    %p, %s, %z = baq.packed_constant #baq.layout<...>
+        payload(dense_resource<w_payload> : tensor<3x64xi32>)
+        scales(dense_resource<w_scales> : tensor<64x1xf16>)
+        zeros(dense_resource<w_zeros> : tensor<64x1xf16>)
+    ```
+  }];
+  let arguments = (ins Baq_PackedLayoutAttr:$layout, ElementsAttr:$payload,
+                       ElementsAttr:$scales, ElementsAttr:$zeros);
+  let results = (outs AnyRankedTensor:$payload_result,
+                      AnyRankedTensor:$scales_result,
+                      AnyRankedTensor:$zeros_result);
+  let assemblyFormat = [{
+    qualified($layout) `payload` `(` $payload `)` `scales` `(` $scales `)`
+    `zeros` `(` $zeros `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
+def Baq_DequantizeOp : Baq_Op<"dequantize", [Pure]> {
+  let summary = "Dequantize a packed weight into a float tensor";
+  let description = [{
+    Reconstructs the weight operand of a `linalg.matmul` from its packed
+    parts: channel `j` with bitwidth `b > 0` of row `i` becomes
+    `zero + code * scale / (2^b - 1)`, 0-bit channels become 0, laid out as
+    `[N, M]` or `[M, N]` according to the layout's `channel_dim`.
+
+    ```mlir
+    %w = baq.dequantize %p, %s, %z layout(#baq.layout<...>)
+        : tensor<3x64xi32>, tensor<64x1xf16>, tensor<64x1xf16>
+        -> tensor<64x64xf32>
+    ```
+  }];
+  let arguments = (ins TensorOf<[I32]>:$payload, AnyRankedTensor:$scales,
+                       AnyRankedTensor:$zeros, Baq_PackedLayoutAttr:$layout);
+  let results = (outs RankedTensorOf<[F16, BF16, F32]>:$result);
+  let assemblyFormat = [{
+    $payload `,` $scales `,` $zeros `layout` `(` qualified($layout) `)` attr-dict `:`
+    type($payload) `,` type($scales) `,` type($zeros) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // BAQ_DIALECT_BAQ_IR_BAQOPS_TD

@@ -1,0 +1,89 @@
+//===- Passes.td - BAQ transformation passes ---------------*- tablegen -*-===//
+
+#ifndef BAQ_DIALECT_BAQ_TRANSFORMS_PASSES_TD
+#define BAQ_DIALECT_BAQ_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
+  let summary = "Allocate per-column bitwidths with BAQ and pack the weights";
+  let description = [{
+    For every `linalg.matmul` whose weight operand is a float constant
+    (dense or `dense_resource`; f32, f16 or bf16) and that carries a
+    `baq.hessian` attribute, this pass
+
+    1. damps and factors the Hessian (GPTQ damping, dead inputs zeroed),
+    2. computes the BAQ sensitivities `C_j` (paper eq. 10),
+    3. allocates integer bitwidths per input channel for the bit budget
+       (`exact`: the integer optimum, never over budget; `paper`: Alg. 1-2),
+    4. quantizes with GPTQ (or RTN) using each column's own bitwidth, and
+    5. replaces the weight by `baq.packed_constant` + `baq.dequantize`,
+       attaching `baq.bits` to the matmul.
+
+    Matmuls without a Hessian are left untouched with a remark. Already
+    quantized matmuls are skipped, so the pass is idempotent. Hessians shared
+    by several matmuls (q/k/v) are prepared once.
+
+    With `budget=payload` the average payload bits per weight is at most
+    `target-bits`; with `budget=total` every metadata bit (scales, zeros,
+    bitwidth table, padding) counts against it too.
+  }];
+  let dependentDialects = [
+    "::mlir::baq::BaqDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect"
+  ];
+  let options = [
+    Option<"targetBits", "target-bits", "double", /*default=*/"2.0",
+           "Average bits per weight to meet (see `budget`)">,
+    Option<"budget", "budget", "::mlir::baq::BudgetKind",
+           /*default=*/"::mlir::baq::BudgetKind::Payload",
+           "What `target-bits` constrains",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::BudgetKind::Payload, "payload",
+                        "payload bits only"),
+             clEnumValN(::mlir::baq::BudgetKind::Total, "total",
+                        "payload plus every metadata bit"))}]>,
+    Option<"allocator", "allocator", "::mlir::baq::AllocatorKind",
+           /*default=*/"::mlir::baq::AllocatorKind::Exact",
+           "Integer bit allocation rule",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::AllocatorKind::Exact, "exact",
+                        "exact integer optimum for the budget (greedy)"),
+             clEnumValN(::mlir::baq::AllocatorKind::Paper, "paper",
+                        "the paper's Alg. 1-2 (rounding, approximate budget)"))}]>,
+    Option<"quantizer", "quantizer", "::mlir::baq::QuantizerKind",
+           /*default=*/"::mlir::baq::QuantizerKind::Gptq",
+           "Rounding of the weights",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::QuantizerKind::Gptq, "gptq",
+                        "GPTQ with error feedback"),
+             clEnumValN(::mlir::baq::QuantizerKind::Rtn, "rtn",
+                        "round to nearest"))}]>,
+    Option<"sensitivity", "sensitivity", "::mlir::baq::SensitivityKind",
+           /*default=*/"::mlir::baq::SensitivityKind::Cholesky",
+           "Which [H_F^-1]_jj the sensitivities use",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::SensitivityKind::Cholesky, "cholesky",
+                        "U_jj^2 of the Cholesky factor of H^-1 (GPTQ order)"),
+             clEnumValN(::mlir::baq::SensitivityKind::Diagonal, "diagonal",
+                        "plain diagonal of H^-1"))}]>,
+    Option<"uniform", "uniform", "bool", /*default=*/"false",
+           "Baseline: the same bitwidth for every column (no allocation)">,
+    Option<"minBits", "min-bits", "int", /*default=*/"0",
+           "Smallest bitwidth a column may get (0..8)">,
+    Option<"maxBits", "max-bits", "int", /*default=*/"8",
+           "Largest bitwidth a column may get (0..8)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Input channels per scale group in packed order (0: per row)">,
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "Relative Hessian damping (fraction of mean diagonal)">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "GPTQ lazy-batch block size">,
+    Option<"reportFile", "report", "std::string", /*default=*/"\"\"",
+           "Write a JSON report to this file">,
+    Option<"progress", "progress", "bool", /*default=*/"true",
+           "Print one progress line per matmul on stderr">
+  ];
+}
+
+#endif // BAQ_DIALECT_BAQ_TRANSFORMS_PASSES_TD

@@ -1,0 +1,62 @@
+//===- QuantizeLayer.h - One layer through BAQ, end to end ------*- C++ -*-===//
+//
+// The policy part of --baq-allocate without any IR: given a weight and its
+// prepared Hessian, choose bitwidths for the budget, quantize, and measure.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BAQ_NUMERICS_QUANTIZELAYER_H
+#define BAQ_NUMERICS_QUANTIZELAYER_H
+
+#include "baq/Numerics/Numerics.h"
+
+#include <array>
+
+namespace baq {
+namespace numerics {
+
+enum class Allocator { Exact, Paper, Uniform };
+enum class Quantizer { Gptq, Rtn };
+
+struct LayerOptions {
+  double targetBits = 2.0;
+  /// false: target-bits bounds the payload; true: payload plus metadata.
+  bool budgetTotal = false;
+  Allocator allocator = Allocator::Exact;
+  Quantizer quantizer = Quantizer::Gptq;
+  SensitivityMode sensitivity = SensitivityMode::CholeskyDiag;
+  int minBits = 0, maxBits = kMaxBits;
+  QuantizerOptions quant;
+  /// Also quantize with uniform GPTQ at the same budget to report its loss.
+  bool measureUniformBaseline = false;
+};
+
+struct LayerResult {
+  QuantizedWeight weight;
+  StorageBits storage;
+  std::vector<double> sensitivities;
+  std::array<int64_t, kMaxBits + 1> histogram{};
+  double ratioC = 1;
+  double predictedLoss = 0;
+  double hessianLoss = 0;
+  /// Only with measureUniformBaseline; negative otherwise.
+  double uniformHessianLoss = -1;
+  int uniformBits = 0;
+};
+
+/// Bitwidths for one layer under the options' budget and allocator.
+llvm::Expected<std::vector<int8_t>>
+chooseBits(llvm::ArrayRef<double> sensitivities, int64_t m,
+           const LayerOptions &options);
+
+/// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
+/// `hessian` is the undamped input used for the measured losses.
+llvm::Expected<LayerResult> quantizeLayer(llvm::ArrayRef<float> w, int64_t m,
+                                          int64_t n, llvm::ArrayRef<float> h,
+                                          const PreparedHessian &prepared,
+                                          const LayerOptions &options);
+
+} // namespace numerics
+} // namespace baq
+
+#endif // BAQ_NUMERICS_QUANTIZELAYER_H

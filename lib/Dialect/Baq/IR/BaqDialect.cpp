@@ -1,0 +1,321 @@
+//===- BaqDialect.cpp - BAQ dialect, attributes and ops -------------------===//
+
+#include "baq/Dialect/Baq/IR/BaqDialect.h"
+#include "baq/Dialect/Baq/IR/BaqAttrs.h"
+#include "baq/Dialect/Baq/IR/BaqOps.h"
+#include "baq/Numerics/Numerics.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectImplementation.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+using namespace mlir;
+using namespace mlir::baq;
+namespace num = ::baq::numerics;
+
+#include "baq/Dialect/Baq/IR/BaqDialect.cpp.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "baq/Dialect/Baq/IR/BaqAttrs.cpp.inc"
+
+#define GET_OP_CLASSES
+#include "baq/Dialect/Baq/IR/BaqOps.cpp.inc"
+
+void BaqDialect::initialize() {
+  addAttributes<
+#define GET_ATTRDEF_LIST
+#include "baq/Dialect/Baq/IR/BaqAttrs.cpp.inc"
+      >();
+  addOperations<
+#define GET_OP_LIST
+#include "baq/Dialect/Baq/IR/BaqOps.cpp.inc"
+      >();
+}
+
+//===----------------------------------------------------------------------===//
+// Helpers
+//===----------------------------------------------------------------------===//
+
+static bool isGridType(Type type) { return type.isF16() || type.isBF16() || type.isF32(); }
+
+static int64_t byteWidth(Type type) {
+  return (type.getIntOrFloatBitWidth() + 7) / 8;
+}
+
+static num::PackedLayout toNumerics(PackedLayoutAttr layout) {
+  return num::computeLayout(layout.getBits(), layout.getOutputs(),
+                                 layout.getGroupSize());
+}
+
+static LogicalResult verifyBitwidths(function_ref<InFlightDiagnostic()> emitError,
+                                     ArrayRef<int8_t> bits) {
+  for (auto [index, b] : llvm::enumerate(bits))
+    if (b < 0 || b > num::kMaxBits)
+      return emitError() << "bitwidth " << static_cast<int>(b)
+                         << " of input channel " << index
+                         << " is outside [0, " << num::kMaxBits << "]";
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BitsAttr
+//===----------------------------------------------------------------------===//
+
+LogicalResult BitsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                               ArrayRef<int8_t> bits) {
+  if (bits.empty())
+    return emitError() << "expected at least one bitwidth";
+  return verifyBitwidths(emitError, bits);
+}
+
+int64_t BitsAttr::getTotalBits() const {
+  int64_t total = 0;
+  for (int8_t b : getBits())
+    total += b;
+  return total;
+}
+
+//===----------------------------------------------------------------------===//
+// PackedLayoutAttr
+//===----------------------------------------------------------------------===//
+
+static SmallVector<int64_t> flattenSegments(const num::PackedLayout &l) {
+  SmallVector<int64_t> flat;
+  for (const num::Segment &s : l.segments)
+    flat.append({s.bits, s.start, s.count, s.wordOffset});
+  return flat;
+}
+
+PackedLayoutAttr PackedLayoutAttr::get(MLIRContext *context, int64_t outputs,
+                                       int64_t channelDim, ArrayRef<int8_t> bits,
+                                       int64_t groupSize, Type scaleType,
+                                       Type zeroType) {
+  num::PackedLayout l = num::computeLayout(bits, outputs, groupSize);
+  int64_t groups = l.numGroups * outputs;
+  return get(context, outputs, static_cast<int64_t>(bits.size()), channelDim,
+             bits, l.perm, flattenSegments(l), groupSize, scaleType, zeroType,
+             4 * l.wordsPerRow * outputs, groups * byteWidth(scaleType),
+             groups * byteWidth(zeroType));
+}
+
+LogicalResult PackedLayoutAttr::verify(
+    function_ref<InFlightDiagnostic()> emitError, int64_t outputs,
+    int64_t inputs, int64_t channelDim, ArrayRef<int8_t> bits,
+    ArrayRef<int32_t> perm, ArrayRef<int64_t> segments, int64_t groupSize,
+    Type scaleType, Type zeroType, int64_t payloadBytes, int64_t scaleBytes,
+    int64_t zeroBytes) {
+  if (outputs <= 0 || inputs <= 0)
+    return emitError() << "expected positive outputs and inputs, got "
+                       << outputs << " and " << inputs;
+  if (channelDim != 0 && channelDim != 1)
+    return emitError() << "channel_dim must be 0 or 1, got " << channelDim;
+  if (static_cast<int64_t>(bits.size()) != inputs)
+    return emitError() << "expected " << inputs << " bitwidths, got "
+                       << bits.size();
+  if (failed(verifyBitwidths(emitError, bits)))
+    return failure();
+  if (groupSize < 0)
+    return emitError() << "group_size must be non-negative, got " << groupSize;
+  if (!isGridType(scaleType) || !isGridType(zeroType))
+    return emitError() << "scale_type and zero_type must be f16, bf16 or f32";
+
+  // Permutation: a permutation, and the canonical one.
+  if (static_cast<int64_t>(perm.size()) != inputs)
+    return emitError() << "expected a permutation of " << inputs
+                       << " channels, got " << perm.size() << " entries";
+  SmallVector<bool> seen(inputs, false);
+  for (int32_t p : perm) {
+    if (p < 0 || p >= inputs || seen[p])
+      return emitError() << "perm is not a permutation of [0, " << inputs
+                         << "): entry " << p << " is out of range or repeated";
+    seen[p] = true;
+  }
+  num::PackedLayout l = num::computeLayout(bits, outputs, groupSize);
+  if (!llvm::equal(perm, l.perm))
+    return emitError() << "perm is not the canonical order (descending "
+                          "bitwidth, ascending channel)";
+  if (!llvm::equal(segments, flattenSegments(l)))
+    return emitError() << "segments do not match the bitwidths: expected "
+                       << l.segments.size()
+                       << " [bits, start, count, word_offset] quadruples "
+                          "derived from 'bits'";
+  if (payloadBytes != 4 * l.wordsPerRow * outputs)
+    return emitError() << "payload_bytes is " << payloadBytes << ", expected "
+                       << 4 * l.wordsPerRow * outputs;
+  int64_t groups = l.numGroups * outputs;
+  if (scaleBytes != groups * byteWidth(scaleType) ||
+      zeroBytes != groups * byteWidth(zeroType))
+    return emitError() << "scale_bytes/zero_bytes are " << scaleBytes << "/"
+                       << zeroBytes << ", expected "
+                       << groups * byteWidth(scaleType) << "/"
+                       << groups * byteWidth(zeroType) << " for " << groups
+                       << " (row, group) pairs";
+  return success();
+}
+
+int64_t PackedLayoutAttr::getNumGroups() const {
+  return toNumerics(*this).numGroups;
+}
+
+int64_t PackedLayoutAttr::getWordsPerRow() const {
+  return getPayloadBytes() / (4 * getOutputs());
+}
+
+RankedTensorType PackedLayoutAttr::getPayloadType() const {
+  return RankedTensorType::get({getWordsPerRow(), getOutputs()},
+                               IntegerType::get(getContext(), 32));
+}
+
+RankedTensorType PackedLayoutAttr::getScalesType() const {
+  return RankedTensorType::get({getOutputs(), getNumGroups()}, getScaleType());
+}
+
+RankedTensorType PackedLayoutAttr::getZerosType() const {
+  return RankedTensorType::get({getOutputs(), getNumGroups()}, getZeroType());
+}
+
+SmallVector<int64_t, 2> PackedLayoutAttr::getWeightShape() const {
+  if (getChannelDim() == 0)
+    return {getInputs(), getOutputs()};
+  return {getOutputs(), getInputs()};
+}
+
+//===----------------------------------------------------------------------===//
+// PackedConstantOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackedConstantOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange,
+    DictionaryAttr attributes, OpaqueProperties properties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto *props = properties.as<Properties *>();
+  auto layout = props ? props->getLayout() : nullptr;
+  if (!layout)
+    return failure();
+  inferredReturnTypes.append(
+      {layout.getPayloadType(), layout.getScalesType(), layout.getZerosType()});
+  return success();
+}
+
+void PackedConstantOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  setNameFn(getPayloadResult(), "payload");
+  setNameFn(getScalesResult(), "scales");
+  setNameFn(getZerosResult(), "zeros");
+}
+
+/// Checks one part's type and, for resource blobs, its byte size.
+static LogicalResult verifyPart(Operation *op, StringRef name,
+                                ElementsAttr value, RankedTensorType expected) {
+  if (value.getType() != expected)
+    return op->emitOpError() << name << " has type " << value.getType()
+                             << ", but the layout requires " << expected;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob)
+      return op->emitOpError()
+             << name << " refers to resource '"
+             << resource.getRawHandle().getKey() << "' that has no data";
+    int64_t expectedBytes =
+        expected.getNumElements() *
+        ((expected.getElementTypeBitWidth() + 7) / 8);
+    if (static_cast<int64_t>(blob->getData().size()) != expectedBytes)
+      return op->emitOpError()
+             << name << " resource '" << resource.getRawHandle().getKey()
+             << "' holds " << blob->getData().size() << " bytes, expected "
+             << expectedBytes;
+  }
+  return success();
+}
+
+LogicalResult PackedConstantOp::verify() {
+  PackedLayoutAttr layout = getLayout();
+  if (failed(verifyPart(*this, "payload", getPayload(),
+                        layout.getPayloadType())) ||
+      failed(verifyPart(*this, "scales", getScales(), layout.getScalesType())) ||
+      failed(verifyPart(*this, "zeros", getZeros(), layout.getZerosType())))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// DequantizeOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult DequantizeOp::verify() {
+  PackedLayoutAttr layout = getLayout();
+  auto check = [&](StringRef name, Type actual,
+                   RankedTensorType expected) -> LogicalResult {
+    if (actual != expected)
+      return emitOpError() << name << " has type " << actual
+                           << ", but the layout requires " << expected;
+    return success();
+  };
+  if (failed(check("payload", getPayload().getType(),
+                   layout.getPayloadType())) ||
+      failed(check("scales", getScales().getType(), layout.getScalesType())) ||
+      failed(check("zeros", getZeros().getType(), layout.getZerosType())))
+    return failure();
+  if (getResult().getType().getShape() != ArrayRef(layout.getWeightShape()))
+    return emitOpError() << "result shape must be ["
+                         << layout.getWeightShape()[0] << ", "
+                         << layout.getWeightShape()[1]
+                         << "] for channel_dim = " << layout.getChannelDim();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Discardable attributes
+//===----------------------------------------------------------------------===//
+
+/// Number of input features (the reduction size) of a matmul, if static.
+static std::optional<int64_t> getInputFeatures(linalg::LinalgOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<unsigned> reductions;
+  op.getReductionDims(reductions);
+  if (reductions.size() != 1 || ShapedType::isDynamic(ranges[reductions[0]]))
+    return std::nullopt;
+  return ranges[reductions[0]];
+}
+
+LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attribute) {
+  StringRef name = attribute.getName().strref();
+  auto linalgOp = dyn_cast<linalg::LinalgOp>(op);
+  if (name == getHessianAttrName()) {
+    auto hessian = dyn_cast<ElementsAttr>(attribute.getValue());
+    auto type = hessian ? dyn_cast<RankedTensorType>(hessian.getType())
+                        : RankedTensorType();
+    if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
+        type.getDimSize(0) != type.getDimSize(1))
+      return op->emitError() << "'" << name
+                             << "' must be a square 2-D f32 tensor constant";
+    if (!isa<linalg::MatmulOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on linalg.matmul";
+    std::optional<int64_t> n = getInputFeatures(linalgOp);
+    if (n && *n != type.getDimSize(0))
+      return op->emitError()
+             << "'" << name << "' is " << type.getDimSize(0) << "x"
+             << type.getDimSize(1) << " but the matmul has " << *n
+             << " input features";
+    return success();
+  }
+  if (name == getBitsAttrName()) {
+    auto bits = dyn_cast<BitsAttr>(attribute.getValue());
+    if (!bits)
+      return op->emitError() << "'" << name << "' must be a #baq.bits attribute";
+    if (!isa<linalg::MatmulOp>(op))
+      return op->emitError() << "'" << name
+                             << "' is only valid on linalg.matmul";
+    std::optional<int64_t> n = getInputFeatures(linalgOp);
+    if (n && *n != static_cast<int64_t>(bits.getBits().size()))
+      return op->emitError() << "'" << name << "' has " << bits.getBits().size()
+                             << " bitwidths but the matmul has " << *n
+                             << " input features";
+    return success();
+  }
+  return op->emitError() << "unknown baq attribute '" << name << "'";
+}

@@ -1,0 +1,288 @@
+//===- Allocate.cpp - BAQ bit allocation and packing pass -----------------===//
+//
+// A thin pass over baq::numerics::quantizeLayer: find matmul weights with
+// Hessians, read them, quantize, and rewrite the IR to packed constants.
+//
+//===----------------------------------------------------------------------===//
+
+#include "baq/Dialect/Baq/Transforms/Passes.h"
+#include "baq/Dialect/Baq/Transforms/WeightAccess.h"
+#include "baq/Numerics/QuantizeLayer.h"
+
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <map>
+
+namespace mlir {
+namespace baq {
+#define GEN_PASS_DEF_BAQALLOCATE
+#include "baq/Dialect/Baq/Transforms/Passes.h.inc"
+} // namespace baq
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::baq;
+namespace num = ::baq::numerics;
+
+namespace {
+
+/// A Hessian read and factored once, shared by every matmul that uses it.
+struct HessianEntry {
+  std::vector<float> raw;
+  num::PreparedHessian prepared;
+};
+
+struct BaqAllocatePass
+    : public mlir::baq::impl::BaqAllocateBase<BaqAllocatePass> {
+  using BaqAllocateBase::BaqAllocateBase;
+  void runOnOperation() override;
+
+private:
+  LogicalResult verifyOptions();
+  num::LayerOptions getLayerOptions() const;
+  FailureOr<const HessianEntry *> getHessian(linalg::MatmulOp op,
+                                             ElementsAttr attr);
+  LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
+                               llvm::json::Array &report, int64_t index,
+                               int64_t count);
+
+  /// Keyed by the (uniqued) Hessian attribute: shared blobs are read once.
+  std::map<const void *, std::shared_ptr<HessianEntry>> hessians;
+  int64_t totalWeights = 0;
+  num::StorageBits totalStorage;
+  std::chrono::steady_clock::time_point start;
+};
+
+} // namespace
+
+LogicalResult BaqAllocatePass::verifyOptions() {
+  ModuleOp module = getOperation();
+  if (!(targetBits > 0 && targetBits <= num::kMaxBits))
+    return module.emitError() << "baq-allocate: target-bits must be in (0, "
+                              << num::kMaxBits << "], got " << targetBits;
+  if (minBits < 0 || maxBits > num::kMaxBits || minBits > maxBits)
+    return module.emitError()
+           << "baq-allocate: need 0 <= min-bits <= max-bits <= "
+           << num::kMaxBits << ", got min-bits=" << minBits
+           << " max-bits=" << maxBits;
+  if (groupSize < 0)
+    return module.emitError()
+           << "baq-allocate: group-size must be >= 0, got " << groupSize;
+  if (!(damp > 0 && damp < 1e6))
+    return module.emitError()
+           << "baq-allocate: damp must be positive and finite, got " << damp;
+  if (blockSize < 1)
+    return module.emitError()
+           << "baq-allocate: block-size must be >= 1, got " << blockSize;
+  return success();
+}
+
+num::LayerOptions BaqAllocatePass::getLayerOptions() const {
+  num::LayerOptions options;
+  options.targetBits = targetBits;
+  options.budgetTotal = budget == BudgetKind::Total;
+  options.allocator = uniform ? num::Allocator::Uniform
+                      : allocator == AllocatorKind::Paper
+                          ? num::Allocator::Paper
+                          : num::Allocator::Exact;
+  options.quantizer = quantizer == QuantizerKind::Rtn ? num::Quantizer::Rtn
+                                                      : num::Quantizer::Gptq;
+  options.sensitivity = sensitivity == SensitivityKind::Diagonal
+                            ? num::SensitivityMode::InverseDiag
+                            : num::SensitivityMode::CholeskyDiag;
+  options.minBits = minBits;
+  options.maxBits = maxBits;
+  options.quant.groupSize = groupSize;
+  options.quant.blockSize = blockSize;
+  options.measureUniformBaseline = !reportFile.empty();
+  return options;
+}
+
+FailureOr<const HessianEntry *>
+BaqAllocatePass::getHessian(linalg::MatmulOp op, ElementsAttr attr) {
+  std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
+  if (slot)
+    return slot.get();
+  FailureOr<std::vector<float>> raw = readFloatElements(op, attr, "Hessian");
+  if (failed(raw))
+    return failure();
+  int64_t n = cast<ShapedType>(attr.getType()).getDimSize(0);
+  num::HessianOptions options;
+  options.damp = damp;
+  llvm::Expected<num::PreparedHessian> prepared =
+      num::prepareHessian(*raw, n, options);
+  if (!prepared) {
+    op.emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
+                   << "': " << llvm::toString(prepared.takeError());
+    return failure();
+  }
+  if (prepared->retries > 0)
+    op.emitRemark() << "Hessian needed damping " << prepared->dampUsed
+                    << " (" << prepared->retries
+                    << " retries) to become positive definite";
+  auto entry = std::make_shared<HessianEntry>();
+  entry->raw = std::move(*raw);
+  entry->prepared = std::move(*prepared);
+  slot = std::move(entry);
+  return slot.get();
+}
+
+static llvm::json::Array toJson(llvm::ArrayRef<int64_t> values) {
+  llvm::json::Array array;
+  for (int64_t v : values)
+    array.push_back(v);
+  return array;
+}
+
+static llvm::json::Object storageToJson(const num::StorageBits &s,
+                                        int64_t weights) {
+  auto perWeight = [&](int64_t bits) {
+    return static_cast<double>(bits) / static_cast<double>(weights);
+  };
+  return llvm::json::Object{
+      {"payload", perWeight(s.payload)},
+      {"padding", perWeight(s.padding)},
+      {"scales", perWeight(s.scales)},
+      {"zeros", perWeight(s.zeros)},
+      {"bit_table", perWeight(s.bitTable)},
+      {"permutation", perWeight(s.permutation)},
+      {"total", perWeight(s.total())},
+  };
+}
+
+LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
+                                              llvm::json::Array &report,
+                                              int64_t index, int64_t count) {
+  linalg::MatmulOp op = c.matmul;
+  auto hessianAttr =
+      cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
+  FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
+  if (failed(hessian))
+    return failure();
+  FailureOr<std::vector<float>> w = readWeightMatrix(c);
+  if (failed(w))
+    return failure();
+
+  num::LayerOptions options = getLayerOptions();
+  llvm::Expected<num::LayerResult> result = num::quantizeLayer(
+      *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
+  if (!result)
+    return op.emitError() << "baq-allocate: "
+                          << llvm::toString(result.takeError());
+
+  rewriteToPacked(c, result->weight, options.quant);
+
+  // Bookkeeping, report and progress.
+  int64_t weights = c.outputs * c.inputs;
+  totalWeights += weights;
+  const num::StorageBits &s = result->storage;
+  totalStorage.payload += s.payload;
+  totalStorage.padding += s.padding;
+  totalStorage.scales += s.scales;
+  totalStorage.zeros += s.zeros;
+  totalStorage.bitTable += s.bitTable;
+  totalStorage.permutation += s.permutation;
+
+  std::string location;
+  llvm::raw_string_ostream os(location);
+  op.getLoc().print(os);
+  llvm::json::Object entry{
+      {"name", c.name},
+      {"location", location},
+      {"shape", toJson({c.outputs, c.inputs})},
+      {"bits", storageToJson(s, weights)},
+      {"bits_histogram", toJson(result->histogram)},
+      {"ratio_c", result->ratioC},
+      {"predicted_loss", result->predictedLoss},
+      {"hessian_loss", result->hessianLoss},
+  };
+  if (result->uniformHessianLoss >= 0) {
+    entry["uniform_bits"] = result->uniformBits;
+    entry["uniform_hessian_loss"] = result->uniformHessianLoss;
+  }
+  report.push_back(std::move(entry));
+
+  if (progress) {
+    double elapsed = std::chrono::duration<double>(
+                         std::chrono::steady_clock::now() - start)
+                         .count();
+    double eta = elapsed / static_cast<double>(index + 1) *
+                 static_cast<double>(count - index - 1);
+    llvm::errs() << llvm::formatv(
+        "baq-allocate [{0}/{1}] {2} {3}x{4}: payload {5:f3} total {6:f3} "
+        "bits/weight, ratio_c {7:f3}, elapsed {8:f1}s, eta {9:f1}s\n",
+        index + 1, count, c.name, c.outputs, c.inputs,
+        static_cast<double>(s.payload) / weights,
+        static_cast<double>(s.total()) / weights, result->ratioC, elapsed,
+        eta);
+  }
+  return success();
+}
+
+void BaqAllocatePass::runOnOperation() {
+  if (failed(verifyOptions()))
+    return signalPassFailure();
+  start = std::chrono::steady_clock::now();
+  hessians.clear();
+  totalWeights = 0;
+  totalStorage = {};
+
+  SmallVector<QuantizableMatmul> candidates;
+  bool failedMatch = false;
+  getOperation().walk([&](linalg::MatmulOp op) {
+    FailureOr<std::optional<QuantizableMatmul>> match = matchQuantizable(op);
+    if (failed(match))
+      failedMatch = true;
+    else if (*match)
+      candidates.push_back(**match);
+  });
+  if (failedMatch)
+    return signalPassFailure();
+
+  llvm::json::Array matmuls;
+  bool anyFailure = false;
+  for (auto [index, candidate] : llvm::enumerate(candidates))
+    if (failed(quantizeMatmul(candidate, matmuls, index, candidates.size())))
+      anyFailure = true;
+  if (anyFailure)
+    return signalPassFailure();
+
+  if (reportFile.empty())
+    return;
+  auto perWeight = [&](int64_t bits) {
+    return totalWeights ? static_cast<double>(bits) / totalWeights : 0.0;
+  };
+  llvm::json::Object total = storageToJson(totalStorage, std::max<int64_t>(1, totalWeights));
+  total["weights"] = totalWeights;
+  total["payload_bits_per_weight"] = perWeight(totalStorage.payload);
+  total["total_bits_per_weight"] = perWeight(totalStorage.total());
+  llvm::json::Object options{
+      {"target_bits", targetBits.getValue()},
+      {"budget", budget == BudgetKind::Total ? "total" : "payload"},
+      {"allocator", uniform ? "uniform"
+                    : allocator == AllocatorKind::Paper ? "paper"
+                                                        : "exact"},
+      {"quantizer", quantizer == QuantizerKind::Rtn ? "rtn" : "gptq"},
+      {"group_size", groupSize.getValue()},
+      {"damp", damp.getValue()},
+  };
+  llvm::json::Object root{{"options", std::move(options)},
+                          {"matmuls", std::move(matmuls)},
+                          {"total", std::move(total)}};
+  std::error_code ec;
+  llvm::raw_fd_ostream out(reportFile, ec, llvm::sys::fs::OF_Text);
+  if (ec) {
+    getOperation().emitError() << "baq-allocate: cannot write report '"
+                               << reportFile << "': " << ec.message();
+    return signalPassFailure();
+  }
+  out << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";
+}

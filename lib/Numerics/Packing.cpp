@@ -1,0 +1,192 @@
+//===- Packing.cpp - The packed weight format of docs/FORMAT.md -----------===//
+
+#include "baq/Numerics/Numerics.h"
+
+#include "NumericsInternal.h"
+
+#include "llvm/ADT/APFloat.h"
+
+#include <algorithm>
+#include <numeric>
+
+using namespace baq::numerics;
+
+int baq::numerics::gridTypeBits(GridType type) {
+  switch (type) {
+  case GridType::F16:
+  case GridType::BF16:
+    return 16;
+  case GridType::F32:
+    return 32;
+  }
+  llvm_unreachable("unknown grid type");
+}
+
+float baq::numerics::roundToGridType(float value, GridType type) {
+  const llvm::fltSemantics *semantics = nullptr;
+  switch (type) {
+  case GridType::F16:
+    semantics = &llvm::APFloat::IEEEhalf();
+    break;
+  case GridType::BF16:
+    semantics = &llvm::APFloat::BFloat();
+    break;
+  case GridType::F32:
+    return value;
+  }
+  llvm::APFloat rounded(value);
+  bool losesInfo = false;
+  rounded.convert(*semantics, llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  // A finite range must stay finite: saturate instead of rounding to Inf.
+  if (rounded.isInfinity() && std::isfinite(value))
+    rounded = llvm::APFloat::getLargest(*semantics, value < 0);
+  rounded.convert(llvm::APFloat::IEEEsingle(),
+                  llvm::APFloat::rmNearestTiesToEven, &losesInfo);
+  return rounded.convertToFloat();
+}
+
+int64_t PackedLayout::groupOfChannel(int64_t channel) const {
+  if (groupSize <= 0)
+    return 0;
+  // 0-bit channels sit past the live positions; their grid is never used,
+  // but keep the index valid.
+  return std::min(posOf[channel] / groupSize, numGroups - 1);
+}
+
+PackedLayout baq::numerics::computeLayout(llvm::ArrayRef<int8_t> bits,
+                                          int64_t m, int64_t groupSize) {
+  PackedLayout layout;
+  const int64_t n = static_cast<int64_t>(bits.size());
+  layout.m = m;
+  layout.n = n;
+  layout.bits.assign(bits.begin(), bits.end());
+  for (int8_t b : bits) {
+    (void)b;
+    assert(b >= 0 && b <= kMaxBits && "bitwidth out of range");
+  }
+
+  // §1: descending bitwidth, ties by ascending channel index.
+  layout.perm.resize(n);
+  std::iota(layout.perm.begin(), layout.perm.end(), 0);
+  std::stable_sort(layout.perm.begin(), layout.perm.end(),
+                   [&](int32_t a, int32_t b) { return bits[a] > bits[b]; });
+  layout.posOf.resize(n);
+  for (int64_t p = 0; p < n; ++p)
+    layout.posOf[layout.perm[p]] = p;
+
+  // §2: runs of equal bitwidth among the live positions.
+  int64_t wordOffset = 0;
+  for (int64_t p = 0; p < n;) {
+    int b = bits[layout.perm[p]];
+    if (b == 0)
+      break;
+    int64_t end = p;
+    while (end < n && bits[layout.perm[end]] == b)
+      ++end;
+    Segment segment;
+    segment.bits = b;
+    segment.start = p;
+    segment.count = end - p;
+    segment.wordOffset = wordOffset;
+    wordOffset += segment.words();
+    layout.segments.push_back(segment);
+    layout.live = end;
+    p = end;
+  }
+  layout.wordsPerRow = wordOffset;
+  layout.groupSize = std::max<int64_t>(0, groupSize);
+  layout.numGroups =
+      layout.groupSize == 0
+          ? 1
+          : std::max<int64_t>(1, (layout.live + layout.groupSize - 1) /
+                                     layout.groupSize);
+  return layout;
+}
+
+StorageBits baq::numerics::computeStorage(const PackedLayout &layout,
+                                          GridType scaleType,
+                                          GridType zeroType) {
+  StorageBits storage;
+  int64_t bitsPerRow = 0;
+  for (int8_t b : layout.bits)
+    bitsPerRow += b;
+  storage.payload = layout.m * bitsPerRow;
+  storage.padding = 32 * layout.m * layout.wordsPerRow - storage.payload;
+  storage.scales = layout.m * layout.numGroups * gridTypeBits(scaleType);
+  storage.zeros = layout.m * layout.numGroups * gridTypeBits(zeroType);
+  storage.bitTable = 4 * layout.n;
+  storage.permutation = 0;
+  return storage;
+}
+
+std::vector<uint32_t> baq::numerics::packCodes(const PackedLayout &layout,
+                                               llvm::ArrayRef<uint8_t> codes) {
+  const int64_t m = layout.m, n = layout.n;
+  assert(static_cast<int64_t>(codes.size()) == m * n && "codes are M x N");
+  std::vector<uint32_t> words(layout.wordsPerRow * m, 0u);
+  for (const Segment &segment : layout.segments) {
+    const uint32_t mask = (1u << segment.bits) - 1u;
+    for (int64_t k = 0; k < segment.count; ++k) {
+      const int64_t channel = layout.perm[segment.start + k];
+      const int64_t bit = k * segment.bits;
+      const int64_t word = segment.wordOffset + bit / 32;
+      const int shift = static_cast<int>(bit % 32);
+      for (int64_t i = 0; i < m; ++i) {
+        uint32_t q = codes[i * n + channel];
+        assert(q <= mask && "code does not fit its bitwidth");
+        q &= mask;
+        words[word * m + i] |= q << shift;
+        // Codes of 3, 5, 6 and 7 bits may straddle into the next word.
+        if (shift + segment.bits > 32)
+          words[(word + 1) * m + i] |= q >> (32 - shift);
+      }
+    }
+  }
+  return words;
+}
+
+std::vector<uint8_t>
+baq::numerics::unpackCodes(const PackedLayout &layout,
+                           llvm::ArrayRef<uint32_t> words) {
+  const int64_t m = layout.m, n = layout.n;
+  assert(static_cast<int64_t>(words.size()) == layout.wordsPerRow * m &&
+         "payload is wordsPerRow x M");
+  std::vector<uint8_t> codes(m * n, 0);
+  for (const Segment &segment : layout.segments) {
+    const uint32_t mask = (1u << segment.bits) - 1u;
+    for (int64_t k = 0; k < segment.count; ++k) {
+      const int64_t channel = layout.perm[segment.start + k];
+      const int64_t bit = k * segment.bits;
+      const int64_t word = segment.wordOffset + bit / 32;
+      const int shift = static_cast<int>(bit % 32);
+      for (int64_t i = 0; i < m; ++i) {
+        uint32_t q = words[word * m + i] >> shift;
+        if (shift + segment.bits > 32)
+          q |= words[(word + 1) * m + i] << (32 - shift);
+        codes[i * n + channel] = static_cast<uint8_t>(q & mask);
+      }
+    }
+  }
+  return codes;
+}
+
+std::vector<float> baq::numerics::dequantize(const PackedLayout &layout,
+                                             llvm::ArrayRef<uint32_t> words,
+                                             llvm::ArrayRef<float> scales,
+                                             llvm::ArrayRef<float> zeros) {
+  const int64_t m = layout.m, n = layout.n, g = layout.numGroups;
+  assert(static_cast<int64_t>(scales.size()) == m * g &&
+         static_cast<int64_t>(zeros.size()) == m * g && "grids are M x G");
+  std::vector<uint8_t> codes = unpackCodes(layout, words);
+  std::vector<float> w(m * n, 0.0f);
+  for (int64_t j = 0; j < n; ++j) {
+    const int b = layout.bits[j];
+    if (b == 0)
+      continue;
+    const int64_t group = layout.groupOfChannel(j);
+    for (int64_t i = 0; i < m; ++i)
+      w[i * n + j] = detail::dequantCode(
+          codes[i * n + j], b, scales[i * g + group], zeros[i * g + group]);
+  }
+  return w;
+}

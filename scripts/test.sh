@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs dependencies, builds, and runs every test: lit (regression tests
+# and gtest unit tests, target check-baq) and the Python package's pytest
+# suite. Ends with one line "N passed, N failed, N skipped" over all of them.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+scripts/build.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+results=build/test-results
+rm -rf "$results" && mkdir -p "$results"
+
+lit=/usr/lib/llvm-22/bin/lit
+"$lit" -sv --xunit-xml-output "$results/lit.xml" build/test build/unittests
+lit_rc=$?
+
+PYTHONPATH=python /usr/bin/python3 -m pytest -q python/tests --junitxml "$results/pytest.xml"
+py_rc=$?
+# pytest exits 5 when it collected nothing: that is a failure of the suite.
+
+/usr/bin/python3 scripts/summarize_tests.py "$results"/*.xml
+summary_rc=$?
+if ((lit_rc != 0 || py_rc != 0 || summary_rc != 0)); then exit 1; fi

@@ -1,0 +1,221 @@
+// RUN: baq-opt %s -split-input-file -verify-diagnostics
+
+// expected-error@+1 {{expected at least one bitwidth}}
+func.func @bits_empty() attributes {test = #baq.bits<[]>} { return }
+
+// -----
+
+// expected-error@+1 {{bitwidth 9 of input channel 1 is outside [0, 8]}}
+func.func @bits_range() attributes {test = #baq.bits<[2, 9]>} { return }
+
+// -----
+
+// expected-error@+1 {{expected positive outputs and inputs, got 0 and 1}}
+func.func @layout_empty() attributes {test = #baq.layout<outputs = 0, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 0, scale_bytes = 0, zero_bytes = 0>} { return }
+
+// -----
+
+// expected-error@+1 {{channel_dim must be 0 or 1, got 2}}
+func.func @layout_channel_dim() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 2, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{expected 2 bitwidths, got 1}}
+func.func @layout_bits_count() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2], perm = [0, 1], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{bitwidth 12 of input channel 0 is outside [0, 8]}}
+func.func @layout_bits_range() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [12], perm = [0], segments = [12, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{group_size must be non-negative, got -4}}
+func.func @layout_group() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = -4, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{scale_type and zero_type must be f16, bf16 or f32}}
+func.func @layout_scale_type() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = i8, zero_type = f16, payload_bytes = 4, scale_bytes = 1, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{expected a permutation of 2 channels, got 1 entries}}
+func.func @layout_perm_size() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 2], perm = [0], segments = [2, 0, 2, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{perm is not a permutation of [0, 2): entry 0 is out of range or repeated}}
+func.func @layout_perm_repeat() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 2], perm = [0, 0], segments = [2, 0, 2, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{perm is not the canonical order (descending bitwidth, ascending channel)}}
+func.func @layout_perm_order() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [0, 1], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{segments do not match the bitwidths: expected 2 [bits, start, count, word_offset] quadruples derived from 'bits'}}
+func.func @layout_segments() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 2, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{payload_bytes is 4, expected 8}}
+func.func @layout_payload_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// expected-error@+1 {{scale_bytes/zero_bytes are 2/2, expected 4/2 for 1 (row, group) pairs}}
+func.func @layout_scale_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f32, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @constant_payload_type() {
+  // expected-error@+1 {{'baq.packed_constant' op payload has type 'tensor<1x1xi32>', but the layout requires 'tensor<2x1xi32>'}}
+  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<1x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
+  return
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @constant_scales_type() {
+  // expected-error@+1 {{'baq.packed_constant' op scales has type 'tensor<1x1xf32>', but the layout requires 'tensor<1x1xf16>'}}
+  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf32>) zeros(dense<0.0> : tensor<1x1xf16>)
+  return
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @constant_zeros_type() {
+  // expected-error@+1 {{'baq.packed_constant' op zeros has type 'tensor<1x2xf16>', but the layout requires 'tensor<1x1xf16>'}}
+  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x2xf16>)
+  return
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @constant_missing_blob() {
+  // expected-error@+1 {{'baq.packed_constant' op payload refers to resource 'nowhere' that has no data}}
+  %p, %s, %z = baq.packed_constant #l payload(dense_resource<nowhere> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
+  return
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @constant_truncated_blob() {
+  // expected-error@+1 {{'baq.packed_constant' op payload resource 'short' holds 4 bytes, expected 8}}
+  %p, %s, %z = baq.packed_constant #l payload(dense_resource<short> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
+  return
+}
+{-#
+  dialect_resources: {
+    builtin: {
+      short: "0x0400000001000000"
+    }
+  }
+#-}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_payload(%p: tensor<3x1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
+  // expected-error@+1 {{'baq.dequantize' op payload has type 'tensor<3x1xi32>', but the layout requires 'tensor<2x1xi32>'}}
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<3x1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xf32>
+  return %w : tensor<2x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_scales(%p: tensor<2x1xi32>, %s: tensor<1x1xbf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
+  // expected-error@+1 {{'baq.dequantize' op scales has type 'tensor<1x1xbf16>', but the layout requires 'tensor<1x1xf16>'}}
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xbf16>, tensor<1x1xf16> -> tensor<2x1xf32>
+  return %w : tensor<2x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_zeros(%p: tensor<2x1xi32>, %s: tensor<1x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x1xf32> {
+  // expected-error@+1 {{'baq.dequantize' op zeros has type 'tensor<2x1xf16>', but the layout requires 'tensor<1x1xf16>'}}
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xf16>, tensor<2x1xf16> -> tensor<2x1xf32>
+  return %w : tensor<2x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 1, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_shape(%p: tensor<2x1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
+  // expected-error@+1 {{'baq.dequantize' op result shape must be [1, 2] for channel_dim = 1}}
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xf32>
+  return %w : tensor<2x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_element(%p: tensor<2x1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xi8> {
+  // expected-error@+1 {{'baq.dequantize' op result #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xi8>
+  return %w : tensor<2x1xi8>
+}
+
+// -----
+
+func.func @hessian_not_square(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.hessian' must be a square 2-D f32 tensor constant}}
+  %r = linalg.matmul {baq.hessian = dense<1.0> : tensor<3x2xf32>} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @hessian_f16(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.hessian' must be a square 2-D f32 tensor constant}}
+  %r = linalg.matmul {baq.hessian = dense<1.0> : tensor<3x3xf16>} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @hessian_size(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.hessian' is 2x2 but the matmul has 3 input features}}
+  %r = linalg.matmul {baq.hessian = dense<1.0> : tensor<2x2xf32>} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+// expected-error@+1 {{'baq.hessian' is only valid on linalg.matmul}}
+func.func @hessian_on_func() attributes {baq.hessian = dense<1.0> : tensor<2x2xf32>} { return }
+
+// -----
+
+func.func @bits_type(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.bits' must be a #baq.bits attribute}}
+  %r = linalg.matmul {baq.bits = [2, 2, 2]} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @bits_size(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.bits' has 2 bitwidths but the matmul has 3 input features}}
+  %r = linalg.matmul {baq.bits = #baq.bits<[2, 2]>} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+// expected-error@+1 {{'baq.bits' is only valid on linalg.matmul}}
+func.func @bits_on_func() attributes {baq.bits = #baq.bits<[2]>} { return }
+
+// -----
+
+// expected-error@+1 {{unknown baq attribute 'baq.typo'}}
+func.func @unknown_attr() attributes {baq.typo = 1 : i64} { return }

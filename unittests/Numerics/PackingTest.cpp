@@ -1,0 +1,246 @@
+//===- PackingTest.cpp - The packed format of docs/FORMAT.md --------------===//
+
+#include "baq/Numerics/Numerics.h"
+
+#include "TestUtil.h"
+
+#include "gtest/gtest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+using namespace baq::numerics;
+using namespace baq::testutil;
+
+namespace {
+
+/// FORMAT.md §1-3 written out bit by bit, independently of packCodes.
+std::vector<uint32_t> referencePack(const std::vector<int8_t> &bits, int64_t m,
+                                    const std::vector<uint8_t> &codes) {
+  const int64_t n = bits.size();
+  std::vector<int64_t> order;
+  for (int b = 8; b >= 1; --b)
+    for (int64_t j = 0; j < n; ++j)
+      if (bits[j] == b)
+        order.push_back(j);
+  struct RefSegment {
+    int bits;
+    int64_t start, count, word;
+  };
+  std::vector<RefSegment> segments;
+  for (size_t p = 0; p < order.size(); ++p) {
+    int b = bits[order[p]];
+    if (segments.empty() || segments.back().bits != b)
+      segments.push_back({b, static_cast<int64_t>(p), 0, 0});
+    ++segments.back().count;
+  }
+  int64_t words = 0;
+  for (RefSegment &seg : segments) {
+    seg.word = words;
+    words += (seg.count * seg.bits + 31) / 32;
+  }
+  std::vector<uint32_t> payload(words * m, 0);
+  for (const RefSegment &seg : segments) {
+    for (int64_t k = 0; k < seg.count; ++k) {
+      const int64_t channel = order[seg.start + k];
+      for (int64_t i = 0; i < m; ++i) {
+        int code = codes[i * n + channel];
+        for (int bit = 0; bit < seg.bits; ++bit) {
+          int64_t t = k * seg.bits + bit;
+          if ((code >> bit) & 1)
+            payload[(seg.word + t / 32) * m + i] |= 1u << (t % 32);
+        }
+      }
+    }
+  }
+  return payload;
+}
+
+std::vector<uint8_t> randomCodes(const std::vector<int8_t> &bits, int64_t m,
+                                 unsigned seed) {
+  std::mt19937 rng(seed);
+  const int64_t n = bits.size();
+  std::vector<uint8_t> codes(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      codes[i * n + j] = bits[j] == 0 ? 0 : rng() % (1u << bits[j]);
+  return codes;
+}
+
+TEST(PackingTest, CanonicalLayout) {
+  std::vector<int8_t> bits = {3, 0, 8, 3, 1, 8, 0, 2};
+  PackedLayout layout = computeLayout(bits, 4, 4);
+  EXPECT_EQ(layout.perm, (std::vector<int32_t>{2, 5, 0, 3, 7, 4, 1, 6}));
+  for (int64_t p = 0; p < 8; ++p)
+    EXPECT_EQ(layout.posOf[layout.perm[p]], p);
+  ASSERT_EQ(layout.segments.size(), 4u);
+  const int64_t expected[4][4] = {
+      {8, 0, 2, 0}, {3, 2, 2, 1}, {2, 4, 1, 2}, {1, 5, 1, 3}};
+  for (int s = 0; s < 4; ++s) {
+    EXPECT_EQ(layout.segments[s].bits, expected[s][0]);
+    EXPECT_EQ(layout.segments[s].start, expected[s][1]);
+    EXPECT_EQ(layout.segments[s].count, expected[s][2]);
+    EXPECT_EQ(layout.segments[s].wordOffset, expected[s][3]);
+  }
+  EXPECT_EQ(layout.live, 6);
+  EXPECT_EQ(layout.wordsPerRow, 4);
+  EXPECT_EQ(layout.numGroups, 2);
+  EXPECT_EQ(layout.groupOfChannel(2), 0); // position 0
+  EXPECT_EQ(layout.groupOfChannel(3), 0); // position 3
+  EXPECT_EQ(layout.groupOfChannel(7), 1); // position 4
+  EXPECT_EQ(layout.groupOfChannel(4), 1); // position 5
+
+  PackedLayout single = computeLayout(bits, 4, 0);
+  EXPECT_EQ(single.numGroups, 1);
+  EXPECT_EQ(single.groupOfChannel(4), 0);
+}
+
+TEST(PackingTest, SegmentWordsStraddle) {
+  // 11 three-bit codes: 33 bits, two words.
+  std::vector<int8_t> bits(11, 3);
+  PackedLayout layout = computeLayout(bits, 1, 0);
+  EXPECT_EQ(layout.wordsPerRow, 2);
+  std::vector<uint8_t> codes = {7, 1, 2, 3, 4, 5, 6, 7, 0, 1, 5};
+  std::vector<uint32_t> words = packCodes(layout, codes);
+  uint64_t stream = 0;
+  for (int k = 10; k >= 0; --k)
+    stream = (stream << 3) | codes[k];
+  EXPECT_EQ(words[0], static_cast<uint32_t>(stream));
+  EXPECT_EQ(words[1], static_cast<uint32_t>(stream >> 32));
+  EXPECT_EQ(words[1], 1u); // code 5 = 0b101: bits 30, 31 and 32
+}
+
+TEST(PackingTest, RoundTripEveryBitwidth) {
+  const int64_t m = 5, n = 37;
+  for (int b = 0; b <= kMaxBits; ++b) {
+    for (int64_t groupSize : {0, 8}) {
+      std::vector<int8_t> bits(n, static_cast<int8_t>(b));
+      PackedLayout layout = computeLayout(bits, m, groupSize);
+      EXPECT_EQ(layout.wordsPerRow, (n * b + 31) / 32);
+      std::vector<uint8_t> codes = randomCodes(bits, m, 100 + b);
+      std::vector<uint32_t> words = packCodes(layout, codes);
+      ASSERT_EQ(static_cast<int64_t>(words.size()), layout.wordsPerRow * m);
+      EXPECT_EQ(words, referencePack(bits, m, codes)) << "bits " << b;
+      EXPECT_EQ(unpackCodes(layout, words), codes) << "bits " << b;
+    }
+  }
+}
+
+TEST(PackingTest, RoundTripMixed) {
+  const int64_t m = 5, n = 37;
+  std::mt19937 rng(42);
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<int8_t> bits(n);
+    for (int8_t &b : bits)
+      b = rng() % (kMaxBits + 1);
+    for (int64_t groupSize : {0, 8}) {
+      PackedLayout layout = computeLayout(bits, m, groupSize);
+      std::vector<uint8_t> codes = randomCodes(bits, m, trial);
+      std::vector<uint32_t> words = packCodes(layout, codes);
+      EXPECT_EQ(words, referencePack(bits, m, codes));
+      EXPECT_EQ(unpackCodes(layout, words), codes);
+      int64_t live = std::count_if(bits.begin(), bits.end(),
+                                   [](int8_t b) { return b > 0; });
+      EXPECT_EQ(layout.live, live);
+      EXPECT_EQ(layout.numGroups,
+                groupSize == 0 ? 1 : std::max<int64_t>(1, (live + 7) / 8));
+    }
+  }
+}
+
+TEST(PackingTest, StorageByHand) {
+  // bits sum 17; segments 8:1, 3:2, 2:1, 1:1 -> 4 words per row.
+  std::vector<int8_t> bits = {3, 0, 2, 3, 8, 1};
+  PackedLayout layout = computeLayout(bits, 4, 0);
+  StorageBits s = computeStorage(layout, GridType::F16, GridType::F16);
+  EXPECT_EQ(s.payload, 4 * 17);
+  EXPECT_EQ(s.padding, 32 * 4 * 4 - 68);
+  EXPECT_EQ(s.scales, 4 * 16);
+  EXPECT_EQ(s.zeros, 4 * 16);
+  EXPECT_EQ(s.bitTable, 24);
+  EXPECT_EQ(s.permutation, 0);
+  EXPECT_EQ(s.total(), 512 + 64 + 64 + 24);
+
+  // Groups of 2 over the 5 live positions: G = 3.
+  PackedLayout grouped = computeLayout(bits, 4, 2);
+  StorageBits g = computeStorage(grouped, GridType::BF16, GridType::F32);
+  EXPECT_EQ(g.scales, 4 * 3 * 16);
+  EXPECT_EQ(g.zeros, 4 * 3 * 32);
+  EXPECT_EQ(g.total(), 512 + 192 + 384 + 24);
+}
+
+TEST(PackingTest, RoundToGridType) {
+  const float third = 1.0f / 3.0f;
+  EXPECT_EQ(roundToGridType(third, GridType::F32), third);
+  EXPECT_EQ(roundToGridType(third, GridType::F16), 0.333251953125f);
+  EXPECT_EQ(roundToGridType(third, GridType::BF16), 0.333984375f);
+  // Ties to even.
+  EXPECT_EQ(roundToGridType(1.0f + std::ldexp(1.0f, -11), GridType::F16), 1.0f);
+  EXPECT_EQ(roundToGridType(1.0f + 3 * std::ldexp(1.0f, -11), GridType::F16),
+            1.0f + std::ldexp(1.0f, -9));
+  EXPECT_EQ(roundToGridType(1.0f + std::ldexp(1.0f, -8), GridType::BF16), 1.0f);
+  // Subnormals and saturation.
+  EXPECT_EQ(roundToGridType(std::ldexp(1.0f, -24), GridType::F16),
+            std::ldexp(1.0f, -24));
+  EXPECT_EQ(roundToGridType(std::ldexp(1.0f, -26), GridType::F16), 0.0f);
+  EXPECT_EQ(roundToGridType(-1e6f, GridType::F16), -65504.0f);
+  EXPECT_EQ(gridTypeBits(GridType::F16), 16);
+  EXPECT_EQ(gridTypeBits(GridType::BF16), 16);
+  EXPECT_EQ(gridTypeBits(GridType::F32), 32);
+}
+
+TEST(PackingTest, DequantizeByHand) {
+  std::vector<int8_t> bits = {2, 0, 3};
+  PackedLayout layout = computeLayout(bits, 2, 0);
+  std::vector<uint8_t> codes = {3, 0, 5, 0, 0, 7};
+  std::vector<float> scales = {1.5f, 0.75f}, zeros = {-0.5f, -0.25f};
+  std::vector<float> w =
+      dequantize(layout, packCodes(layout, codes), scales, zeros);
+  EXPECT_EQ(w[0], -0.5f + 3.0f * (1.5f / 3.0f));
+  EXPECT_EQ(w[1], 0.0f);
+  EXPECT_EQ(w[2], -0.5f + 5.0f * (1.5f / 7.0f));
+  EXPECT_EQ(w[3], -0.25f);
+  EXPECT_EQ(w[4], 0.0f);
+  EXPECT_EQ(w[5], -0.25f + 7.0f * (0.75f / 7.0f));
+}
+
+TEST(PackingTest, DequantizeReproducesQuantizersExactly) {
+  const int64_t m = 5, n = 37;
+  std::vector<float> w = randomNormal(m * n, 8);
+  std::vector<float> h = randomHessian(n, 8);
+  auto prepared = prepareHessian(h, n, HessianOptions());
+  ASSERT_TRUE(static_cast<bool>(prepared));
+  std::mt19937 rng(8);
+  std::vector<int8_t> bits(n);
+  for (int8_t &b : bits)
+    b = rng() % (kMaxBits + 1);
+  for (GridType type : {GridType::F16, GridType::BF16, GridType::F32}) {
+    for (int64_t groupSize : {0, 8}) {
+      QuantizerOptions options;
+      options.groupSize = groupSize;
+      options.scaleType = type;
+      options.zeroType = type;
+      options.blockSize = 8;
+      for (bool gptq : {false, true}) {
+        QuantizedWeight q =
+            gptq ? quantizeGptq(w, m, n, bits, *prepared, options)
+                 : quantizeRtn(w, m, n, bits, options);
+        for (size_t k = 0; k < q.scales.size(); ++k) {
+          EXPECT_EQ(roundToGridType(q.scales[k], type), q.scales[k]);
+          EXPECT_EQ(roundToGridType(q.zeros[k], type), q.zeros[k]);
+        }
+        std::vector<float> unpacked = dequantize(
+            q.layout, packCodes(q.layout, q.codes), q.scales, q.zeros);
+        ASSERT_EQ(unpacked.size(), q.dequant.size());
+        EXPECT_EQ(std::memcmp(unpacked.data(), q.dequant.data(),
+                              unpacked.size() * sizeof(float)),
+                  0)
+            << "gptq " << gptq << " group " << groupSize;
+      }
+    }
+  }
+}
+
+} // namespace
