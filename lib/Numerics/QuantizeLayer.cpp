@@ -2,10 +2,10 @@
 
 #include "baq/Numerics/QuantizeLayer.h"
 
-#include "llvm/Support/FormatVariadic.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 using namespace baq::numerics;
 
@@ -13,8 +13,11 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Shortest readable form ("2.5", not "2.50" or "2.500000e+00").
 static std::string formatBits(double bits) {
-  return llvm::formatv("{0:g}", bits).str();
+  char buffer[32];
+  std::snprintf(buffer, sizeof(buffer), "%.4g", bits);
+  return buffer;
 }
 
 /// Total honest bits per weight of a bit assignment.

@@ -145,9 +145,10 @@ LogicalResult buildLowerCPUPipeline(OpPassManager &pm,
 LogicalResult buildLowerNVVMPipeline(OpPassManager &pm,
                                      const LowerNVVMOptions &options);
 
-/// Registers baq-build-kernels, baq-kernels-to-gpu, baq-lower-cpu and
-/// baq-lower-nvvm.
-void registerBaqConversionPasses();
+/// Registers baq-build-kernels, baq-kernels-to-gpu and the baq-lower-cpu and
+/// baq-lower-nvvm pipelines. The pipelines name upstream passes textually, so
+/// the tool must also register those (mlir::registerAllPasses).
+void registerBaqLoweringPasses();
 
 } // namespace baq
 } // namespace mlir

@@ -67,21 +67,21 @@ LogicalResult BaqAllocatePass::verifyOptions() {
   ModuleOp module = getOperation();
   if (!(targetBits > 0 && targetBits <= num::kMaxBits))
     return module.emitError() << "baq-allocate: target-bits must be in (0, "
-                              << num::kMaxBits << "], got " << targetBits;
+                              << num::kMaxBits << "], got " << targetBits.getValue();
   if (minBits < 0 || maxBits > num::kMaxBits || minBits > maxBits)
     return module.emitError()
            << "baq-allocate: need 0 <= min-bits <= max-bits <= "
-           << num::kMaxBits << ", got min-bits=" << minBits
-           << " max-bits=" << maxBits;
+           << num::kMaxBits << ", got min-bits=" << minBits.getValue()
+           << " max-bits=" << maxBits.getValue();
   if (groupSize < 0)
     return module.emitError()
-           << "baq-allocate: group-size must be >= 0, got " << groupSize;
+           << "baq-allocate: group-size must be >= 0, got " << groupSize.getValue();
   if (!(damp > 0 && damp < 1e6))
     return module.emitError()
-           << "baq-allocate: damp must be positive and finite, got " << damp;
+           << "baq-allocate: damp must be positive and finite, got " << damp.getValue();
   if (blockSize < 1)
     return module.emitError()
-           << "baq-allocate: block-size must be >= 1, got " << blockSize;
+           << "baq-allocate: block-size must be >= 1, got " << blockSize.getValue();
   return success();
 }
 

@@ -1,0 +1,104 @@
+//===- BuildKernels.cpp - baq-build-kernels pass --------------------------===//
+
+#include "baq/Conversion/KernelBuilder.h"
+#include "baq/Conversion/Passes.h"
+#include "baq/Dialect/Baq/IR/BaqDialect.h"
+#include "baq/Dialect/Baq/IR/BaqOps.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace baq {
+#define GEN_PASS_DEF_BAQBUILDKERNELS
+#include "baq/Conversion/Passes.h.inc"
+} // namespace baq
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::baq;
+
+namespace {
+
+struct BaqBuildKernelsPass
+    : public mlir::baq::impl::BaqBuildKernelsBase<BaqBuildKernelsPass> {
+  using BaqBuildKernelsBase::BaqBuildKernelsBase;
+
+  KernelConfig configFor(int64_t rows) const {
+    return resolveKernelConfig(target, rows, rowsPerThread, accumulators,
+                               kSplit, threadsPerBlock, decodeMaxRows,
+                               tileRows, dequantType, unpack);
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    if (rowsPerThread < 0 || accumulators < 0 || kSplit < 0 ||
+        threadsPerBlock < 0 || tileRows < 0 || decodeMaxRows < 0) {
+      module.emitError() << "baq-build-kernels options must be non-negative";
+      return signalPassFailure();
+    }
+    IRRewriter rewriter(&getContext());
+
+    SmallVector<linalg::MatmulOp> matmuls;
+    module.walk([&](linalg::MatmulOp op) {
+      if (op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>())
+        matmuls.push_back(op);
+    });
+    for (linalg::MatmulOp op : matmuls) {
+      auto dequant = op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>();
+      int64_t rows = 0;
+      if (auto type = dyn_cast<RankedTensorType>(
+              op.getDpsInputOperand(0)->get().getType()))
+        rows = type.getDimSize(0);
+      Location loc = op.getLoc();
+      if (failed(buildQuantizedMatmul(rewriter, op, dequant, configFor(rows))))
+        emitRemark(loc) << "quantized matmul not fused (dynamic shapes or "
+                           "unsupported maps); its weight is dequantized "
+                           "instead";
+    }
+
+    SmallVector<DequantizeOp> dequants;
+    module.walk([&](DequantizeOp op) { dequants.push_back(op); });
+    for (DequantizeOp op : dequants) {
+      if (op->use_empty()) {
+        rewriter.eraseOp(op);
+        continue;
+      }
+      if (failed(buildDequantize(rewriter, op, configFor(0)))) {
+        op.emitError() << "cannot lower baq.dequantize: its operands must be "
+                          "the results of one baq.packed_constant";
+        return signalPassFailure();
+      }
+    }
+
+    SmallVector<PackedConstantOp> packed;
+    module.walk([&](PackedConstantOp op) { packed.push_back(op); });
+    for (PackedConstantOp op : packed) {
+      rewriter.setInsertionPoint(op);
+      SmallVector<Value> parts;
+      for (auto [result, value] :
+           llvm::zip(op->getResults(),
+                     ArrayRef<Attribute>{op.getPayload(), op.getScales(),
+                                         op.getZeros()})) {
+        if (result.use_empty())
+          parts.push_back(nullptr);
+        else
+          parts.push_back(arith::ConstantOp::create(rewriter, op.getLoc(),
+                                                    cast<TypedAttr>(value)));
+      }
+      for (auto [result, part] : llvm::zip(op->getResults(), parts))
+        if (part)
+          rewriter.replaceAllUsesWith(result, part);
+      rewriter.eraseOp(op);
+    }
+  }
+};
+
+} // namespace

@@ -1,0 +1,1104 @@
+//===- KernelBuilder.cpp - Packed-weight kernels as scf.forall ------------===//
+//
+// Every kernel is a two-level scf.forall nest on tensors:
+//
+//   scf.forall (outer..., %bx) in (..., ceil(items / T))  // #gpu.block
+//     scf.forall (%t) in (min(T, items - %bx * T))        // #gpu.thread<x>
+//       <body for item %bx * T + %t>
+//
+// An item is a small rectangular slice of the output (for example V output
+// rows of one K slice); bodies never synchronise, so the nest runs as nested
+// loops on a CPU and as one gpu.launch on a GPU.
+//
+// Packed positions are addressed in a padded space where every segment
+// starts at a multiple of 32 ("padded positions"): chunk c of a segment, the
+// 32 codes in its words [word_offset + c * bits, ... + bits), then covers
+// padded positions [pad_start + 32 c, + 32), so both the words and the
+// gathered activations of a chunk are found by adding constants to one base.
+//
+//===----------------------------------------------------------------------===//
+
+#include "baq/Conversion/KernelBuilder.h"
+#include "baq/Dialect/Baq/IR/BaqAttrs.h"
+#include "baq/Dialect/Baq/Transforms/WeightAccess.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::baq;
+
+static int64_t ceilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+//===----------------------------------------------------------------------===//
+// Configuration
+//===----------------------------------------------------------------------===//
+
+KernelConfig mlir::baq::resolveKernelConfig(
+    KernelTarget target, int64_t rows, int64_t rowsPerThread,
+    int64_t accumulators, int64_t kSplit, int64_t threadsPerBlock,
+    int64_t decodeMaxRows, int64_t tileRows, DequantType dequantType,
+    UnpackKind unpack) {
+  KernelConfig c;
+  bool gpu = target == KernelTarget::GPU;
+  c.decodeMaxRows = decodeMaxRows;
+  bool decode = rows <= decodeMaxRows;
+  if (rowsPerThread > 0)
+    c.rowsPerThread = rowsPerThread;
+  else if (!gpu)
+    c.rowsPerThread = 16; // one AVX-512 register, two AVX2 ones
+  else if (!decode)
+    c.rowsPerThread = 4;
+  else
+    // 128-bit loads while the R x V accumulators stay small.
+    c.rowsPerThread = rows <= 4 ? 4 : rows <= 8 ? 2 : 1;
+  c.accumulators = accumulators > 0 ? accumulators : (gpu ? 1 : 4);
+  c.threadsPerBlock = threadsPerBlock > 0 ? threadsPerBlock : (gpu ? 128 : 64);
+  c.tileRows = tileRows > 0 ? tileRows : 4;
+  c.dequantToF16 = dequantType == DequantType::F16 ||
+                   (dequantType == DequantType::Default && gpu);
+  c.magicUnpack = unpack == UnpackKind::Magic ||
+                  (unpack == UnpackKind::Default && gpu);
+  // A GPU needs ~64K threads in flight to cover memory latency; a CPU runs
+  // one slice (the nest is sequential there).
+  c.targetThreads = gpu ? 65536 : 0;
+  c.kSplit = kSplit > 0 ? kSplit : (gpu ? 0 : 1);
+  return c;
+}
+
+//===----------------------------------------------------------------------===//
+// Layout analysis
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+struct Seg {
+  int bits;
+  int64_t start, count, wordOffset, padStart;
+};
+
+/// Codes [k0, k1) of a segment that share one (scale, zero) group.
+struct Piece {
+  int seg;
+  int64_t k0, k1, group;
+};
+
+struct Layout {
+  PackedLayoutAttr attr;
+  int64_t m = 0, n = 0, live = 0, groups = 1, groupSize = 0, padded = 0;
+  SmallVector<Seg> segs;
+  SmallVector<Piece> pieces;
+};
+
+Layout analyze(PackedLayoutAttr attr) {
+  Layout l;
+  l.attr = attr;
+  l.m = attr.getOutputs();
+  l.n = attr.getInputs();
+  l.groupSize = attr.getGroupSize();
+  l.groups = attr.getNumGroups();
+  ArrayRef<int64_t> flat = attr.getSegments();
+  int64_t pad = 0;
+  for (size_t i = 0; i + 3 < flat.size(); i += 4) {
+    Seg s{static_cast<int>(flat[i]), flat[i + 1], flat[i + 2], flat[i + 3],
+          pad};
+    pad += ceilDiv(s.count, 32) * 32;
+    l.live = s.start + s.count;
+    l.segs.push_back(s);
+  }
+  l.padded = pad;
+  for (auto [index, s] : llvm::enumerate(l.segs)) {
+    if (l.groupSize <= 0) {
+      l.pieces.push_back({static_cast<int>(index), 0, s.count, 0});
+      continue;
+    }
+    for (int64_t p = s.start, end = s.start + s.count; p < end;) {
+      int64_t g = p / l.groupSize;
+      int64_t next = std::min(end, (g + 1) * l.groupSize);
+      l.pieces.push_back(
+          {static_cast<int>(index), p - s.start, next - s.start, g});
+      p = next;
+    }
+  }
+  return l;
+}
+
+/// The activation of code k of a `bits`-bit segment is pre-multiplied by
+/// 2^-shift so that the code can be used in place, without shifting it down:
+/// (word & (mask << shift)) is q * 2^shift exactly. Returns that shift, or 0
+/// where the code is shifted down instead (straddling codes, the top code of
+/// a word whose AND would set the sign bit, and, for the 2^23 trick, codes
+/// that do not fit the mantissa in place).
+int activationShift(int bits, int64_t k, bool magic) {
+  int shift = static_cast<int>((k * bits) % 32);
+  if (shift + bits > 32)
+    return 0;
+  if (magic)
+    return shift + bits <= 23 ? shift : 0;
+  return shift + bits == 32 ? 0 : shift;
+}
+
+//===----------------------------------------------------------------------===//
+// Emission helpers
+//===----------------------------------------------------------------------===//
+
+/// Creates scalar ops for V = 1 and vector<V x T> ops for V > 1.
+class Lanes {
+public:
+  Lanes(OpBuilder &b, Location loc, int64_t v) : b(b), loc(loc), v(v) {}
+
+  OpBuilder &b;
+  Location loc;
+  int64_t v;
+
+  Type f32() { return b.getF32Type(); }
+  Type i32() { return b.getI32Type(); }
+  Type lanes(Type t) {
+    return v == 1 ? t : static_cast<Type>(VectorType::get({v}, t));
+  }
+  Value index(int64_t value) {
+    return arith::ConstantIndexOp::create(b, loc, value);
+  }
+  Value add(Value a, int64_t c) {
+    if (c == 0)
+      return a;
+    return arith::AddIOp::create(b, loc, a, index(c));
+  }
+  Value splatI32(uint32_t value) {
+    Type t = lanes(i32());
+    APInt bits(32, value);
+    if (v == 1)
+      return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32(), bits));
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(cast<ShapedType>(t), ArrayRef<APInt>(bits)));
+  }
+  Value splatF32(float value) {
+    Type t = lanes(f32());
+    if (v == 1)
+      return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(cast<ShapedType>(t), ArrayRef<float>(value)));
+  }
+  Value broadcast(Value scalar) {
+    if (v == 1)
+      return scalar;
+    return vector::BroadcastOp::create(b, loc, lanes(scalar.getType()),
+                                       scalar);
+  }
+  /// Extends (or keeps) float lanes to f32.
+  Value toF32(Value x) {
+    Type elem = getElementTypeOrSelf(x.getType());
+    if (elem.isF32())
+      return x;
+    Type t = f32();
+    if (auto vt = dyn_cast<VectorType>(x.getType()))
+      t = VectorType::get(vt.getShape(), t);
+    return arith::ExtFOp::create(b, loc, t, x);
+  }
+  Value fromF32(Value x, Type elem) {
+    if (elem.isF32())
+      return x;
+    Type t = elem;
+    if (auto vt = dyn_cast<VectorType>(x.getType()))
+      t = VectorType::get(vt.getShape(), elem);
+    return arith::TruncFOp::create(b, loc, t, x);
+  }
+  Value fma(Value a, Value x, Value acc) {
+    return math::FmaOp::create(b, loc, a, x, acc);
+  }
+  Value scalar(Value tensor, ValueRange indices) {
+    return tensor::ExtractOp::create(b, loc, tensor, indices);
+  }
+  /// V contiguous elements along the last dimension.
+  Value readContig(Value tensor, ValueRange indices) {
+    if (v == 1)
+      return scalar(tensor, indices);
+    Type elem = cast<ShapedType>(tensor.getType()).getElementType();
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elem));
+    return vector::TransferReadOp::create(
+        b, loc, VectorType::get({v}, elem), tensor, indices, pad,
+        ArrayRef<bool>{true});
+  }
+  Value writeContig(Value value, Value tensor, ValueRange indices) {
+    if (v == 1)
+      return tensor::InsertOp::create(b, loc, value, tensor, indices);
+    return vector::TransferWriteOp::create(b, loc, value, tensor, indices,
+                                           ArrayRef<bool>{true})
+        .getResult();
+  }
+  /// V elements along dimension 0 of a 2-D tensor (rows of a column).
+  Value readColumn(Value tensor, Value row, Value col) {
+    if (v == 1)
+      return scalar(tensor, {row, col});
+    Type elem = cast<ShapedType>(tensor.getType()).getElementType();
+    Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elem));
+    AffineMap map = AffineMap::get(2, 0, {b.getAffineDimExpr(0)},
+                                   b.getContext());
+    return vector::TransferReadOp::create(
+        b, loc, VectorType::get({v}, elem), tensor, ValueRange{row, col}, pad,
+        map, ArrayRef<bool>{true});
+  }
+};
+
+/// Where an output slice of a nest lies along one dimension.
+struct DimSpec {
+  enum Kind { Outer, Item, Full } kind;
+  int64_t size;
+  int64_t base = 0;
+  unsigned outerIndex = 0;
+
+  static DimSpec outer(unsigned index, int64_t size, int64_t base = 0) {
+    return {Outer, size, base, index};
+  }
+  static DimSpec item(int64_t size, int64_t base = 0) {
+    return {Item, size, base, 0};
+  }
+  static DimSpec full(int64_t size, int64_t base = 0) {
+    return {Full, size, base, 0};
+  }
+};
+
+/// Computes the item's slice (static sizes) of the output and returns the
+/// updated slice.
+using NestBody = function_ref<Value(OpBuilder &, Location, ValueRange outer,
+                                    Value item, Value slice)>;
+
+/// Builds the two-level block/thread nest described in the file comment.
+Value buildNest(OpBuilder &b, Location loc, Value init,
+                ArrayRef<int64_t> outer, int64_t items, int64_t threads,
+                ArrayRef<DimSpec> dims, NestBody body) {
+  assert(outer.size() <= 2 && items > 0 && "nest shape");
+  MLIRContext *ctx = b.getContext();
+  int64_t t = std::min(threads, items);
+  int64_t blocks = ceilDiv(items, t);
+
+  SmallVector<OpFoldResult> ubs;
+  SmallVector<Attribute> mapping;
+  for (auto [i, extent] : llvm::enumerate(outer)) {
+    ubs.push_back(b.getIndexAttr(extent));
+    mapping.push_back(gpu::GPUBlockMappingAttr::get(
+        ctx, i == 0 ? gpu::MappingId::DimY : gpu::MappingId::DimZ));
+  }
+  ubs.push_back(b.getIndexAttr(blocks));
+  mapping.push_back(gpu::GPUBlockMappingAttr::get(ctx, gpu::MappingId::DimX));
+
+  auto outerOp = scf::ForallOp::create(b, loc, ubs, ValueRange{init},
+                                       b.getArrayAttr(mapping), nullptr);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(outerOp.getTerminator());
+  ValueRange ivs = outerOp.getInductionVars();
+  ValueRange outerIvs = ivs.drop_back();
+  Value bx = ivs.back();
+  Value outArg = outerOp.getRegionIterArgs()[0];
+
+  AffineExpr d0 = b.getAffineDimExpr(0);
+  OpFoldResult first =
+      affine::makeComposedFoldedAffineApply(b, loc, d0 * t, {bx});
+  OpFoldResult count = b.getIndexAttr(t);
+  if (items % t != 0)
+    count = affine::makeComposedFoldedAffineMin(
+        b, loc,
+        AffineMap::get(1, 0, {b.getAffineConstantExpr(t), items - d0 * t},
+                       ctx),
+        {bx});
+
+  SmallVector<OpFoldResult> offsets, sizes, strides, itemSizes;
+  for (const DimSpec &d : dims) {
+    strides.push_back(b.getIndexAttr(1));
+    itemSizes.push_back(b.getIndexAttr(d.size));
+    switch (d.kind) {
+    case DimSpec::Outer:
+      offsets.push_back(affine::makeComposedFoldedAffineApply(
+          b, loc, d0 * d.size + d.base, {outerIvs[d.outerIndex]}));
+      sizes.push_back(b.getIndexAttr(d.size));
+      break;
+    case DimSpec::Item:
+      offsets.push_back(affine::makeComposedFoldedAffineApply(
+          b, loc, d0 * d.size + d.base, {first}));
+      sizes.push_back(
+          affine::makeComposedFoldedAffineApply(b, loc, d0 * d.size, {count}));
+      break;
+    case DimSpec::Full:
+      offsets.push_back(b.getIndexAttr(d.base));
+      sizes.push_back(b.getIndexAttr(d.size));
+      break;
+    }
+  }
+  Value block =
+      tensor::ExtractSliceOp::create(b, loc, outArg, offsets, sizes, strides);
+
+  auto innerOp = scf::ForallOp::create(
+      b, loc, ArrayRef<OpFoldResult>{count}, ValueRange{block},
+      b.getArrayAttr(
+          {gpu::GPUThreadMappingAttr::get(ctx, gpu::MappingId::DimX)}),
+      nullptr);
+  {
+    OpBuilder::InsertionGuard innerGuard(b);
+    b.setInsertionPoint(innerOp.getTerminator());
+    Value tid = innerOp.getInductionVars()[0];
+    Value innerArg = innerOp.getRegionIterArgs()[0];
+    Value item = getValueOrCreateConstantIndexOp(
+        b, loc,
+        affine::makeComposedFoldedAffineApply(
+            b, loc, b.getAffineDimExpr(0) + b.getAffineDimExpr(1),
+            {first, tid}));
+    SmallVector<OpFoldResult> itemOffsets;
+    for (const DimSpec &d : dims) {
+      if (d.kind == DimSpec::Item)
+        itemOffsets.push_back(
+            affine::makeComposedFoldedAffineApply(b, loc, d0 * d.size, {tid}));
+      else
+        itemOffsets.push_back(b.getIndexAttr(0));
+    }
+    Value slice = tensor::ExtractSliceOp::create(b, loc, innerArg, itemOffsets,
+                                                 itemSizes, strides);
+    Value result = body(b, loc, outerIvs, item, slice);
+    b.setInsertionPointToStart(innerOp.getTerminator().getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, result, innerArg,
+                                          itemOffsets, itemSizes, strides);
+  }
+  b.setInsertionPointToStart(outerOp.getTerminator().getBody());
+  tensor::ParallelInsertSliceOp::create(b, loc, innerOp.getResult(0), outArg,
+                                        offsets, sizes, strides);
+  return outerOp.getResult(0);
+}
+
+/// Builds nests over output rows [0, M): V rows per thread for the first
+/// floor(M / V) * V rows, one row per thread for the rest. `dims(v, base)`
+/// and `body(v, base)` describe a nest whose items are blocks of v rows
+/// starting at row `base`.
+Value buildRowNests(
+    OpBuilder &b, Location loc, Value init, ArrayRef<int64_t> outer, int64_t m,
+    int64_t v, int64_t threads,
+    function_ref<SmallVector<DimSpec>(int64_t v, int64_t base)> dims,
+    function_ref<Value(int64_t v, int64_t base, OpBuilder &, Location,
+                       ValueRange, Value, Value)>
+        body) {
+  if (m < v)
+    v = 1;
+  int64_t main = (m / v) * v;
+  Value result = init;
+  auto nest = [&](int64_t lanes, int64_t base, int64_t rows) {
+    SmallVector<DimSpec> d = dims(lanes, base);
+    result = buildNest(
+        b, loc, result, outer, rows / lanes, threads, d,
+        [&](OpBuilder &nb, Location nl, ValueRange o, Value item, Value s) {
+          return body(lanes, base, nb, nl, o, item, s);
+        });
+  };
+  if (main > 0)
+    nest(v, 0, main);
+  if (m > main)
+    nest(1, main, m - main);
+  return result;
+}
+
+//===----------------------------------------------------------------------===//
+// Kernel builder for one packed weight
+//===----------------------------------------------------------------------===//
+
+class PackedKernels {
+public:
+  PackedKernels(OpBuilder &b, Location loc, PackedConstantOp packed,
+                const KernelConfig &config)
+      : b(b), loc(loc), packed(packed), config(config),
+        l(analyze(packed.getLayout())) {}
+
+  const Layout &layout() const { return l; }
+
+  Value gather(Value a, bool scaled);
+  Value blockSums(Value a);
+  Value decode(Value xs, Value sums, int64_t rows);
+  Value finalize(Value partial, Value c);
+  Value dequantizePacked(Type elem);
+  Value tiledMatmul(Value xs, Value weights, Value c);
+  Value scatter(Value weights, RankedTensorType resultType);
+  int64_t autoSplit(int64_t v) const;
+
+private:
+  // Constants are created where they are used (inside the nests) so that
+  // outlining a GPU kernel carries the weights' globals into the gpu.module.
+  Value constant(OpBuilder &nb, Location nl, Attribute value) {
+    return arith::ConstantOp::create(nb, nl, cast<TypedAttr>(value));
+  }
+  Value payload(OpBuilder &nb, Location nl) {
+    return constant(nb, nl, packed.getPayload());
+  }
+  Value scales(OpBuilder &nb, Location nl) {
+    return constant(nb, nl, packed.getScales());
+  }
+  Value zeros(OpBuilder &nb, Location nl) {
+    return constant(nb, nl, packed.getZeros());
+  }
+  Value i32Table(OpBuilder &nb, Location nl, ArrayRef<int32_t> values) {
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      nb.getI32Type());
+    return constant(nb, nl, DenseElementsAttr::get(type, values));
+  }
+  Value f32Table(OpBuilder &nb, Location nl, ArrayRef<float> values) {
+    auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
+                                      nb.getF32Type());
+    return constant(nb, nl, DenseElementsAttr::get(type, values));
+  }
+  Value bsumBlockCount() const;
+  int64_t sumBlockSize() const {
+    return l.groupSize > 0 ? l.groupSize : config.sumBlock;
+  }
+
+  using CodeFn = function_ref<void(int64_t k, Value qf, Value pos)>;
+  void emitChunk(Lanes &e, Value words, Value row, int bits, Value wordBase,
+                 Value posBase, int64_t lo, int64_t hi, bool scaled,
+                 CodeFn onCode);
+  Value decodeBody(int64_t v, int64_t base, int64_t rows, int64_t split,
+                   OpBuilder &nb, Location nl, ValueRange outer, Value item,
+                   Value slice);
+
+  OpBuilder &b;
+  Location loc;
+  PackedConstantOp packed;
+  const KernelConfig &config;
+  Layout l;
+  // Operands of the decode nests.
+  Value xsValue, sumsValue;
+};
+
+int64_t PackedKernels::autoSplit(int64_t v) const {
+  if (config.kSplit > 0)
+    return config.kSplit;
+  if (config.targetThreads <= 0)
+    return 1;
+  int64_t rowThreads = ceilDiv(l.m, v);
+  int64_t chunks = 0;
+  for (const Seg &s : l.segs)
+    chunks += s.count / 32;
+  int64_t split = ceilDiv(config.targetThreads, rowThreads);
+  // Keep at least two chunks per segment loop of a slice on average.
+  split = std::min(split, std::max<int64_t>(1, chunks / 2));
+  return std::clamp<int64_t>(split, 1, 64);
+}
+
+/// xs[r, pp] = A[r, perm[p]] * 2^-activationShift (0 in the padding), f32.
+Value PackedKernels::gather(Value a, bool scaled) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  int64_t rows = aType.getDimSize(0);
+  ArrayRef<int32_t> perm = l.attr.getPerm();
+  SmallVector<int32_t> source(l.padded, -1);
+  SmallVector<float> factor(l.padded, 0.0f);
+  for (const Seg &s : l.segs)
+    for (int64_t k = 0; k < s.count; ++k) {
+      source[s.padStart + k] = perm[s.start + k];
+      factor[s.padStart + k] =
+          scaled ? std::ldexp(1.0f, -activationShift(s.bits, k,
+                                                     config.magicUnpack))
+                 : 1.0f;
+    }
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, l.padded},
+                                       b.getF32Type());
+  return buildNest(
+      b, loc, init, {rows}, l.padded, config.threadsPerBlock,
+      {DimSpec::outer(0, 1), DimSpec::item(1)},
+      [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
+          Value slice) {
+        Lanes e(nb, nl, 1);
+        Value src = e.scalar(i32Table(nb, nl, source), {item});
+        Value fac = e.scalar(f32Table(nb, nl, factor), {item});
+        Value zero32 = arith::ConstantIntOp::create(nb, nl, 0, 32);
+        Value valid = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge,
+                                            src, zero32);
+        Value safe = arith::SelectOp::create(nb, nl, valid, src, zero32);
+        Value col = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), safe);
+        Value x = e.toF32(e.scalar(a, {outer[0], col}));
+        Value scaledX = arith::MulFOp::create(nb, nl, x, fac);
+        Value value = arith::SelectOp::create(nb, nl, valid, scaledX,
+                                              e.splatF32(0.0f));
+        Value z = e.index(0);
+        return e.writeContig(value, slice, {z, z});
+      });
+}
+
+/// sums[r, blk] = sum of A[r, perm[p]] over the packed positions p of block
+/// blk (a scale group, or sumBlock positions when group_size = 0), f32.
+Value PackedKernels::blockSums(Value a) {
+  auto aType = cast<RankedTensorType>(a.getType());
+  int64_t rows = aType.getDimSize(0);
+  int64_t block = sumBlockSize();
+  int64_t blocks = ceilDiv(l.live, block);
+  ArrayRef<int32_t> perm = l.attr.getPerm().take_front(l.live);
+  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, blocks},
+                                       b.getF32Type());
+  return buildNest(
+      b, loc, init, {rows}, blocks, config.threadsPerBlock,
+      {DimSpec::outer(0, 1), DimSpec::item(1)},
+      [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
+          Value slice) {
+        Lanes e(nb, nl, 1);
+        Value table = i32Table(nb, nl, perm);
+        Value lo = arith::MulIOp::create(nb, nl, item, e.index(block));
+        Value hi = arith::MinSIOp::create(nb, nl, e.add(lo, block),
+                                          e.index(l.live));
+        auto loop = scf::ForOp::create(
+            nb, nl, lo, hi, e.index(1), ValueRange{e.splatF32(0.0f)},
+            [&](OpBuilder &lb, Location ll, Value p, ValueRange acc) {
+              Lanes le(lb, ll, 1);
+              Value ch = arith::IndexCastOp::create(
+                  lb, ll, lb.getIndexType(), le.scalar(table, {p}));
+              Value x = le.toF32(le.scalar(a, {outer[0], ch}));
+              scf::YieldOp::create(
+                  lb, ll, ValueRange{arith::AddFOp::create(lb, ll, acc[0], x)});
+            });
+        Value z = e.index(0);
+        return e.writeContig(loop.getResult(0), slice, {z, z});
+      });
+}
+
+/// Emits codes [lo, hi) of the 32-code chunk whose first word is `wordBase`
+/// and whose first padded position is `posBase`, calling `onCode` with the
+/// code as float lanes: q, or q * 2^activationShift if `scaled`.
+void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
+                              Value wordBase, Value posBase, int64_t lo,
+                              int64_t hi, bool scaled, CodeFn onCode) {
+  OpBuilder &nb = e.b;
+  Location nl = e.loc;
+  llvm::SmallDenseMap<int64_t, Value> loaded;
+  auto word = [&](int64_t j) {
+    Value &w = loaded[j];
+    if (!w)
+      w = e.readContig(words, {e.add(wordBase, j), row});
+    return w;
+  };
+  const uint32_t mask = (1u << bits) - 1u;
+  auto toFloat = [&](Value q) -> Value {
+    Type ft = e.lanes(e.f32());
+    if (!config.magicUnpack)
+      return arith::SIToFPOp::create(nb, nl, ft, q);
+    // q < 2^23: OR it into the mantissa of 2^23, then subtract 2^23.
+    Value biased = arith::OrIOp::create(nb, nl, q, e.splatI32(0x4B000000u));
+    Value f = arith::BitcastOp::create(nb, nl, ft, biased);
+    return arith::SubFOp::create(nb, nl, f, e.splatF32(8388608.0f));
+  };
+  for (int64_t k = lo; k < hi; ++k) {
+    int64_t bit = k * bits;
+    int64_t j = bit / 32;
+    int shift = static_cast<int>(bit % 32);
+    int inPlace = scaled ? activationShift(bits, k, config.magicUnpack) : 0;
+    Value q;
+    if (inPlace > 0) {
+      q = arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask << shift));
+    } else if (shift + bits > 32) {
+      Value low = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
+      Value high =
+          arith::ShLIOp::create(nb, nl, word(j + 1), e.splatI32(32 - shift));
+      q = arith::AndIOp::create(nb, nl,
+                                arith::OrIOp::create(nb, nl, low, high),
+                                e.splatI32(mask));
+    } else if (shift + bits == 32) {
+      q = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
+    } else if (shift == 0) {
+      q = arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask));
+    } else {
+      q = arith::AndIOp::create(
+          nb, nl, arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
+          e.splatI32(mask));
+    }
+    onCode(k, toFloat(q), e.add(posBase, k));
+  }
+}
+
+/// One decode item: V output rows [i0, i0 + V) of K slice s, all R
+/// activation rows. y = sum_g z_g * sum_{p in g} x_p
+///                    + sum_pieces s_g / (2^b - 1) * sum_{k in piece} q_k x_k.
+Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
+                                int64_t split, OpBuilder &nb, Location nl,
+                                ValueRange outer, Value item, Value slice) {
+  Lanes e(nb, nl, v);
+  Value s = outer[0];
+  Value i0 = e.add(arith::MulIOp::create(nb, nl, item, e.index(v)), base);
+  Value words = payload(nb, nl);
+  Value scaleT = scales(nb, nl);
+  Value zeroT = zeros(nb, nl);
+  Value xs = xsValue, sums = sumsValue;
+  int64_t acc = std::clamp<int64_t>(config.accumulators, 1,
+                                    std::max<int64_t>(1, 8 / rows));
+  Value zeroF = e.splatF32(0.0f);
+
+  // Zero-point term: the slice handles sum blocks s, s + S, ...
+  int64_t blocks = ceilDiv(l.live, sumBlockSize());
+  SmallVector<Value> total;
+  {
+    SmallVector<Value> init(rows, arith::ConstantOp::create(
+                                      nb, nl, nb.getF32FloatAttr(0.0f)));
+    if (l.groupSize > 0)
+      init.assign(rows, zeroF);
+    auto loop = scf::ForOp::create(
+        nb, nl, s, e.index(blocks), e.index(split), init,
+        [&](OpBuilder &lb, Location ll, Value blk, ValueRange it) {
+          Lanes le(lb, ll, v);
+          SmallVector<Value> next;
+          Value z;
+          if (l.groupSize > 0)
+            z = le.toF32(le.readColumn(zeroT, i0, blk));
+          for (int64_t r = 0; r < rows; ++r) {
+            Value sum = le.scalar(sums, {le.index(r), blk});
+            if (l.groupSize > 0)
+              next.push_back(le.fma(z, le.broadcast(sum), it[r]));
+            else
+              next.push_back(arith::AddFOp::create(lb, ll, it[r], sum));
+          }
+          scf::YieldOp::create(lb, ll, next);
+        });
+    if (l.groupSize > 0) {
+      total.assign(loop.getResults().begin(), loop.getResults().end());
+    } else {
+      Value z = e.toF32(e.readColumn(zeroT, i0, e.index(0)));
+      for (int64_t r = 0; r < rows; ++r)
+        total.push_back(arith::MulFOp::create(nb, nl, z,
+                                              e.broadcast(loop.getResult(r))));
+    }
+  }
+
+  // Code term, piece by piece (segment x group), each with code-specialised
+  // chunk bodies.
+  for (auto [pieceIndex, piece] : llvm::enumerate(l.pieces)) {
+    const Seg &seg = l.segs[piece.seg];
+    int bits = seg.bits;
+    SmallVector<Value> accs(rows * acc, zeroF);
+
+    auto onCodeInto = [&](Lanes &le, SmallVectorImpl<Value> &state) {
+      return [&](int64_t k, Value qf, Value pos) {
+        for (int64_t r = 0; r < rows; ++r) {
+          Value x = le.broadcast(le.scalar(xs, {le.index(r), pos}));
+          Value &a = state[r * acc + k % acc];
+          a = le.fma(qf, x, a);
+        }
+      };
+    };
+    // A partial chunk (head or tail of the piece), done by one slice only.
+    auto partialChunk = [&](int64_t chunk, int64_t lo, int64_t hi,
+                            int64_t owner) {
+      auto emit = [&](OpBuilder &pb, Location pl, SmallVectorImpl<Value> &st) {
+        Lanes le(pb, pl, v);
+        Value wordBase = le.index(seg.wordOffset + chunk * bits);
+        Value posBase = le.index(seg.padStart + chunk * 32);
+        emitChunk(le, words, i0, bits, wordBase, posBase, lo, hi, true,
+                  onCodeInto(le, st));
+      };
+      if (split == 1) {
+        emit(nb, nl, accs);
+        return;
+      }
+      Value isOwner = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
+                                            s, e.index(owner % split));
+      auto ifOp = scf::IfOp::create(
+          nb, nl, isOwner,
+          [&](OpBuilder &tb, Location tl) {
+            SmallVector<Value> st(accs);
+            emit(tb, tl, st);
+            scf::YieldOp::create(tb, tl, st);
+          },
+          [&](OpBuilder &eb, Location el) {
+            scf::YieldOp::create(eb, el, accs);
+          });
+      accs.assign(ifOp.getResults().begin(), ifOp.getResults().end());
+    };
+
+    int64_t cStart = ceilDiv(piece.k0, 32), cStop = piece.k1 / 32;
+    if (cStart > cStop) {
+      partialChunk(piece.k0 / 32, piece.k0 % 32, piece.k1 % 32, pieceIndex);
+    } else {
+      if (piece.k0 % 32 != 0)
+        partialChunk(piece.k0 / 32, piece.k0 % 32, 32, pieceIndex);
+      int64_t n = cStop - cStart;
+      if (n > 0) {
+        Value lo, hi;
+        if (split == 1) {
+          lo = e.index(cStart);
+          hi = e.index(cStop);
+        } else {
+          // Slice s takes chunks [n s / S, n (s + 1) / S).
+          auto bound = [&](Value slice) {
+            Value prod = arith::MulIOp::create(nb, nl, slice, e.index(n));
+            return e.add(
+                arith::DivUIOp::create(nb, nl, prod, e.index(split)), cStart);
+          };
+          lo = bound(s);
+          hi = bound(e.add(s, 1));
+        }
+        auto loop = scf::ForOp::create(
+            nb, nl, lo, hi, e.index(1), accs,
+            [&](OpBuilder &lb, Location ll, Value c, ValueRange it) {
+              Lanes le(lb, ll, v);
+              SmallVector<Value> st(it.begin(), it.end());
+              Value wordBase = le.add(
+                  arith::MulIOp::create(lb, ll, c, le.index(bits)),
+                  seg.wordOffset);
+              Value posBase = le.add(
+                  arith::MulIOp::create(lb, ll, c, le.index(32)),
+                  seg.padStart);
+              emitChunk(le, words, i0, bits, wordBase, posBase, 0, 32, true,
+                        onCodeInto(le, st));
+              scf::YieldOp::create(lb, ll, st);
+            });
+        accs.assign(loop.getResults().begin(), loop.getResults().end());
+      }
+      if (piece.k1 % 32 != 0)
+        partialChunk(piece.k1 / 32, 0, piece.k1 % 32, pieceIndex + 1);
+    }
+
+    Value scale = e.toF32(e.readColumn(scaleT, i0, e.index(piece.group)));
+    Value step = arith::DivFOp::create(
+        nb, nl, scale, e.splatF32(static_cast<float>((1u << bits) - 1u)));
+    for (int64_t r = 0; r < rows; ++r) {
+      Value sum = accs[r * acc];
+      for (int64_t a = 1; a < acc; ++a)
+        sum = arith::AddFOp::create(nb, nl, sum, accs[r * acc + a]);
+      total[r] = e.fma(sum, step, total[r]);
+    }
+  }
+
+  Value z = e.index(0);
+  for (int64_t r = 0; r < rows; ++r)
+    slice = e.writeContig(total[r], slice, {z, e.index(r), z});
+  return slice;
+}
+
+/// partial[s, r, i]: slice s's share of output (r, i), f32.
+Value PackedKernels::decode(Value xs, Value sums, int64_t rows) {
+  int64_t v = std::min<int64_t>(config.rowsPerThread, l.m);
+  int64_t split = autoSplit(v);
+  xsValue = xs;
+  sumsValue = sums;
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{split, rows, l.m}, b.getF32Type());
+  return buildRowNests(
+      b, loc, init, {split}, l.m, v, config.threadsPerBlock,
+      [&](int64_t lanes, int64_t base) {
+        return SmallVector<DimSpec>{DimSpec::outer(0, 1), DimSpec::full(rows),
+                                    DimSpec::item(lanes, base)};
+      },
+      [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
+          ValueRange outer, Value item, Value slice) {
+        return decodeBody(lanes, base, rows, split, nb, nl, outer, item,
+                          slice);
+      });
+}
+
+/// out[r, i] = C[r, i] + sum_s partial[s, r, i], in C's element type.
+Value PackedKernels::finalize(Value partial, Value c) {
+  auto cType = cast<RankedTensorType>(c.getType());
+  int64_t rows = cType.getDimSize(0);
+  int64_t split = cast<RankedTensorType>(partial.getType()).getDimSize(0);
+  Type elem = cType.getElementType();
+  return buildRowNests(
+      b, loc, c, {rows}, l.m, config.rowsPerThread, config.threadsPerBlock,
+      [&](int64_t lanes, int64_t base) {
+        return SmallVector<DimSpec>{DimSpec::outer(0, 1),
+                                    DimSpec::item(lanes, base)};
+      },
+      [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
+          ValueRange outer, Value item, Value slice) {
+        Lanes e(nb, nl, lanes);
+        Value i0 =
+            e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+        Value z = e.index(0);
+        Value sum = e.toF32(e.readContig(slice, {z, z}));
+        for (int64_t s = 0; s < split; ++s)
+          sum = arith::AddFOp::create(
+              nb, nl, sum, e.readContig(partial, {e.index(s), outer[0], i0}));
+        return e.writeContig(e.fromF32(sum, elem), slice, {z, z});
+      });
+}
+
+/// Dequantized weights in padded packed order, [padded x M] of `elem`;
+/// padding positions are 0. w = z + q * (s / (2^b - 1)), as FORMAT.md.
+Value PackedKernels::dequantizePacked(Type elem) {
+  Value result = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{l.padded, l.m}, elem);
+  for (const Seg &seg : l.segs) {
+    int bits = seg.bits;
+    int64_t full = seg.count / 32, tail = seg.count % 32;
+    float levels = static_cast<float>((1u << bits) - 1u);
+    // chunk < 0: the chunk is the outer iv; else a fixed (tail) chunk.
+    auto body = [&](int64_t chunk, int64_t codes, int64_t lanes, int64_t base,
+                    OpBuilder &nb, Location nl, ValueRange outer, Value item,
+                    Value slice) {
+      Lanes e(nb, nl, lanes);
+      Value i0 =
+          e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+      Value c = chunk < 0 ? outer[0] : e.index(chunk);
+      Value words = payload(nb, nl);
+      Value scaleT = scales(nb, nl), zeroT = zeros(nb, nl);
+      Value wordBase =
+          e.add(arith::MulIOp::create(nb, nl, c, e.index(bits)), seg.wordOffset);
+      // Unpadded packed position of code 0 of the chunk (for groups).
+      Value posBase =
+          e.add(arith::MulIOp::create(nb, nl, c, e.index(32)), seg.start);
+      auto grid = [&](Value group) {
+        Value z = e.toF32(e.readColumn(zeroT, i0, group));
+        Value s = e.toF32(e.readColumn(scaleT, i0, group));
+        return std::make_pair(
+            z, arith::DivFOp::create(nb, nl, s, e.splatF32(levels)).getResult());
+      };
+      std::pair<Value, Value> fixed;
+      if (l.groupSize <= 0)
+        fixed = grid(e.index(0));
+      Value z0 = e.index(0);
+      emitChunk(e, words, i0, bits, wordBase, posBase, 0, codes, false,
+                [&](int64_t k, Value qf, Value pos) {
+                  std::pair<Value, Value> g = fixed;
+                  if (l.groupSize > 0)
+                    g = grid(arith::DivUIOp::create(nb, nl, pos,
+                                                    e.index(l.groupSize)));
+                  Value w = arith::AddFOp::create(
+                      nb, nl, g.first,
+                      arith::MulFOp::create(nb, nl, qf, g.second));
+                  slice = e.writeContig(e.fromF32(w, elem), slice,
+                                        {e.index(k), z0});
+                });
+      if (codes < 32) {
+        Value zero = e.fromF32(e.splatF32(0.0f), elem);
+        for (int64_t k = codes; k < 32; ++k)
+          slice = e.writeContig(zero, slice, {e.index(k), z0});
+      }
+      return slice;
+    };
+    if (full > 0)
+      result = buildRowNests(
+          b, loc, result, {full}, l.m, config.rowsPerThread,
+          config.threadsPerBlock,
+          [&](int64_t lanes, int64_t base) {
+            return SmallVector<DimSpec>{DimSpec::outer(0, 32, seg.padStart),
+                                        DimSpec::item(lanes, base)};
+          },
+          [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
+              ValueRange outer, Value item, Value slice) {
+            return body(-1, 32, lanes, base, nb, nl, outer, item, slice);
+          });
+    if (tail > 0)
+      result = buildRowNests(
+          b, loc, result, {}, l.m, config.rowsPerThread,
+          config.threadsPerBlock,
+          [&](int64_t lanes, int64_t base) {
+            return SmallVector<DimSpec>{
+                DimSpec::full(32, seg.padStart + 32 * full),
+                DimSpec::item(lanes, base)};
+          },
+          [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
+              ValueRange outer, Value item, Value slice) {
+            return body(full, tail, lanes, base, nb, nl, outer, item, slice);
+          });
+  }
+  return result;
+}
+
+/// out[r, i] = C[r, i] + sum_pp xs[r, pp] * W[pp, i]: each thread owns a
+/// tile of TR activation rows x V output rows and keeps it in registers.
+Value PackedKernels::tiledMatmul(Value xs, Value weights, Value c) {
+  auto cType = cast<RankedTensorType>(c.getType());
+  int64_t rows = cType.getDimSize(0);
+  Type elem = cType.getElementType();
+  int64_t tr = std::min(config.tileRows, rows);
+  int64_t mainRows = (rows / tr) * tr;
+  Value result = c;
+  auto rowTiles = [&](int64_t tileRows, int64_t rowBase, int64_t count) {
+    result = buildRowNests(
+        b, loc, result, {count / tileRows}, l.m, config.rowsPerThread,
+        config.threadsPerBlock,
+        [&](int64_t lanes, int64_t base) {
+          return SmallVector<DimSpec>{DimSpec::outer(0, tileRows, rowBase),
+                                      DimSpec::item(lanes, base)};
+        },
+        [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
+            ValueRange outer, Value item, Value slice) {
+          Lanes e(nb, nl, lanes);
+          Value i0 =
+              e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+          Value r0 = e.add(
+              arith::MulIOp::create(nb, nl, outer[0], e.index(tileRows)),
+              rowBase);
+          SmallVector<Value> init(tileRows, e.splatF32(0.0f));
+          auto loop = scf::ForOp::create(
+              nb, nl, e.index(0), e.index(l.padded), e.index(1), init,
+              [&](OpBuilder &lb, Location ll, Value p, ValueRange it) {
+                Lanes le(lb, ll, lanes);
+                Value w = le.toF32(le.readContig(weights, {p, i0}));
+                SmallVector<Value> next;
+                for (int64_t t = 0; t < tileRows; ++t) {
+                  Value x = le.scalar(xs, {le.add(r0, t), p});
+                  next.push_back(le.fma(le.broadcast(x), w, it[t]));
+                }
+                scf::YieldOp::create(lb, ll, next);
+              });
+          Value z = e.index(0);
+          for (int64_t t = 0; t < tileRows; ++t) {
+            Value cv = e.toF32(e.readContig(slice, {e.index(t), z}));
+            Value sum = arith::AddFOp::create(nb, nl, cv, loop.getResult(t));
+            slice = e.writeContig(e.fromF32(sum, elem), slice, {e.index(t), z});
+          }
+          return slice;
+        });
+  };
+  if (mainRows > 0)
+    rowTiles(tr, 0, mainRows);
+  if (rows > mainRows)
+    rowTiles(rows - mainRows, mainRows, rows - mainRows);
+  return result;
+}
+
+/// The dequantized weight in the op's layout ([N, M] or [M, N]) from the
+/// padded packed one; 0-bit channels are 0.
+Value PackedKernels::scatter(Value weights, RankedTensorType resultType) {
+  SmallVector<int32_t> padPos(l.n, -1);
+  ArrayRef<int32_t> perm = l.attr.getPerm();
+  for (const Seg &s : l.segs)
+    for (int64_t k = 0; k < s.count; ++k)
+      padPos[perm[s.start + k]] = s.padStart + k;
+  Type elem = resultType.getElementType();
+  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(), elem);
+  auto lookup = [&](OpBuilder &nb, Location nl, Value channel) {
+    Lanes e(nb, nl, 1);
+    Value pp = e.scalar(i32Table(nb, nl, padPos), {channel});
+    Value zero32 = arith::ConstantIntOp::create(nb, nl, 0, 32);
+    Value valid =
+        arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::sge, pp, zero32);
+    Value safe = arith::SelectOp::create(nb, nl, valid, pp, zero32);
+    return std::make_pair(
+        valid, arith::IndexCastOp::create(nb, nl, nb.getIndexType(), safe)
+                   .getResult());
+  };
+  if (l.attr.getChannelDim() == 0)
+    return buildRowNests(
+        b, loc, init, {l.n}, l.m, config.rowsPerThread, config.threadsPerBlock,
+        [&](int64_t lanes, int64_t base) {
+          return SmallVector<DimSpec>{DimSpec::outer(0, 1),
+                                      DimSpec::item(lanes, base)};
+        },
+        [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
+            ValueRange outer, Value item, Value slice) {
+          Lanes e(nb, nl, lanes);
+          Value i0 =
+              e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+          auto [valid, pp] = lookup(nb, nl, outer[0]);
+          Value w = e.readContig(weights, {pp, i0});
+          Value zero = arith::ConstantOp::create(
+              nb, nl, cast<TypedAttr>(nb.getZeroAttr(w.getType())));
+          Value v = arith::SelectOp::create(nb, nl, valid, w, zero);
+          Value z = e.index(0);
+          return e.writeContig(v, slice, {z, z});
+        });
+  return buildNest(
+      b, loc, init, {l.m}, l.n, config.threadsPerBlock,
+      {DimSpec::outer(0, 1), DimSpec::item(1)},
+      [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
+          Value slice) {
+        Lanes e(nb, nl, 1);
+        auto [valid, pp] = lookup(nb, nl, item);
+        Value w = e.scalar(weights, {pp, outer[0]});
+        Value zero = arith::ConstantOp::create(
+            nb, nl, cast<TypedAttr>(nb.getZeroAttr(w.getType())));
+        Value v = arith::SelectOp::create(nb, nl, valid, w, zero);
+        Value z = e.index(0);
+        return e.writeContig(v, slice, {z, z});
+      });
+}
+
+PackedConstantOp getPackedSource(DequantizeOp dequant) {
+  auto packed = dequant.getPayload().getDefiningOp<PackedConstantOp>();
+  if (!packed || dequant.getScales().getDefiningOp() != packed ||
+      dequant.getZeros().getDefiningOp() != packed ||
+      packed.getLayout() != dequant.getLayout())
+    return {};
+  return packed;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Entry points
+//===----------------------------------------------------------------------===//
+
+LogicalResult mlir::baq::buildQuantizedMatmul(RewriterBase &rewriter,
+                                              linalg::MatmulOp matmul,
+                                              DequantizeOp dequant,
+                                              const KernelConfig &config) {
+  PackedConstantOp packed = getPackedSource(dequant);
+  if (!packed)
+    return rewriter.notifyMatchFailure(
+        matmul, "weight is not a baq.dequantize of a baq.packed_constant");
+  std::optional<int64_t> channelDim = getWeightChannelDim(matmul);
+  if (!channelDim || *channelDim != dequant.getLayout().getChannelDim())
+    return rewriter.notifyMatchFailure(
+        matmul, "matmul maps do not match the layout's channel_dim");
+  if (matmul.getDpsInputOperand(1)->get() != dequant.getResult())
+    return rewriter.notifyMatchFailure(matmul, "dequantize is not the weight");
+  Value a = matmul.getDpsInputOperand(0)->get();
+  Value c = matmul.getDpsInitOperand(0)->get();
+  auto aType = dyn_cast<RankedTensorType>(a.getType());
+  auto cType = dyn_cast<RankedTensorType>(c.getType());
+  if (!aType || !cType || !aType.hasStaticShape() || !cType.hasStaticShape() ||
+      matmul->getNumResults() != 1)
+    return rewriter.notifyMatchFailure(matmul, "needs static tensor shapes");
+  if (!isa<FloatType>(aType.getElementType()) ||
+      !isa<FloatType>(cType.getElementType()))
+    return rewriter.notifyMatchFailure(matmul, "needs float operands");
+
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(matmul);
+  PackedKernels k(rewriter, matmul.getLoc(), packed, config);
+  const Layout &l = k.layout();
+  int64_t rows = aType.getDimSize(0);
+  Value result;
+  if (l.live == 0) {
+    // Every weight is 0: the product adds nothing.
+    result = c;
+  } else if (rows <= config.decodeMaxRows) {
+    Value xs = k.gather(a, /*scaled=*/true);
+    Value sums = k.blockSums(a);
+    Value partial = k.decode(xs, sums, rows);
+    result = k.finalize(partial, c);
+  } else {
+    Value xs = k.gather(a, /*scaled=*/false);
+    Value weights = k.dequantizePacked(config.dequantToF16
+                                           ? rewriter.getF16Type()
+                                           : rewriter.getF32Type());
+    result = k.tiledMatmul(xs, weights, c);
+  }
+  rewriter.replaceOp(matmul, result);
+  if (dequant->use_empty())
+    rewriter.eraseOp(dequant);
+  return success();
+}
+
+LogicalResult mlir::baq::buildDequantize(RewriterBase &rewriter,
+                                         DequantizeOp dequant,
+                                         const KernelConfig &config) {
+  PackedConstantOp packed = getPackedSource(dequant);
+  if (!packed)
+    return rewriter.notifyMatchFailure(
+        dequant, "operands are not the results of one baq.packed_constant");
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(dequant);
+  auto resultType = cast<RankedTensorType>(dequant.getResult().getType());
+  PackedKernels k(rewriter, dequant.getLoc(), packed, config);
+  Value result;
+  if (k.layout().live == 0) {
+    result = arith::ConstantOp::create(
+        rewriter, dequant.getLoc(),
+        DenseElementsAttr::get(
+            resultType,
+            rewriter.getZeroAttr(resultType.getElementType())));
+  } else {
+    Value weights = k.dequantizePacked(resultType.getElementType());
+    result = k.scatter(weights, resultType);
+  }
+  rewriter.replaceOp(dequant, result);
+  return success();
+}

@@ -1,0 +1,206 @@
+//===- KernelsToGpu.cpp - Block/thread scf.forall nests to gpu.launch -----===//
+//
+// After bufferization a kernel nest is
+//
+//   scf.forall (%o..., %bx) in (...) {          // #gpu.block<y|z>, <x>
+//     <index arithmetic, subviews>
+//     scf.forall (%t) in (%n) { body }          // #gpu.thread<x>, %n <= T
+//   }
+//
+// and becomes gpu.launch with that grid and T threads, predicated on
+// %t < %n. The conversion is this direct because the builder guarantees the
+// shape (barrier-free bodies, constant grid, constant thread bound).
+//
+//===----------------------------------------------------------------------===//
+
+#include "baq/Conversion/Passes.h"
+
+#include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+
+namespace mlir {
+namespace baq {
+#define GEN_PASS_DEF_BAQKERNELSTOGPU
+#include "baq/Conversion/Passes.h.inc"
+} // namespace baq
+} // namespace mlir
+
+using namespace mlir;
+using namespace mlir::baq;
+
+namespace {
+
+bool isMapped(scf::ForallOp op, bool blocks) {
+  std::optional<ArrayAttr> mapping = op.getMapping();
+  if (!mapping || mapping->empty())
+    return false;
+  return llvm::all_of(*mapping, [&](Attribute a) {
+    return blocks ? isa<gpu::GPUBlockMappingAttr>(a)
+                  : isa<gpu::GPUThreadMappingAttr>(a);
+  });
+}
+
+/// Largest value `bound` can take, if it is a constant or an affine.min with
+/// a constant among its results.
+std::optional<int64_t> constantMax(OpFoldResult bound) {
+  if (std::optional<int64_t> c = getConstantIntValue(bound))
+    return c;
+  auto min = cast<Value>(bound).getDefiningOp<affine::AffineMinOp>();
+  if (!min)
+    return std::nullopt;
+  std::optional<int64_t> best;
+  for (AffineExpr e : min.getMap().getResults())
+    if (auto c = dyn_cast<AffineConstantExpr>(e))
+      best = best ? std::min(*best, c.getValue()) : c.getValue();
+  return best;
+}
+
+LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
+  if (outer->getNumResults() != 0)
+    return outer.emitError("kernel nest must be bufferized before "
+                           "baq-kernels-to-gpu");
+  scf::ForallOp inner;
+  for (Operation &op : outer.getBody()->without_terminator()) {
+    auto forall = dyn_cast<scf::ForallOp>(op);
+    if (!forall)
+      continue;
+    if (inner || !isMapped(forall, /*blocks=*/false) ||
+        forall.getRank() != 1)
+      return outer.emitError("expected one nested scf.forall mapped to "
+                             "#gpu.thread<x>");
+    inner = forall;
+  }
+  if (!inner)
+    return outer.emitError("block-mapped scf.forall without a thread nest");
+  if (inner->getNextNode() != outer.getBody()->getTerminator())
+    return outer.emitError("the thread nest must end the block body");
+  if (!outer.isNormalized() || !inner.isNormalized())
+    return outer.emitError("kernel nests must have zero lower bounds and "
+                           "unit steps");
+
+  Location loc = outer.getLoc();
+  rewriter.setInsertionPoint(outer);
+  SmallVector<int64_t> grid = {1, 1, 1};
+  ArrayAttr mapping = *outer.getMapping();
+  for (auto [ub, attr] : llvm::zip(outer.getMixedUpperBound(), mapping)) {
+    std::optional<int64_t> extent = getConstantIntValue(ub);
+    if (!extent)
+      return outer.emitError("block grid extents must be constant");
+    grid[static_cast<int64_t>(cast<gpu::GPUBlockMappingAttr>(attr).getBlock())] =
+        *extent;
+  }
+  OpFoldResult innerBound = inner.getMixedUpperBound()[0];
+  std::optional<int64_t> threads = constantMax(innerBound);
+  if (!threads || cast<gpu::GPUThreadMappingAttr>((*inner.getMapping())[0])
+                          .getThread() != gpu::MappingId::DimX)
+    return inner.emitError("thread nest needs a constant maximum extent "
+                           "mapped to #gpu.thread<x>");
+
+  auto index = [&](int64_t v) -> Value {
+    return arith::ConstantIndexOp::create(rewriter, loc, v);
+  };
+  auto launch =
+      gpu::LaunchOp::create(rewriter, loc, index(grid[0]), index(grid[1]),
+                            index(grid[2]), index(*threads), index(1), index(1));
+  Block &body = launch.getBody().front();
+  rewriter.setInsertionPointToStart(&body);
+  IRMapping map;
+  gpu::KernelDim3 blockIds = launch.getBlockIds();
+  Value ids[3] = {blockIds.x, blockIds.y, blockIds.z};
+  for (auto [iv, attr] : llvm::zip(outer.getInductionVars(), mapping))
+    map.map(iv, ids[static_cast<int64_t>(
+                    cast<gpu::GPUBlockMappingAttr>(attr).getBlock())]);
+  for (Operation &op : outer.getBody()->without_terminator())
+    if (&op != inner.getOperation())
+      rewriter.clone(op, map);
+
+  Value tid = launch.getThreadIds().x;
+  Value bound = getValueOrCreateConstantIndexOp(rewriter, loc, innerBound);
+  bound = map.lookupOrDefault(bound);
+  Value active = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                       tid, bound);
+  auto ifOp = scf::IfOp::create(rewriter, loc, active, /*withElse=*/false);
+  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  map.map(inner.getInductionVars()[0], tid);
+  for (Operation &op : inner.getBody()->without_terminator())
+    rewriter.clone(op, map);
+  rewriter.setInsertionPointToEnd(&body);
+  gpu::TerminatorOp::create(rewriter, loc);
+
+  // Re-read globals inside the launch: outlining then copies them into the
+  // gpu.module instead of passing host addresses to the kernel.
+  SmallVector<OpOperand *> globalUses;
+  launch.getBody().walk([&](Operation *op) {
+    for (OpOperand &use : op->getOpOperands()) {
+      auto global = use.get().getDefiningOp<memref::GetGlobalOp>();
+      if (global && !launch->isAncestor(global))
+        globalUses.push_back(&use);
+    }
+  });
+  llvm::SmallDenseMap<Value, Value> sunk;
+  for (OpOperand *use : globalUses) {
+    Value &copy = sunk[use->get()];
+    if (!copy) {
+      rewriter.setInsertionPointToStart(&body);
+      copy = rewriter.clone(*use->get().getDefiningOp())->getResult(0);
+    }
+    rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
+  }
+  rewriter.eraseOp(outer);
+  return success();
+}
+
+struct BaqKernelsToGpuPass
+    : public mlir::baq::impl::BaqKernelsToGpuBase<BaqKernelsToGpuPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    IRRewriter rewriter(&getContext());
+    SmallVector<scf::ForallOp> nests;
+    module.walk([&](scf::ForallOp op) {
+      if (isMapped(op, /*blocks=*/true) &&
+          !op->getParentOfType<scf::ForallOp>() &&
+          !op->getParentOfType<gpu::LaunchOp>())
+        nests.push_back(op);
+    });
+    for (scf::ForallOp op : nests)
+      if (failed(convertNest(rewriter, op)))
+        return signalPassFailure();
+
+    // Buffers of functions that launch kernels must be reachable from the
+    // device; managed (host_shared) memory also keeps host code valid.
+    module.walk([&](FunctionOpInterface func) {
+      bool launches = false;
+      func.walk([&](gpu::LaunchOp) { launches = true; });
+      if (!launches)
+        return;
+      SmallVector<memref::AllocOp> allocs;
+      func.walk([&](memref::AllocOp op) { allocs.push_back(op); });
+      for (memref::AllocOp op : allocs) {
+        rewriter.setInsertionPoint(op);
+        auto alloc = gpu::AllocOp::create(
+            rewriter, op.getLoc(), op.getType(), Type(), ValueRange(),
+            op.getDynamicSizes(), op.getSymbolOperands(), /*hostShared=*/true);
+        rewriter.replaceOp(op, alloc.getMemref());
+      }
+      SmallVector<memref::DeallocOp> deallocs;
+      func.walk([&](memref::DeallocOp op) { deallocs.push_back(op); });
+      for (memref::DeallocOp op : deallocs) {
+        if (!op.getMemref().getDefiningOp<gpu::AllocOp>())
+          continue;
+        rewriter.setInsertionPoint(op);
+        gpu::DeallocOp::create(rewriter, op.getLoc(), Type(), ValueRange(),
+                               op.getMemref());
+        rewriter.eraseOp(op);
+      }
+    });
+  }
+};
+
+} // namespace

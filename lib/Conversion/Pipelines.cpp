@@ -1,0 +1,116 @@
+//===- Pipelines.cpp - baq-lower-cpu and baq-lower-nvvm -------------------===//
+//
+// Both pipelines start with baq-build-kernels and one-shot bufferization;
+// the CPU one turns the kernel nests into loops, the NVVM one into
+// gpu.launch, outlines kernels and lowers host and device to LLVM/NVVM. The
+// upstream passes are named textually: they are registered by any tool that
+// registers the upstream passes (baq-opt, mlir-opt-like drivers), and this
+// avoids parsing every conversion header.
+//
+//===----------------------------------------------------------------------===//
+
+#include "baq/Conversion/Passes.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::baq;
+
+namespace {
+
+/// Common kernel options in baq-build-kernels syntax.
+template <typename Options>
+std::string kernelOptions(const Options &o, StringRef target) {
+  return llvm::formatv("target={0} rows-per-thread={1} accumulators={2} "
+                       "k-split={3} threads-per-block={4} decode-max-rows={5} "
+                       "tile-rows={6} dequant-type={7} unpack={8}",
+                       target, o.rowsPerThread.getValue(),
+                       o.accumulators.getValue(), o.kSplit.getValue(),
+                       o.threadsPerBlock.getValue(),
+                       o.decodeMaxRows.getValue(), o.tileRows.getValue(),
+                       o.dequantType.getValue(), o.unpack.getValue())
+      .str();
+}
+
+LogicalResult addPipeline(OpPassManager &pm, StringRef text) {
+  std::string errors;
+  llvm::raw_string_ostream os(errors);
+  if (failed(parsePassPipeline(text, pm, os))) {
+    llvm::errs() << "baq: cannot build pipeline (are the upstream passes "
+                    "registered?): "
+                 << errors << "\n";
+    return failure();
+  }
+  return success();
+}
+
+constexpr StringLiteral kBufferize =
+    "one-shot-bufferize{bufferize-function-boundaries "
+    "function-boundary-type-conversion=identity-layout-map},"
+    "buffer-deallocation-pipeline";
+
+} // namespace
+
+LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
+                                               const LowerCPUOptions &o) {
+  if (o.kernelTarget != "cpu" && o.kernelTarget != "gpu") {
+    llvm::errs() << "baq-lower-cpu: kernel-target must be 'cpu' or 'gpu'\n";
+    return failure();
+  }
+  std::string text = llvm::formatv(
+      "baq-build-kernels{{{0}},{1},"
+      "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
+      "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
+      "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
+      "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+      "finalize-memref-to-llvm,{2}convert-func-to-llvm,convert-cf-to-llvm,"
+      "reconcile-unrealized-casts,canonicalize,cse",
+      kernelOptions(o, o.kernelTarget.getValue()), kBufferize,
+      o.cInterface ? "llvm-request-c-wrappers," : "");
+  return addPipeline(pm, text);
+}
+
+LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
+                                                const LowerNVVMOptions &o) {
+  // Mirrors upstream gpu-lower-to-nvvm-pipeline, minus gpu-module-to-binary
+  // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
+  // accepts by default.
+  std::string text = llvm::formatv(
+      "baq-build-kernels{{{0}},{1},"
+      "baq-kernels-to-gpu,gpu-kernel-outlining,"
+      "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
+      "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
+      "expand-strided-metadata,lower-affine,"
+      "nvvm-attach-target{{chip={2} features={3} O={4}},"
+      "convert-vector-to-llvm,convert-math-to-llvm,convert-func-to-llvm,"
+      "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"
+      "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
+      "reconcile-unrealized-casts),"
+      "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse",
+      kernelOptions(o, "gpu"), kBufferize, o.chip.getValue(),
+      o.features.getValue(), o.optLevel.getValue());
+  return addPipeline(pm, text);
+}
+
+void mlir::baq::registerBaqLoweringPasses() {
+  registerBaqConversionPasses();
+  PassPipelineRegistration<LowerCPUOptions>(
+      "baq-lower-cpu",
+      "Lower quantized matmuls to CPU loops and everything to the LLVM "
+      "dialect (runnable by mlir-runner)",
+      [](OpPassManager &pm, const LowerCPUOptions &options) {
+        if (failed(buildLowerCPUPipeline(pm, options)))
+          llvm::report_fatal_error("baq-lower-cpu: invalid pipeline");
+      });
+  PassPipelineRegistration<LowerNVVMOptions>(
+      "baq-lower-nvvm",
+      "Lower quantized matmuls to gpu.launch_func + NVVM kernels reading the "
+      "packed weights, ready for gpu-module-to-binary",
+      [](OpPassManager &pm, const LowerNVVMOptions &options) {
+        if (failed(buildLowerNVVMPipeline(pm, options)))
+          llvm::report_fatal_error("baq-lower-nvvm: invalid pipeline");
+      });
+}

@@ -1,0 +1,33 @@
+// The report and the budget rules for every allocator, quantizer and budget.
+//
+// RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:64x64 --layer k:32x64 --share-hessian q,k \
+// RUN:   --layer w2:64x172 --layer tiny:4x8 --seed 3 -o %t.mlir
+//
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 report=%t.exact.json progress=false" -o /dev/null
+// RUN: %python %S/Inputs/check_report.py %t.exact.json --target 2 --mode exact --baq-beats-uniform | FileCheck %s --check-prefix=EXACT
+// EXACT: q 64x64 payload=2.0000
+// EXACT: k 32x64 payload=2.0000
+// EXACT: w2 64x172 payload=2.0000
+// EXACT: total weights=17184
+// EXACT: OK
+//
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3.5 allocator=paper report=%t.paper.json progress=false" -o /dev/null
+// RUN: %python %S/Inputs/check_report.py %t.paper.json --target 3.5 --mode paper | FileCheck %s --check-prefix=OK
+//
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 uniform=true quantizer=rtn report=%t.rtn.json progress=false" -o /dev/null
+// RUN: %python %S/Inputs/check_report.py %t.rtn.json --target 3 --mode uniform | FileCheck %s --check-prefix=UNIFORM
+// UNIFORM: q 64x64 payload=3.0000
+// UNIFORM: OK
+//
+// RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:64x64 --layer w2:64x172 --seed 4 -o %t.big.mlir
+// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=4 budget=total group-size=32 min-bits=1 max-bits=6 report=%t.total.json progress=false" -o /dev/null
+// RUN: %python %S/Inputs/check_report.py %t.total.json --target 4 --mode exact --budget total | FileCheck %s --check-prefix=OK
+//
+// RUN: %python -c "import json; r = json.load(open('%t.exact.json')); print(sorted(r['matmuls'][0]), sorted(r['total']))" \
+// RUN:   | FileCheck %s --check-prefix=KEYS
+// KEYS: ['bits', 'bits_histogram', 'hessian_loss', 'location', 'name', 'predicted_loss', 'ratio_c', 'shape', 'uniform_bits', 'uniform_hessian_loss']
+// KEYS-SAME: 'payload_bits_per_weight'
+// KEYS-SAME: 'total_bits_per_weight'
+// KEYS-SAME: 'weights'
+
+// OK: OK
