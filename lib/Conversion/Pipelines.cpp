@@ -50,7 +50,7 @@ LogicalResult addPipeline(OpPassManager &pm, StringRef text) {
 constexpr StringLiteral kBufferize =
     "one-shot-bufferize{bufferize-function-boundaries "
     "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline";
+    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
 
 } // namespace
 

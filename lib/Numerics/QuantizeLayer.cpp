@@ -139,7 +139,8 @@ baq::numerics::quantizeLayer(llvm::ArrayRef<float> weight, int64_t m,
     ++result.histogram[b];
   std::vector<int> intBits(bits->begin(), bits->end());
   result.predictedLoss = predictedLoss(result.sensitivities, intBits);
-  result.hessianLoss = hessianLoss(weight, result.weight.dequant, m, n, h);
+  if (options.measureLoss)
+    result.hessianLoss = hessianLoss(weight, result.weight.dequant, m, n, h);
 
   if (options.measureUniformBaseline) {
     LayerOptions uniform = options;

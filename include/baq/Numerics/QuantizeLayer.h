@@ -27,6 +27,8 @@ struct LayerOptions {
   SensitivityMode sensitivity = SensitivityMode::CholeskyDiag;
   int minBits = 0, maxBits = kMaxBits;
   QuantizerOptions quant;
+  /// Measure tr((W-Q) H (W-Q)^T) (one M x N x N GEMM).
+  bool measureLoss = true;
   /// Also quantize with uniform GPTQ at the same budget to report its loss.
   bool measureUniformBaseline = false;
 };
@@ -38,7 +40,8 @@ struct LayerResult {
   std::array<int64_t, kMaxBits + 1> histogram{};
   double ratioC = 1;
   double predictedLoss = 0;
-  double hessianLoss = 0;
+  /// Only with measureLoss; negative otherwise.
+  double hessianLoss = -1;
   /// Only with measureUniformBaseline; negative otherwise.
   double uniformHessianLoss = -1;
   int uniformBits = 0;

@@ -295,8 +295,8 @@ Value buildNest(OpBuilder &b, Location loc, Value init,
                                        b.getArrayAttr(mapping), nullptr);
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(outerOp.getTerminator());
-  ValueRange ivs = outerOp.getInductionVars();
-  ValueRange outerIvs = ivs.drop_back();
+  SmallVector<Value> ivs = outerOp.getInductionVars();
+  SmallVector<Value> outerIvs(ivs.begin(), ivs.end() - 1);
   Value bx = ivs.back();
   Value outArg = outerOp.getRegionIterArgs()[0];
 

@@ -23,6 +23,7 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
@@ -114,7 +115,8 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   IRMapping map;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value ids[3] = {blockIds.x, blockIds.y, blockIds.z};
-  for (auto [iv, attr] : llvm::zip(outer.getInductionVars(), mapping))
+  SmallVector<Value> outerIvs = outer.getInductionVars();
+  for (auto [iv, attr] : llvm::zip(outerIvs, mapping))
     map.map(iv, ids[static_cast<int64_t>(
                     cast<gpu::GPUBlockMappingAttr>(attr).getBlock())]);
   for (Operation &op : outer.getBody()->without_terminator())
@@ -134,24 +136,33 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   rewriter.setInsertionPointToEnd(&body);
   gpu::TerminatorOp::create(rewriter, loc);
 
-  // Re-read globals inside the launch: outlining then copies them into the
-  // gpu.module instead of passing host addresses to the kernel.
-  SmallVector<OpOperand *> globalUses;
-  launch.getBody().walk([&](Operation *op) {
-    for (OpOperand &use : op->getOpOperands()) {
-      auto global = use.get().getDefiningOp<memref::GetGlobalOp>();
-      if (global && !launch->isAncestor(global))
-        globalUses.push_back(&use);
-    }
-  });
+  // Re-create constants and global reads inside the launch (canonicalizers
+  // hoist them to the function entry): outlining then copies the weights'
+  // globals into the gpu.module instead of passing host addresses, and
+  // constants do not become kernel arguments.
   llvm::SmallDenseMap<Value, Value> sunk;
-  for (OpOperand *use : globalUses) {
-    Value &copy = sunk[use->get()];
-    if (!copy) {
-      rewriter.setInsertionPointToStart(&body);
-      copy = rewriter.clone(*use->get().getDefiningOp())->getResult(0);
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<OpOperand *> uses;
+    launch.getBody().walk([&](Operation *op) {
+      for (OpOperand &use : op->getOpOperands()) {
+        Operation *def = use.get().getDefiningOp();
+        if (def && !launch->isAncestor(def) &&
+            (matchPattern(def, m_Constant()) ||
+             isa<memref::GetGlobalOp>(def)))
+          uses.push_back(&use);
+      }
+    });
+    for (OpOperand *use : uses) {
+      Value &copy = sunk[use->get()];
+      if (!copy) {
+        rewriter.setInsertionPointToStart(&body);
+        copy = rewriter.clone(*use->get().getDefiningOp())->getResult(0);
+      }
+      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
+      changed = true;
     }
-    rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
   }
   rewriter.eraseOp(outer);
   return success();

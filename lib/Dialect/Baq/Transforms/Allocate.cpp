@@ -102,6 +102,8 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   options.maxBits = maxBits;
   options.quant.groupSize = groupSize;
   options.quant.blockSize = blockSize;
+  // Losses cost a GEMM each and only appear in the report.
+  options.measureLoss = !reportFile.empty();
   options.measureUniformBaseline = !reportFile.empty();
   return options;
 }
@@ -202,8 +204,9 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       {"bits_histogram", toJson(result->histogram)},
       {"ratio_c", result->ratioC},
       {"predicted_loss", result->predictedLoss},
-      {"hessian_loss", result->hessianLoss},
   };
+  if (result->hessianLoss >= 0)
+    entry["hessian_loss"] = result->hessianLoss;
   if (result->uniformHessianLoss >= 0) {
     entry["uniform_bits"] = result->uniformBits;
     entry["uniform_hessian_loss"] = result->uniformHessianLoss;
