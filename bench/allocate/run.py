@@ -173,8 +173,8 @@ def main() -> int:
     print(f"# GPTQ on one {m}x{n} layer, {args.bits:g} bits, {os.cpu_count()} cores ({cpu}), "
           f"{time.strftime('%Y-%m-%d')}; median of {args.repeats}")
     base = rows[0][1]
-    print(f"| {"implementation":<38} | {'seconds':>8} | {'vs C++ BAQ':>10} |")
-    print(f"|{'-" * 40}|{'-' * 10}:|{'-' * 11}:|")
+    print(f"| {'implementation':<38} | {'seconds':>8} | {'vs C++ BAQ':>10} |")
+    print(f"|{'-' * 40}|{'-' * 9}:|{'-' * 11}:|")
     for label, seconds in rows:
         print(f"| {label:<38} | {seconds:8.2f} | {seconds / base:9.2f}x |")
     return 0

@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "baq/Conversion/Passes.h"
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 
@@ -19,6 +20,7 @@
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::baq::registerBaqPasses();
+  mlir::baq::registerBaqLoweringPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
