@@ -37,26 +37,49 @@ inline float gridLevels(int bits) {
   return static_cast<float>((1u << bits) - 1u);
 }
 
-/// FORMAT.md §4: w = z + q * (s / (2^b - 1)), in f32. The library is built
-/// with -ffp-contract=off so that no FMA changes the rounding here.
+/// The b-bit grid of a (row, group) with range `scale` and minimum `zero`
+/// (FORMAT.md §4): GPTQ's asymmetric grid, step = scale / (2^b - 1) and an
+/// integer zero point round(-zero / step), so that 0.0 is always a grid point.
+/// The library is built with -ffp-contract=off so that no FMA changes the
+/// rounding of these formulas between the quantizer and the dequantizer.
+struct Grid {
+  float step = 0, zeroPoint = 0, levels = 0;
+
+  Grid(int bits, float scale, float zero) {
+    if (bits == 0)
+      return;
+    levels = gridLevels(bits);
+    step = scale / levels;
+    if (step > 0.0f)
+      zeroPoint = std::clamp(std::nearbyint(-zero / step), 0.0f, levels);
+  }
+
+  float dequant(unsigned code) const {
+    return (static_cast<float>(code) - zeroPoint) * step;
+  }
+
+  /// Nearest code of `value`; clamped to [0, 2^b - 1].
+  unsigned quantize(float value) const {
+    if (!(step > 0.0f))
+      return static_cast<unsigned>(zeroPoint);
+    // nearbyint rounds ties to even, like torch.round in GPTQ.
+    float q = std::nearbyint(value / step) + zeroPoint;
+    // Written so that a NaN lands on code 0 instead of an undefined cast.
+    q = q > 0.0f ? std::min(q, levels) : 0.0f;
+    return static_cast<unsigned>(q);
+  }
+};
+
 inline float dequantCode(unsigned code, int bits, float scale, float zero) {
   if (bits == 0)
     return 0.0f;
-  float step = scale / gridLevels(bits);
-  return zero + static_cast<float>(code) * step;
+  return Grid(bits, scale, zero).dequant(code);
 }
 
-/// Nearest code of `value` on the b-bit grid [zero, zero + scale].
 inline unsigned quantizeValue(float value, int bits, float scale, float zero) {
-  if (bits == 0 || scale == 0.0f)
+  if (bits == 0)
     return 0;
-  float levels = gridLevels(bits);
-  float step = scale / levels;
-  // nearbyint rounds ties to even, like torch.round in GPTQ.
-  float q = std::nearbyint((value - zero) / step);
-  // Written so that a NaN lands on code 0 instead of an undefined cast.
-  q = q > 0.0f ? std::min(q, levels) : 0.0f;
-  return static_cast<unsigned>(q);
+  return Grid(bits, scale, zero).quantize(value);
 }
 
 } // namespace detail

@@ -135,9 +135,9 @@ TEST(GptqTest, DeadColumnsAreZeroed) {
   EXPECT_LT(maxAbsDiff(q.dequant, ref.dequant), 1e-5);
   for (int64_t i = 0; i < m; ++i) {
     EXPECT_LT(q.scales[i], 100.0f);
-    // The zeroed channel lands on the grid point nearest 0.
-    float step = q.scales[i] / 7.0f;
-    EXPECT_LE(std::fabs(q.dequant[i * n + 3]), 0.5f * step + 1e-6f);
+    // The zeroed channel gets no error feedback (H is block diagonal for
+    // it) and 0 is a grid point, so it stays exactly 0.
+    EXPECT_EQ(q.dequant[i * n + 3], 0.0f);
   }
 
   // With 0 bits, as BAQ assigns to C_j = 0, the channel is exactly zero.
@@ -165,11 +165,16 @@ TEST(GptqTest, RtnRoundsToNearest) {
         EXPECT_EQ(q.dequant[i * n + j], 0.0f);
         continue;
       }
-      double step = (hi - lo) / (std::ldexp(1.0, bits[j]) - 1);
-      // Nearest grid point: within half a step, and no other point closer.
+      double levels = std::ldexp(1.0, bits[j]) - 1;
+      double step = (hi - lo) / levels;
+      double zp = std::nearbyint(-lo / step);
+      // Nearest grid point: within half a step (or clamped at the grid's
+      // ends, which lie within half a step of the range because the zero
+      // point is rounded), on the grid, and 0 is on the grid.
       double dq = q.dequant[i * n + j];
-      EXPECT_LE(std::fabs(dq - w[i * n + j]), 0.5 * step + 1e-6);
-      EXPECT_NEAR(dq, lo + q.codes[i * n + j] * step, 1e-6);
+      EXPECT_LE(std::fabs(dq - w[i * n + j]), step + 1e-6);
+      EXPECT_NEAR(dq, (q.codes[i * n + j] - zp) * step, 1e-6);
+      EXPECT_NEAR(dq / step, std::nearbyint(dq / step), 1e-4);
     }
   }
 }

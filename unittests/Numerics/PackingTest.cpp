@@ -198,12 +198,16 @@ TEST(PackingTest, DequantizeByHand) {
   std::vector<float> scales = {1.5f, 0.75f}, zeros = {-0.5f, -0.25f};
   std::vector<float> w =
       dequantize(layout, packCodes(layout, codes), scales, zeros);
-  EXPECT_EQ(w[0], -0.5f + 3.0f * (1.5f / 3.0f));
+  // Row 0: range 1.5, min -0.5. 2 bits: step 0.5, zero point 1;
+  // 3 bits: step 1.5/7, zero point round(0.5 / (1.5/7)) = round(2.33) = 2.
+  EXPECT_EQ(w[0], (3.0f - 1.0f) * (1.5f / 3.0f));
   EXPECT_EQ(w[1], 0.0f);
-  EXPECT_EQ(w[2], -0.5f + 5.0f * (1.5f / 7.0f));
-  EXPECT_EQ(w[3], -0.25f);
+  EXPECT_EQ(w[2], (5.0f - 2.0f) * (1.5f / 7.0f));
+  // Row 1: range 0.75, min -0.25. 2 bits: step 0.25, zero point 1;
+  // 3 bits: step 0.75/7, zero point round(2.33) = 2.
+  EXPECT_EQ(w[3], (0.0f - 1.0f) * 0.25f);
   EXPECT_EQ(w[4], 0.0f);
-  EXPECT_EQ(w[5], -0.25f + 7.0f * (0.75f / 7.0f));
+  EXPECT_EQ(w[5], (7.0f - 2.0f) * (0.75f / 7.0f));
 }
 
 TEST(PackingTest, DequantizeReproducesQuantizersExactly) {

@@ -172,14 +172,13 @@ referenceGptq(const std::vector<float> &weight, int64_t m, int64_t n,
       const double s = scale[i * g + groupOf[j]];
       const double z = zero[i * g + groupOf[j]];
       double q = 0, dq = 0;
-      if (b > 0) {
+      if (b > 0 && s > 0) {
+        // GPTQ's grid: integer zero point, 0.0 exactly representable.
         const double step = s / levels;
-        q = s == 0
-                ? 0
-                : std::min(
-                      levels,
-                      std::max(0.0, std::nearbyint((w[i * n + j] - z) / step)));
-        dq = z + q * step;
+        const double zp = std::min(levels, std::max(0.0, std::nearbyint(-z / step)));
+        q = std::min(levels,
+                     std::max(0.0, std::nearbyint(w[i * n + j] / step) + zp));
+        dq = (q - zp) * step;
       }
       result.codes[i * n + j] = static_cast<int>(q);
       result.dequant[i * n + j] = dq;

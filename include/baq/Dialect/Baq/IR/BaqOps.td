@@ -43,7 +43,9 @@ def Baq_DequantizeOp : Baq_Op<"dequantize", [Pure]> {
   let description = [{
     Reconstructs the weight operand of a `linalg.matmul` from its packed
     parts: channel `j` with bitwidth `b > 0` of row `i` becomes
-    `zero + code * scale / (2^b - 1)`, 0-bit channels become 0, laid out as
+    `(code - zp) * step` with `step = scale / (2^b - 1)` and the integer zero
+    point `zp = round(-zero / step)` (GPTQ's grid, docs/FORMAT.md §4), 0-bit
+    channels become 0, laid out as
     `[N, M]` or `[M, N]` according to the layout's `channel_dim`.
 
     ```mlir

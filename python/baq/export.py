@@ -1,0 +1,191 @@
+"""baq-export: calibrate a llama2.c model and write its linear layers as MLIR for baq-opt.
+
+Each linear layer becomes ``func.func @blk{l}_{kind}`` holding its FP32 weight (llama2.c's
+``[out, in]`` layout, a transposed-B ``linalg.matmul``) and a ``baq.hessian`` attribute with
+``H = 2/n * sum_t x_t x_t^T`` over the n calibration token vectors that reach the layer's
+input (accumulated in float64, stored as f32). Layers that read the same input share one
+Hessian blob (q/k/v: ``blk{l}_attn_hessian``; w1/w3: ``blk{l}_ffn_hessian``). Embedding,
+classifier and norms are not exported: the evaluator takes them from the checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .llama2c import (Checkpoint, CheckpointError, Config, Tokenizer, TokenizerError,
+                      Transformer, parse_linear_name, random_checkpoint, read_checkpoint,
+                      token_stream)
+from .packed import FormatError
+from .mlir import ModuleWriter
+
+# Which layer's input defines each shared Hessian, and the blob it goes to.
+_HESSIAN_OF = {"wq": "attn", "wk": "attn", "wv": "attn", "w1": "ffn", "w3": "ffn",
+               "wo": "wo", "w2": "w2"}
+_REPRESENTATIVE = {"wq", "wo", "w1", "w2"}
+
+
+def hessian_key(name: str) -> str:
+    """Resource key of the Hessian blob a linear layer refers to."""
+    layer, kind = parse_linear_name(name)
+    return f"blk{layer}_{_HESSIAN_OF[kind]}_hessian"
+
+
+class HessianAccumulator:
+    """Forward hook that sums ``x x^T`` (float64) per distinct linear-layer input."""
+
+    def __init__(self) -> None:
+        self.sums: dict[str, np.ndarray] = {}
+        self.counts: dict[str, int] = {}
+
+    def __call__(self, name: str, x: np.ndarray) -> None:
+        if parse_linear_name(name)[1] not in _REPRESENTATIVE:
+            return  # same input as its representative (wk/wv read wq's, w3 reads w1's)
+        key = hessian_key(name)
+        x64 = np.asarray(x, dtype=np.float64)
+        if key not in self.sums:
+            self.sums[key] = np.zeros((x64.shape[1], x64.shape[1]))
+            self.counts[key] = 0
+        self.sums[key] += x64.T @ x64
+        self.counts[key] += x64.shape[0]
+
+    def hessians(self) -> dict[str, np.ndarray]:
+        """``2/n * sum x x^T`` per key, symmetrised against rounding."""
+        out = {}
+        for k, s in self.sums.items():
+            h = 2.0 / max(self.counts[k], 1) * s
+            out[k] = 0.5 * (h + h.T)
+        return out
+
+
+def calibration_windows(stream: np.ndarray, window_len: int, windows: int,
+                        seed: int) -> list[np.ndarray]:
+    """``windows`` distinct non-overlapping ``window_len`` slots of the stream, drawn with
+    ``seed`` and kept in stream order; ``windows <= 0`` (or more than available) takes all."""
+    slots = len(stream) // window_len
+    if slots == 0:
+        return [stream] if len(stream) else []
+    idx = np.arange(slots)
+    if 0 < windows < slots:
+        idx = np.sort(np.random.default_rng(seed).choice(slots, size=windows, replace=False))
+    return [stream[i * window_len:(i + 1) * window_len] for i in idx]
+
+
+def collect_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8,
+                     progress: bool = False) -> dict[str, np.ndarray]:
+    model = Transformer(ckpt)
+    acc = HessianAccumulator()
+    t0 = time.time()
+    for s in range(0, len(windows), batch):
+        model.forward(np.stack(windows[s:s + batch]), hook=acc, logits=False)
+        done = min(s + batch, len(windows))
+        if progress and (done == len(windows) or done // batch % max(1, len(windows) // batch // 8) == 0):
+            print(f"baq-export: calibrated {done}/{len(windows)} "
+                  f"windows ({time.time() - t0:.1f} s)", file=sys.stderr)
+    return acc.hessians()
+
+
+def build_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None) -> str:
+    """MLIR text with one function per linear layer (see module docstring)."""
+    w = ModuleWriter()
+    for name in ckpt.config.linear_names():
+        key = hessian_key(name) if hessians is not None else None
+        w.add_linear(name, ckpt.linear(name), key,
+                     hessians.get(key) if hessians is not None else None)
+    return w.text()
+
+
+SYNTHETIC_CONFIG = Config(dim=16, hidden_dim=40, n_layers=2, n_heads=4, n_kv_heads=2,
+                          vocab_size=320, seq_len=64)
+
+
+def synthetic_tokenizer(vocab_size: int) -> Tokenizer:
+    """A llama2.c-layout tokenizer: <unk>, BOS, EOS, 256 bytes, then single letters/pairs."""
+    vocab = [b"<unk>", b"\n<s>\n", b"\n</s>\n"] + [f"<0x{b:02X}>".encode() for b in range(256)]
+    extra = [bytes([c]) for c in b" abcdefghijklmnopqrstuvwxyz.,\n"]
+    extra += [b" " + bytes([c]) for c in b"abcdefghijklmnopqrstuvwxyz"]
+    extra += [a + b for a in (b"th", b"he", b"an") for b in (b"e", b"d", b"")] + [b"the", b" the"]
+    vocab += extra
+    if vocab_size < 259:
+        raise ValueError("a llama2.c tokenizer needs >= 259 tokens (3 special + 256 bytes)")
+    while len(vocab) < vocab_size:
+        vocab.append(f"<x{len(vocab)}>".encode())
+    vocab = vocab[:vocab_size]
+    scores = [0.0] * 259 + [-float(i) for i in range(len(vocab) - 259)]
+    return Tokenizer(vocab, scores, max(len(v) for v in vocab))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="baq-export", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoint", type=Path, help="llama2.c legacy checkpoint (.bin)")
+    ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin")
+    ap.add_argument("--calib", type=Path, help="calibration text (stories split by "
+                    "<|endoftext|> lines)")
+    ap.add_argument("--windows", type=int, default=0,
+                    help="number of calibration windows, drawn as random distinct "
+                         "non-overlapping slots with --seed; <= 0 (default): every window "
+                         "of the calibration text")
+    ap.add_argument("--window-len", type=int, default=512, help="tokens per window (512)")
+    ap.add_argument("--seed", type=int, default=0, help="window sampling seed (0)")
+    ap.add_argument("--batch", type=int, default=8, help="windows per forward batch")
+    ap.add_argument("--no-hessian", action="store_true",
+                    help="write weights only (matmuls without baq.hessian are left alone)")
+    ap.add_argument("--emit", choices=("model", "synthetic"), default="model",
+                    help="'synthetic': a small random model calibrated on random tokens "
+                         "(no data files needed)")
+    ap.add_argument("--synthetic-checkpoint", type=Path,
+                    help="with --emit synthetic: also save the model as a llama2.c .bin")
+    ap.add_argument("--synthetic-tokenizer", type=Path,
+                    help="with --emit synthetic: also save a matching tokenizer.bin")
+    ap.add_argument("-o", "--output", type=Path, required=True, help="output model.mlir")
+    ap.add_argument("-q", "--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    if a.emit == "synthetic":
+        cfg = SYNTHETIC_CONFIG
+        ckpt = random_checkpoint(cfg, seed=a.seed)
+        if a.synthetic_checkpoint:
+            ckpt.save(a.synthetic_checkpoint)
+        if a.synthetic_tokenizer:
+            a.synthetic_tokenizer.write_bytes(synthetic_tokenizer(cfg.vocab_size).to_bytes())
+        rng = np.random.default_rng(a.seed + 1)
+        wl = min(a.window_len, cfg.seq_len)
+        n = a.windows if a.windows > 0 else 16
+        windows = list(rng.integers(0, cfg.vocab_size, size=(n, wl)))
+    else:
+        if not (a.checkpoint and a.tokenizer and (a.calib or a.no_hessian)):
+            ap.error("--checkpoint, --tokenizer and --calib are required (or --emit synthetic)")
+        ckpt = read_checkpoint(a.checkpoint)
+        windows = []
+        if not a.no_hessian:
+            tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
+            stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
+            wl = min(a.window_len, ckpt.config.seq_len)
+            windows = calibration_windows(stream, wl, a.windows, a.seed)
+            if not a.quiet:
+                print(f"baq-export: {len(stream)} calibration tokens, {len(windows)} windows of "
+                      f"{wl}", file=sys.stderr)
+    hessians = None if a.no_hessian else collect_hessians(ckpt, windows, a.batch, not a.quiet)
+    text = build_module(ckpt, hessians)
+    a.output.write_text(text)
+    if not a.quiet:
+        print(f"baq-export: wrote {a.output} ({len(ckpt.config.linear_names())} linear layers, "
+              f"{len(text) / 1e6:.1f} MB) in {time.time() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cli() -> int:
+    """Console entry point: input errors become one ``baq-export: error:`` line and exit 2."""
+    try:
+        return main()
+    except (CheckpointError, TokenizerError, FormatError, OSError) as e:
+        print(f"baq-export: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,351 @@
+"""Independent reader of the BAQ packed weight format (docs/FORMAT.md), from text MLIR.
+
+It shares no code with the C++ packer: it takes only the per-channel bitwidths, the shape,
+``group_size``, ``channel_dim`` and the scale/zero types from the ``#baq.layout<...>``
+attribute and re-derives the permutation, segments, word offsets and groups from the
+bitwidths as FORMAT.md §1-§4 prescribe. Fields the attribute repeats (``perm``,
+``segments``, byte sizes) are only cross-checked, so a disagreement between the C++ side
+and the spec is reported instead of silently trusted.
+
+Un-quantized functions (a plain float ``dense_resource``/``dense`` weight feeding the matmul)
+are read too, so a partially quantized or FP32 module evaluates the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .mlir import (ELEM_BITS, find_balanced, parse_elements, parse_resources, parse_tensor_type,
+                   resolve_aliases, split_functions, split_resources)
+
+
+class FormatError(ValueError):
+    """The packed artefact does not follow docs/FORMAT.md."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    bits: int
+    start: int
+    count: int
+    word_offset: int
+
+    @property
+    def words(self) -> int:
+        return (self.count * self.bits + 31) // 32
+
+
+@dataclass
+class Layout:
+    """What a reader needs from ``#baq.layout``; everything else is derived from ``bits``."""
+
+    outputs: int
+    inputs: int
+    bits: np.ndarray  # int, one per input channel, original order
+    group_size: int = 0
+    channel_dim: int = 1
+    scale_type: str = "f16"
+    zero_type: str = "f16"
+    attr_perm: list[int] | None = None
+    attr_segments: list[int] | None = None
+    attr_bytes: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.bits = np.asarray(self.bits, dtype=np.int64)
+        if self.bits.shape != (self.inputs,):
+            raise FormatError(f"{len(self.bits)} bitwidths for {self.inputs} input channels")
+        if self.bits.size and (self.bits.min() < 0 or self.bits.max() > 8):
+            raise FormatError(f"bitwidths outside 0..8: {sorted(set(self.bits.tolist()))}")
+        if self.group_size < 0:
+            raise FormatError(f"negative group_size {self.group_size}")
+        for t in (self.scale_type, self.zero_type):
+            if t not in ("f16", "bf16", "f32"):
+                raise FormatError(f"unsupported scale/zero type {t}")
+
+    # -- FORMAT.md §1: canonical permutation (descending bits, ties by ascending index)
+    @property
+    def perm(self) -> np.ndarray:
+        return np.argsort(-self.bits, kind="stable")
+
+    @property
+    def nonzero(self) -> int:
+        """P: channels with b_j > 0 (the only ones stored)."""
+        return int(np.count_nonzero(self.bits))
+
+    # -- §2: segments
+    @property
+    def segments(self) -> list[Segment]:
+        pb = self.bits[self.perm][: self.nonzero]
+        segs, off, p = [], 0, 0
+        while p < len(pb):
+            q = p
+            while q < len(pb) and pb[q] == pb[p]:
+                q += 1
+            s = Segment(int(pb[p]), p, q - p, off)
+            segs.append(s)
+            off += s.words
+            p = q
+        return segs
+
+    @property
+    def words_per_row(self) -> int:
+        return sum(s.words for s in self.segments)
+
+    # -- §4: groups
+    @property
+    def num_groups(self) -> int:
+        if self.group_size == 0:
+            return 1
+        return math.ceil(self.nonzero / self.group_size)
+
+    def check_attr(self) -> None:
+        """Cross-check the fields the attribute repeats against the re-derived ones."""
+        if self.attr_perm is not None and list(self.attr_perm) != self.perm.tolist():
+            raise FormatError("layout perm differs from the canonical permutation of the bits")
+        if self.attr_segments is not None:
+            flat = [v for s in self.segments for v in (s.bits, s.start, s.count, s.word_offset)]
+            if list(self.attr_segments) != flat:
+                raise FormatError(f"layout segments {self.attr_segments} differ from the "
+                                  f"derived {flat}")
+        want = {"payload_bytes": 4 * self.words_per_row * self.outputs,
+                "scale_bytes": self.outputs * self.num_groups * ELEM_BITS[self.scale_type] // 8,
+                "zero_bytes": self.outputs * self.num_groups * ELEM_BITS[self.zero_type] // 8}
+        for k, v in self.attr_bytes.items():
+            if k in want and want[k] != v:
+                raise FormatError(f"layout {k} = {v}, the bits imply {want[k]}")
+
+    # -- §6: honest bits
+    def bit_accounting(self) -> dict[str, float]:
+        M, N = self.outputs, self.inputs
+        payload = M * int(self.bits.sum())
+        d = {"payload": payload,
+             "padding": 32 * M * self.words_per_row - payload,
+             "scales": M * self.num_groups * ELEM_BITS[self.scale_type],
+             "zeros": M * self.num_groups * ELEM_BITS[self.zero_type],
+             "bit_table": 4 * N,
+             "permutation": 0}
+        d["total"] = sum(d.values())
+        d["weights"] = M * N
+        return d
+
+
+_INT_FIELD = r"\b{}\s*=\s*(-?\d+)"
+
+
+def _int_list(text: str, key: str) -> list[int] | None:
+    """``key = [1, 2]`` or ``key = array<i8: 1, 2>`` -> [1, 2]."""
+    m = re.search(r"\b" + key + r"\s*=\s*(?:array<\s*[a-z]+\d*\s*:?\s*([^>]*)>|\[([^\]]*)\])",
+                  text)
+    if not m:
+        return None
+    body = m.group(1) if m.group(1) is not None else m.group(2)
+    return [int(v) for v in re.findall(r"-?\d+", body)]
+
+
+def parse_layout(text: str) -> Layout:
+    """Tolerant regex parse of ``#baq.layout<...>`` text (field order and syntax free)."""
+    def geti(key: str) -> int | None:
+        m = re.search(_INT_FIELD.format(key), text)
+        return int(m.group(1)) if m else None
+
+    bits = _int_list(text, "bits")
+    if bits is None:
+        raise FormatError(f"layout has no bits: {text[:80]}...")
+    inputs = geti("inputs")
+    outputs = geti("outputs")
+    types = {}
+    for key in ("scale_type", "zero_type"):
+        m = re.search(r"\b" + key + r"\s*=\s*(bf16|f16|f32)\b", text)
+        types[key] = m.group(1) if m else "f16"
+    cd = geti("channel_dim")
+    nbytes = {k: v for k in ("payload_bytes", "scale_bytes", "zero_bytes")
+              if (v := geti(k)) is not None}
+    return Layout(outputs=outputs if outputs is not None else -1,
+                  inputs=inputs if inputs is not None else len(bits), bits=np.asarray(bits),
+                  group_size=geti("group_size") or 0,
+                  channel_dim=cd if cd is not None else 1,
+                  scale_type=types["scale_type"], zero_type=types["zero_type"],
+                  attr_perm=_int_list(text, "perm"), attr_segments=_int_list(text, "segments"),
+                  attr_bytes=nbytes)
+
+
+def unpack_codes(layout: Layout, payload: np.ndarray, check_padding: bool = True) -> np.ndarray:
+    """Codes ``[M, P]`` in packed order from the ``[words_per_row, M]`` payload (§3)."""
+    words = np.asarray(payload).astype(np.int64) & 0xFFFFFFFF
+    M = layout.outputs
+    if words.shape != (layout.words_per_row, M):
+        raise FormatError(f"payload shape {words.shape}, layout implies "
+                          f"{(layout.words_per_row, M)}")
+    w64 = np.vstack([words, np.zeros((1, M), np.int64)]).astype(np.uint64)  # guard word
+    codes = np.zeros((M, layout.nonzero), dtype=np.int64)
+    for s in layout.segments:
+        t = np.arange(s.count, dtype=np.int64) * s.bits  # stream bit of each code
+        wi = s.word_offset + t // 32
+        sh = (t % 32).astype(np.uint64)
+        # Two adjacent words as one 64-bit value cover codes that straddle a word boundary;
+        # for the others the mask never reaches the second word.
+        both = w64[wi] | (w64[wi + 1] << np.uint64(32))  # [count, M]
+        vals = (both >> sh[:, None]) & np.uint64((1 << s.bits) - 1)
+        codes[:, s.start:s.start + s.count] = vals.T.astype(np.int64)
+        if check_padding:
+            used = s.count * s.bits
+            last = words[s.word_offset + s.words - 1] if s.words else None
+            if last is not None and used % 32:
+                if np.any(last >> (used % 32)):
+                    raise FormatError(f"non-zero padding bits in the {s.bits}-bit segment")
+    return codes
+
+
+def dequantize(layout: Layout, payload: np.ndarray, scales: np.ndarray,
+               zeros: np.ndarray, check_padding: bool = True) -> np.ndarray:
+    """Logical ``W [M, N]`` (float32): ``w = z + q * (s / (2^b - 1))`` in f32, 0-bit -> 0."""
+    M, N, G = layout.outputs, layout.inputs, layout.num_groups
+    scales = np.asarray(scales, np.float32).reshape(M, -1)
+    zeros = np.asarray(zeros, np.float32).reshape(M, -1)
+    if layout.nonzero and (scales.shape[1] != G or zeros.shape[1] != G):
+        raise FormatError(f"scales {scales.shape} / zeros {zeros.shape}, layout implies {M}x{G}")
+    codes = unpack_codes(layout, payload, check_padding)
+    perm = layout.perm
+    P = layout.nonzero
+    pos = np.arange(P)
+    grp = pos // layout.group_size if layout.group_size else np.zeros(P, np.int64)
+    b = layout.bits[perm[:P]]
+    levels = (np.left_shift(1, b) - 1).astype(np.float32)
+    step = scales[:, grp] / levels[None, :]  # f32
+    # GPTQ's integer zero point per bitwidth, derived from the stored minimum.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zp = np.where(step > 0, np.clip(np.round(-zeros[:, grp] / step), 0, levels[None, :]), 0)
+    vals = (codes.astype(np.float32) - zp.astype(np.float32)) * step
+    W = np.zeros((M, N), dtype=np.float32)
+    W[:, perm[:P]] = vals
+    return W
+
+
+# ----------------------------------------------------------------------------------------
+# Reading modules
+# ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class LinearWeight:
+    """A matmul weight read back from a module, as logical ``[M outputs, N inputs]``."""
+
+    name: str
+    weight: np.ndarray
+    layout: Layout | None = None  # None: not quantized
+    weight_type: str = "f32"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.weight.shape  # type: ignore[return-value]
+
+    def bit_accounting(self) -> dict[str, float]:
+        if self.layout is not None:
+            return self.layout.bit_accounting()
+        M, N = self.shape
+        bits = ELEM_BITS.get(self.weight_type, 32) * M * N
+        return {"payload": bits, "padding": 0, "scales": 0, "zeros": 0, "bit_table": 0,
+                "permutation": 0, "total": bits, "weights": M * N}
+
+
+def _operand(text: str, keyword: str) -> tuple[str, str]:
+    """``keyword(<elements> : tensor<...>)`` -> (elements text, tensor type text)."""
+    m = re.search(r"\b" + keyword + r"\s*\(", text)
+    if not m:
+        raise FormatError(f"packed_constant without {keyword}(...)")
+    end = find_balanced(text, m.end() - 1, "(", ")")
+    inner = text[m.end():end - 1]
+    ti = inner.rfind(":")
+    return inner[:ti].strip(), inner[ti + 1:].strip()
+
+
+_CONST_RE = re.compile(r"arith\.constant\s+(dense_resource<[^>]*>|dense<)")
+
+
+def _read_plain(name: str, body: str, resources: dict[str, bytes]) -> LinearWeight | None:
+    """The 2-D float constant of an un-quantized matmul function."""
+    for m in _CONST_RE.finditer(body):
+        start = m.start(1)
+        if m.group(1).startswith("dense_resource"):
+            end = m.end(1)
+        else:
+            end = find_balanced(body, m.end(1) - 1)
+        tm = re.match(r"\s*:\s*(tensor<[^>]*>)", body[end:])
+        if not tm:
+            continue
+        shape, elem = parse_tensor_type(tm.group(1))
+        if len(shape) != 2 or not elem.startswith(("f", "bf")):
+            continue
+        arr = parse_elements(body[start:end], shape, elem, resources).astype(np.float32)
+        transposed = re.search(r"\(d0, d1, d2\) -> \(d1, d2\)", body) is not None
+        W = arr if transposed else arr.T  # [M, N] logical
+        return LinearWeight(name, np.ascontiguousarray(W), None, elem)
+    return None
+
+
+def read_function(name: str, body: str, resources: dict[str, bytes],
+                  check_padding: bool = True) -> LinearWeight | None:
+    """The first matmul weight of a function (packed or plain); None if there is none."""
+    i = body.find("baq.packed_constant")
+    if i < 0:
+        return _read_plain(name, body, resources)
+    j = body.find("#baq.layout<", i)
+    if j < 0:
+        raise FormatError(f"@{name}: baq.packed_constant without a #baq.layout")
+    lend = find_balanced(body, j + len("#baq.layout"))
+    layout = parse_layout(body[j:lend])
+    rest = body[lend:]
+    parts = {}
+    for kw in ("payload", "scales", "zeros"):
+        expr, ty = _operand(rest, kw)
+        shape, elem = parse_tensor_type(ty)
+        parts[kw] = (parse_elements(expr, shape, elem, resources), shape, elem)
+    if layout.outputs < 0:
+        layout.outputs = parts["scales"][1][0]
+    if parts["scales"][2] != layout.scale_type or parts["zeros"][2] != layout.zero_type:
+        raise FormatError(f"@{name}: scale/zero tensor types {parts['scales'][2]}/"
+                          f"{parts['zeros'][2]} differ from the layout's")
+    layout.check_attr()
+    W = dequantize(layout, parts["payload"][0], parts["scales"][0], parts["zeros"][0],
+                   check_padding)
+    return LinearWeight(name, W, layout, "packed")
+
+
+def read_module(path: str | Path, check_padding: bool = True) -> dict[str, LinearWeight]:
+    """All matmul weights of a text MLIR file, by function name (module order)."""
+    return parse_module(Path(path).read_text(), check_padding)
+
+
+def parse_module(text: str, check_padding: bool = True) -> dict[str, LinearWeight]:
+    """All matmul weights of module text, by function name (module order)."""
+    resources = parse_resources(text)
+    ir, _ = split_resources(text)
+    ir = resolve_aliases(ir)
+    out: dict[str, LinearWeight] = {}
+    for name, body in split_functions(ir).items():
+        try:
+            lw = read_function(name, body, resources, check_padding)
+        except FormatError as e:
+            raise FormatError(f"@{name}: {e}") from e
+        if lw is not None:
+            out[name] = lw
+    return out
+
+
+def total_bits(weights: dict[str, LinearWeight]) -> dict[str, float]:
+    """Module-wide §6 accounting plus ``payload_bits_per_weight`` / ``total_bits_per_weight``."""
+    keys = ("payload", "padding", "scales", "zeros", "bit_table", "permutation", "total",
+            "weights")
+    acc = {k: 0 for k in keys}
+    for lw in weights.values():
+        for k, v in lw.bit_accounting().items():
+            acc[k] += v
+    n = max(acc["weights"], 1)
+    acc["payload_bits_per_weight"] = acc["payload"] / n
+    acc["total_bits_per_weight"] = acc["total"] / n
+    return acc

@@ -1,0 +1,144 @@
+"""The independent packed-format reader against a naive packer written in the test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from packer import module, pack, packed_function
+
+from baq.packed import FormatError, Layout, parse_layout, parse_module, total_bits
+
+CASES = [  # (M, N, group_size, scale type, zero type, seed)
+    (5, 37, 0, "f16", "f16", 0),
+    (7, 45, 16, "f16", "f16", 1),
+    (3, 61, 16, "bf16", "f32", 2),
+    (4, 33, 5, "f32", "bf16", 3),
+    (6, 1, 0, "f16", "f16", 4),
+]
+
+
+def random_bits(rng: np.random.Generator, n: int) -> list[int]:
+    b = rng.integers(0, 9, size=n)
+    b[: min(n, 9)] = np.arange(9)[: min(n, 9)]  # every width appears, 3/5/6/7 straddle words
+    rng.shuffle(b)
+    return b.tolist()
+
+
+@pytest.mark.parametrize("M,N,gs,st,zt,seed", CASES)
+@pytest.mark.parametrize("channel_dim", [1, 0])
+def test_roundtrip(M: int, N: int, gs: int, st: str, zt: str, seed: int,
+                   channel_dim: int) -> None:
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((M, N)).astype(np.float32)
+    bits = random_bits(rng, N)
+    pk = pack(W, bits, gs, st, zt)
+    text = module([packed_function("blk0_wq", pk, channel_dim, array_syntax=seed % 2 == 1)])
+    got = parse_module(text)["blk0_wq"]
+    np.testing.assert_array_equal(got.weight, pk["W_hat"])
+    zero_cols = [j for j, b in enumerate(bits) if b == 0]
+    assert not got.weight[:, zero_cols].any()
+    # quantization really happened: 8-bit columns are close, low-bit ones are coarse
+    err = np.abs(got.weight - W)
+    j8 = bits.index(8) if 8 in bits else None
+    if j8 is not None:
+        assert err[:, j8].max() <= (np.ptp(W, axis=1).max() + 1) / 255 + 1e-3
+    lay = got.layout
+    assert lay is not None and lay.words_per_row == pk["wpr"] and lay.num_groups == pk["G"]
+    acc = got.bit_accounting()
+    assert acc["payload"] == M * sum(bits)
+    assert acc["payload"] + acc["padding"] == 32 * M * pk["wpr"]
+    bw = {"f16": 16, "bf16": 16, "f32": 32}
+    assert acc["scales"] == M * pk["G"] * bw[st] and acc["zeros"] == M * pk["G"] * bw[zt]
+    assert acc["bit_table"] == 4 * N and acc["permutation"] == 0
+
+
+def test_straddling_codes_exact() -> None:
+    """7-bit codes across word boundaries decode exactly; the largest weight lands within
+    one step of the range's top (the integer zero point shifts the grid by < 1 step)."""
+    N = 13  # 91 bits: codes 4, 9 straddle words 0/1 and 1/2
+    W = np.tile(np.linspace(-1, 1, N, dtype=np.float32), (2, 1))
+    pk = pack(W, [7] * N, 0)
+    got = parse_module(module([packed_function("f", pk)]))["f"].weight
+    np.testing.assert_array_equal(got, pk["W_hat"])
+    assert pk["wpr"] == 3
+    assert got[0, -1] == pytest.approx(1.0, abs=2.0 / 127)
+    assert got[0, N // 2] == 0.0  # 0 is a grid point
+
+
+def test_reader_rejects_inconsistent_artefacts() -> None:
+    rng = np.random.default_rng(7)
+    W = rng.standard_normal((3, 10)).astype(np.float32)
+    bits = [3, 3, 5, 0, 2, 7, 3, 1, 1, 6]
+    pk = pack(W, bits, 0)
+    bad_perm = list(pk["order"])
+    bad_perm[0], bad_perm[1] = bad_perm[1], bad_perm[0]
+    with pytest.raises(FormatError, match="perm"):
+        parse_module(module([packed_function("f", pk, perm_override=bad_perm)]))
+    pk2 = dict(pk, payload=pk["payload"].copy())
+    last = [s for s in pk["segs"] if (s[2] * s[0]) % 32][0]  # a segment with padding
+    pk2["payload"][last[3] + (-(-last[2] * last[0] // 32)) - 1, 0] |= np.uint32(1 << 31)
+    with pytest.raises(FormatError, match="padding"):
+        parse_module(module([packed_function("f", pk2)]))
+    pk3 = dict(pk, bits=[9] + bits[1:])
+    with pytest.raises(FormatError):
+        parse_module(module([packed_function("f", pk3)]))
+
+
+def test_layout_parse_tolerant_and_honest_bits() -> None:
+    lay = parse_layout("#baq.layout<zero_type = bf16, bits = array<i8: 2, 0, 3>, "
+                       "group_size = 0, inputs = 3, outputs = 4, scale_type = f32>")
+    assert lay.bits.tolist() == [2, 0, 3] and lay.perm.tolist() == [2, 0, 1]
+    assert [(s.bits, s.start, s.count, s.word_offset) for s in lay.segments] == \
+        [(3, 0, 1, 0), (2, 1, 1, 1)]
+    assert lay.channel_dim == 1 and lay.scale_type == "f32" and lay.zero_type == "bf16"
+    # FORMAT.md §6 example: 64 x 64 at 2 bits, one f16 scale + zero per row -> +0.5 bit
+    sq = Layout(outputs=64, inputs=64, bits=np.full(64, 2), group_size=0)
+    a = sq.bit_accounting()
+    assert a["payload"] / 4096 == 2.0 and (a["scales"] + a["zeros"]) / 4096 == 0.5
+    assert a["total"] / 4096 == 2.0 + 0.5 + 4 * 64 / 4096
+    # 3-bit x 11 channels = 33 bits -> 2 words per row, 31 padding bits
+    odd = Layout(outputs=2, inputs=11, bits=np.full(11, 3)).bit_accounting()
+    assert odd["padding"] == 2 * 31
+
+
+def test_fp32_passthrough_with_aliases() -> None:
+    """What mlir-opt prints for an exported layer: #map aliases, renamed SSA values."""
+    W = np.arange(6, dtype=np.float32).reshape(3, 2)
+    blob = "0x04000000" + W.tobytes().hex()
+    text = f"""#map = affine_map<(d0, d1, d2) -> (d0, d2)>
+#map1 = affine_map<(d0, d1, d2) -> (d1, d2)>
+#map2 = affine_map<(d0, d1, d2) -> (d0, d1)>
+module {{
+  func.func @blk0_wo(%arg0: tensor<1x2xf32>) -> tensor<1x3xf32> {{
+    %cst = arith.constant dense_resource<blk0_wo> : tensor<3x2xf32>
+    %cst_0 = arith.constant 0.000000e+00 : f32
+    %0 = tensor.empty() : tensor<1x3xf32>
+    %1 = linalg.fill ins(%cst_0 : f32) outs(%0 : tensor<1x3xf32>) -> tensor<1x3xf32>
+    %2 = linalg.matmul indexing_maps = [#map, #map1, #map2] {{baq.hessian = dense_resource<h> : tensor<2x2xf32>}} ins(%arg0, %cst : tensor<1x2xf32>, tensor<3x2xf32>) outs(%1 : tensor<1x3xf32>) -> tensor<1x3xf32>
+    return %2 : tensor<1x3xf32>
+  }}
+  func.func @plain(%arg0: tensor<1x3xf32>) -> tensor<1x2xf32> {{
+    %cst = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+    %cst_0 = arith.constant 0.000000e+00 : f32
+    %0 = tensor.empty() : tensor<1x2xf32>
+    %1 = linalg.fill ins(%cst_0 : f32) outs(%0 : tensor<1x2xf32>) -> tensor<1x2xf32>
+    %2 = linalg.matmul ins(%arg0, %cst : tensor<1x3xf32>, tensor<3x2xf32>) outs(%1 : tensor<1x2xf32>) -> tensor<1x2xf32>
+    return %2 : tensor<1x2xf32>
+  }}
+}}
+
+{{-#
+  dialect_resources: {{
+    builtin: {{
+      blk0_wo: "{blob}",
+      h: "0x0400000000000000000000000000000000000000"
+    }}
+  }}
+#-}}
+"""
+    ws = parse_module(text)
+    np.testing.assert_array_equal(ws["blk0_wo"].weight, W)
+    assert ws["blk0_wo"].layout is None
+    np.testing.assert_array_equal(ws["plain"].weight, np.array([[1, 3, 5], [2, 4, 6]]))  # [N,M]
+    tb = total_bits({"a": ws["blk0_wo"]})
+    assert tb["payload_bits_per_weight"] == 32 and tb["total_bits_per_weight"] == 32
