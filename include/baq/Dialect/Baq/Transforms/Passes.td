@@ -86,4 +86,26 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
   ];
 }
 
+def BaqExpand : Pass<"baq-expand", "ModuleOp"> {
+  let summary = "Lower baq ops to upstream tensor-level dialects";
+  let description = [{
+    Replaces every `baq.packed_constant` by three `arith.constant`s holding
+    the same values (`dense_resource` blobs stay blobs) and every
+    `baq.dequantize` by a `linalg.generic` that unpacks the codes and applies
+    `z + q * (s / (2^b - 1))` in f32 (docs/FORMAT.md). Per-channel
+    constants (bitwidth, word index, next word, shift, group) are 1-D `i32`
+    tensors read elementwise; payload words, scales and zeros are gathered
+    with `tensor.extract`. The generic feeds the matmul directly, the
+    dequantize + matmul shape IREE fuses.
+
+    Discardable `baq.*` attributes (`baq.bits`, `baq.hessian`) are dropped,
+    so the result parses without the baq dialect; any other baq attribute
+    left in the IR is an error. Without baq ops the pass is a no-op.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",
+    "::mlir::math::MathDialect", "::mlir::tensor::TensorDialect"
+  ];
+}
+
 #endif // BAQ_DIALECT_BAQ_TRANSFORMS_PASSES_TD
