@@ -25,4 +25,21 @@ t = r["total"]
 print(f"module: {t['weights']} weights, {t['payload_bits_per_weight']:.3f} payload / "
       f"{t['total_bits_per_weight']:.3f} total honest bits per weight")
 PY
-echo "wrote out/model.baq.mlir and out/report.json"
+
+echo
+echo "== baq-lower-nvvm (sm_90) and gpu-module-to-binary: PTX"
+build/bin/baq-opt out/model.baq.mlir --baq-lower-nvvm="chip=sm_90" -o out/model.nvvm.mlir
+build/bin/baq-opt out/model.nvvm.mlir --gpu-module-to-binary="format=isa" -o out/model.ptx.mlir
+echo "$(grep -c gpu.launch_func out/model.nvvm.mlir) gpu.launch_func in out/model.nvvm.mlir"
+ptxas=/usr/local/cuda/bin/ptxas
+if [[ -x $ptxas ]]; then
+  echo "== ptxas -arch=sm_90 on every kernel (registers, spills)"
+  /usr/bin/python3 test/Conversion/BaqToNVVM/Inputs/ptxas_check.py --ptxas "$ptxas" --arch sm_90 out/model.ptx.mlir
+else
+  echo "(no ptxas at $ptxas: PTX not assembled)"
+fi
+
+echo
+echo "== baq-lower-cpu: the same kernels as CPU loops (LLVM dialect, runnable by mlir-runner)"
+build/bin/baq-opt out/model.baq.mlir --baq-lower-cpu -o out/model.cpu.mlir
+echo "wrote out/model.baq.mlir, out/report.json, out/model.nvvm.mlir, out/model.ptx.mlir, out/model.cpu.mlir"
