@@ -26,12 +26,13 @@ template <typename Options>
 std::string kernelOptions(const Options &o, StringRef target) {
   return llvm::formatv("target={0} rows-per-thread={1} accumulators={2} "
                        "k-split={3} threads-per-block={4} decode-max-rows={5} "
-                       "tile-rows={6} dequant-type={7} unpack={8}",
+                       "tile-rows={6} dequant-type={7} unpack={8} unroll={9}",
                        target, o.rowsPerThread.getValue(),
                        o.accumulators.getValue(), o.kSplit.getValue(),
                        o.threadsPerBlock.getValue(),
                        o.decodeMaxRows.getValue(), o.tileRows.getValue(),
-                       o.dequantType.getValue(), o.unpack.getValue())
+                       o.dequantType.getValue(), o.unpack.getValue(),
+                       o.unroll.getValue())
       .str();
 }
 
@@ -69,7 +70,7 @@ LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
       "finalize-memref-to-llvm,{2}convert-func-to-llvm,convert-cf-to-llvm,"
       "reconcile-unrealized-casts,canonicalize,cse",
       kernelOptions(o, o.kernelTarget.getValue()), kBufferize,
-      o.cInterface ? "llvm-request-c-wrappers," : "");
+      o.cInterface ? "func.func(llvm-request-c-wrappers)," : "");
   return addPipeline(pm, text);
 }
 
@@ -80,7 +81,7 @@ LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
   // accepts by default.
   std::string text = llvm::formatv(
       "baq-build-kernels{{{0}},{1},"
-      "baq-kernels-to-gpu,gpu-kernel-outlining,"
+      "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce,"
       "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
       "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
       "expand-strided-metadata,lower-affine,"
@@ -89,28 +90,42 @@ LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
       "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"
       "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
-      "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse",
+      "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse,symbol-dce",
       kernelOptions(o, "gpu"), kBufferize, o.chip.getValue(),
       o.features.getValue(), o.optLevel.getValue());
   return addPipeline(pm, text);
 }
 
+/// Registers a pipeline whose builder can fail with a message (bad option
+/// values) instead of aborting.
+template <typename Options>
+static void registerPipeline(
+    StringRef arg, StringRef description,
+    LogicalResult (*build)(OpPassManager &, const Options &)) {
+  registerPassPipeline(
+      arg, description,
+      [build](OpPassManager &pm, StringRef text,
+              function_ref<LogicalResult(const Twine &)> errorHandler) {
+        Options options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        return build(pm, options);
+      },
+      [](function_ref<void(const detail::PassOptions &)> handler) {
+        handler(Options());
+      });
+}
+
 void mlir::baq::registerBaqLoweringPasses() {
   registerBaqConversionPasses();
-  PassPipelineRegistration<LowerCPUOptions>(
+  registerPipeline<LowerCPUOptions>(
       "baq-lower-cpu",
       "Lower quantized matmuls to CPU loops and everything to the LLVM "
       "dialect (runnable by mlir-runner)",
-      [](OpPassManager &pm, const LowerCPUOptions &options) {
-        if (failed(buildLowerCPUPipeline(pm, options)))
-          llvm::report_fatal_error("baq-lower-cpu: invalid pipeline");
-      });
-  PassPipelineRegistration<LowerNVVMOptions>(
+      buildLowerCPUPipeline);
+  registerPipeline<LowerNVVMOptions>(
       "baq-lower-nvvm",
       "Lower quantized matmuls to gpu.launch_func + NVVM kernels reading the "
       "packed weights, ready for gpu-module-to-binary",
-      [](OpPassManager &pm, const LowerNVVMOptions &options) {
-        if (failed(buildLowerNVVMPipeline(pm, options)))
-          llvm::report_fatal_error("baq-lower-nvvm: invalid pipeline");
-      });
+      buildLowerNVVMPipeline);
 }

@@ -21,6 +21,10 @@
 namespace mlir {
 namespace baq {
 
+/// Discardable attribute naming a kernel nest's kind (baq_decode, ...) on its
+/// outer scf.forall; GPU outlining names the kernel after it.
+constexpr llvm::StringLiteral kKernelKindAttr = "baq_kernel";
+
 /// A fully resolved kernel configuration (no "default" left).
 struct KernelConfig {
   /// Output rows per thread (V). V > 1 reads vector<V x i32> words, one
@@ -28,8 +32,11 @@ struct KernelConfig {
   int64_t rowsPerThread = 1;
   /// Independent accumulators per (activation row, output row).
   int64_t accumulators = 1;
-  /// Decode slices over K (S); each writes a partial sum.
+  /// Decode slices over K (S); each writes a partial sum. 0: as many as
+  /// `targetThreads` asks for.
   int64_t kSplit = 1;
+  /// 32-code chunks per decode loop iteration (their loads issued first).
+  int64_t unroll = 1;
   /// Threads of an inner nest (GPU block size).
   int64_t threadsPerBlock = 128;
   /// Activation rows up to which the fused decode kernel is used.
@@ -40,8 +47,6 @@ struct KernelConfig {
   bool dequantToF16 = false;
   /// Use the 2^23 mantissa trick instead of integer-to-float conversion.
   bool magicUnpack = false;
-  /// Packed positions per partial activation sum when group_size = 0.
-  int64_t sumBlock = 64;
   /// Threads the GPU wants in flight; an auto k-split (0) aims for this.
   int64_t targetThreads = 0;
 };
@@ -52,7 +57,8 @@ KernelConfig resolveKernelConfig(KernelTarget target, int64_t rows,
                                  int64_t rowsPerThread, int64_t accumulators,
                                  int64_t kSplit, int64_t threadsPerBlock,
                                  int64_t decodeMaxRows, int64_t tileRows,
-                                 DequantType dequantType, UnpackKind unpack);
+                                 DequantType dequantType, UnpackKind unpack,
+                                 int64_t unroll);
 
 /// Replaces `matmul`, whose weight operand is `dequant` (of a
 /// baq.packed_constant), by kernel nests. Fails (leaving the IR unchanged)

@@ -67,6 +67,10 @@ struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
   PassOptions::Option<int64_t> kSplit{
       *this, "k-split", llvm::cl::desc("Decode K slices (0: default)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> unroll{
+      *this, "unroll",
+      llvm::cl::desc("Decode chunks per loop iteration (0: default)"),
+      llvm::cl::init(0)};
   PassOptions::Option<int64_t> threadsPerBlock{
       *this, "threads-per-block",
       llvm::cl::desc("Threads per inner nest (0: default)"),
@@ -115,6 +119,10 @@ struct LowerNVVMOptions : public PassPipelineOptions<LowerNVVMOptions> {
   PassOptions::Option<int64_t> kSplit{
       *this, "k-split",
       llvm::cl::desc("Decode K slices (0: enough threads to fill the GPU)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> unroll{
+      *this, "unroll",
+      llvm::cl::desc("Decode chunks per loop iteration (0: default)"),
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> threadsPerBlock{
       *this, "threads-per-block",

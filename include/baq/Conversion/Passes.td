@@ -19,7 +19,8 @@ def BaqBuildKernels : Pass<"baq-build-kernels", "ModuleOp"> {
     that read the packed words directly:
 
     * decode kind (activation rows <= `decode-max-rows`): gather activations
-      in packed order, then one fused unpack + dot-product nest whose body is
+      in packed order and sum them per piece (for the zero points), then one
+      fused unpack + dot-product nest whose body is
       specialised per bitwidth segment, split over K in `k-split` slices,
       then a nest that sums the slices into the matmul's output;
     * tiled kind (more rows): dequantize each segment into a
@@ -54,6 +55,9 @@ def BaqBuildKernels : Pass<"baq-build-kernels", "ModuleOp"> {
            "(0: target default)">,
     Option<"kSplit", "k-split", "int64_t", /*default=*/"0",
            "Decode slices over the reduction (0: enough for the target)">,
+    Option<"unroll", "unroll", "int64_t", /*default=*/"0",
+           "Decode chunks per loop iteration, loads first, for more bytes "
+           "in flight per GPU thread (0: target default)">,
     Option<"threadsPerBlock", "threads-per-block", "int64_t",
            /*default=*/"0", "Threads of an inner nest (0: target default)">,
     Option<"decodeMaxRows", "decode-max-rows", "int64_t", /*default=*/"16",

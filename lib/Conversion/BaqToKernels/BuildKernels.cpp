@@ -34,13 +34,14 @@ struct BaqBuildKernelsPass
   KernelConfig configFor(int64_t rows) const {
     return resolveKernelConfig(target, rows, rowsPerThread, accumulators,
                                kSplit, threadsPerBlock, decodeMaxRows,
-                               tileRows, dequantType, unpack);
+                               tileRows, dequantType, unpack, unroll);
   }
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (rowsPerThread < 0 || accumulators < 0 || kSplit < 0 ||
-        threadsPerBlock < 0 || tileRows < 0 || decodeMaxRows < 0) {
+        threadsPerBlock < 0 || tileRows < 0 || decodeMaxRows < 0 ||
+        unroll < 0) {
       module.emitError() << "baq-build-kernels options must be non-negative";
       return signalPassFailure();
     }

@@ -47,7 +47,7 @@ KernelConfig mlir::baq::resolveKernelConfig(
     KernelTarget target, int64_t rows, int64_t rowsPerThread,
     int64_t accumulators, int64_t kSplit, int64_t threadsPerBlock,
     int64_t decodeMaxRows, int64_t tileRows, DequantType dequantType,
-    UnpackKind unpack) {
+    UnpackKind unpack, int64_t unroll) {
   KernelConfig c;
   bool gpu = target == KernelTarget::GPU;
   c.decodeMaxRows = decodeMaxRows;
@@ -59,8 +59,9 @@ KernelConfig mlir::baq::resolveKernelConfig(
   else if (!decode)
     c.rowsPerThread = 4;
   else
-    // 128-bit loads while the R x V accumulators stay small.
-    c.rowsPerThread = rows <= 4 ? 4 : rows <= 8 ? 2 : 1;
+    // 128-bit loads for a single row; with more rows the fully unrolled
+    // chunk body (32 codes x R activations in flight) needs the registers.
+    c.rowsPerThread = rows <= 1 ? 4 : rows == 2 ? 2 : 1;
   c.accumulators = accumulators > 0 ? accumulators : (gpu ? 1 : 4);
   c.threadsPerBlock = threadsPerBlock > 0 ? threadsPerBlock : (gpu ? 128 : 64);
   c.tileRows = tileRows > 0 ? tileRows : 4;
@@ -72,6 +73,9 @@ KernelConfig mlir::baq::resolveKernelConfig(
   // one slice (the nest is sequential there).
   c.targetThreads = gpu ? 65536 : 0;
   c.kSplit = kSplit > 0 ? kSplit : (gpu ? 0 : 1);
+  // Few rows: memory-bound, so keep two chunks of loads in flight. More
+  // rows do enough arithmetic per byte, and the body grows with the rows.
+  c.unroll = unroll > 0 ? unroll : (gpu && rows <= 2 ? 2 : 1);
   return c;
 }
 
@@ -273,7 +277,7 @@ using NestBody = function_ref<Value(OpBuilder &, Location, ValueRange outer,
                                     Value item, Value slice)>;
 
 /// Builds the two-level block/thread nest described in the file comment.
-Value buildNest(OpBuilder &b, Location loc, Value init,
+Value buildNest(OpBuilder &b, Location loc, StringRef kind, Value init,
                 ArrayRef<int64_t> outer, int64_t items, int64_t threads,
                 ArrayRef<DimSpec> dims, NestBody body) {
   assert(outer.size() <= 2 && items > 0 && "nest shape");
@@ -293,6 +297,7 @@ Value buildNest(OpBuilder &b, Location loc, Value init,
 
   auto outerOp = scf::ForallOp::create(b, loc, ubs, ValueRange{init},
                                        b.getArrayAttr(mapping), nullptr);
+  outerOp->setAttr(kKernelKindAttr, b.getStringAttr(kind));
   OpBuilder::InsertionGuard guard(b);
   b.setInsertionPoint(outerOp.getTerminator());
   SmallVector<Value> ivs = outerOp.getInductionVars();
@@ -377,7 +382,7 @@ Value buildNest(OpBuilder &b, Location loc, Value init,
 /// and `body(v, base)` describe a nest whose items are blocks of v rows
 /// starting at row `base`.
 Value buildRowNests(
-    OpBuilder &b, Location loc, Value init, ArrayRef<int64_t> outer, int64_t m,
+    OpBuilder &b, Location loc, StringRef kind, Value init, ArrayRef<int64_t> outer, int64_t m,
     int64_t v, int64_t threads,
     function_ref<SmallVector<DimSpec>(int64_t v, int64_t base)> dims,
     function_ref<Value(int64_t v, int64_t base, OpBuilder &, Location,
@@ -390,7 +395,7 @@ Value buildRowNests(
   auto nest = [&](int64_t lanes, int64_t base, int64_t rows) {
     SmallVector<DimSpec> d = dims(lanes, base);
     result = buildNest(
-        b, loc, result, outer, rows / lanes, threads, d,
+        b, loc, kind, result, outer, rows / lanes, threads, d,
         [&](OpBuilder &nb, Location nl, ValueRange o, Value item, Value s) {
           return body(lanes, base, nb, nl, o, item, s);
         });
@@ -416,8 +421,12 @@ public:
   const Layout &layout() const { return l; }
 
   Value gather(Value a, bool scaled);
-  Value blockSums(Value a);
   Value decode(Value xs, Value sums, int64_t rows);
+  Value activationSums(Value a, int64_t split);
+  /// Rows per thread and K slices of the decode nest.
+  int64_t decodeLanes() const {
+    return l.m < config.rowsPerThread ? 1 : config.rowsPerThread;
+  }
   Value finalize(Value partial, Value c);
   Value dequantizePacked(Type elem);
   Value tiledMatmul(Value xs, Value weights, Value c);
@@ -449,15 +458,17 @@ private:
                                       nb.getF32Type());
     return constant(nb, nl, DenseElementsAttr::get(type, values));
   }
-  Value bsumBlockCount() const;
-  int64_t sumBlockSize() const {
-    return l.groupSize > 0 ? l.groupSize : config.sumBlock;
-  }
+
+  /// FORMAT.md §4 grid of rows [i0, i0 + V), group `group`: (step, zp) with
+  /// step = s / (2^b - 1), zp = clamp(roundeven(-z / step), 0, 2^b - 1), 0
+  /// when step is not positive; f32 lanes, as the quantizer computes them.
+  std::pair<Value, Value> grid(Lanes &e, Value scaleT, Value zeroT, Value i0,
+                               Value group, int bits);
 
   using CodeFn = function_ref<void(int64_t k, Value qf, Value pos)>;
   void emitChunk(Lanes &e, Value words, Value row, int bits, Value wordBase,
                  Value posBase, int64_t lo, int64_t hi, bool scaled,
-                 CodeFn onCode);
+                 CodeFn onCode, ArrayRef<Value> preloaded = {});
   Value decodeBody(int64_t v, int64_t base, int64_t rows, int64_t split,
                    OpBuilder &nb, Location nl, ValueRange outer, Value item,
                    Value slice);
@@ -480,7 +491,9 @@ int64_t PackedKernels::autoSplit(int64_t v) const {
   int64_t chunks = 0;
   for (const Seg &s : l.segs)
     chunks += s.count / 32;
-  int64_t split = ceilDiv(config.targetThreads, rowThreads);
+  // Each thread keeps `unroll` chunks of loads in flight.
+  int64_t split = ceilDiv(config.targetThreads,
+                          rowThreads * std::max<int64_t>(1, config.unroll));
   // Keep at least two chunks per segment loop of a slice on average.
   split = std::min(split, std::max<int64_t>(1, chunks / 2));
   return std::clamp<int64_t>(split, 1, 64);
@@ -504,7 +517,7 @@ Value PackedKernels::gather(Value a, bool scaled) {
   Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, l.padded},
                                        b.getF32Type());
   return buildNest(
-      b, loc, init, {rows}, l.padded, config.threadsPerBlock,
+      b, loc, "baq_gather", init, {rows}, l.padded, config.threadsPerBlock,
       {DimSpec::outer(0, 1), DimSpec::item(1)},
       [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
           Value slice) {
@@ -525,39 +538,124 @@ Value PackedKernels::gather(Value a, bool scaled) {
       });
 }
 
-/// sums[r, blk] = sum of A[r, perm[p]] over the packed positions p of block
-/// blk (a scale group, or sumBlock positions when group_size = 0), f32.
-Value PackedKernels::blockSums(Value a) {
+/// sums[s, r, piece] = sum of A[r, channel] over the codes of `piece` that
+/// decode slice s handles: the same partition as decodeBody (head chunk to
+/// slice piece % S, chunks [n s / S, n (s + 1) / S), tail chunk to slice
+/// (piece + 1) % S). Activation-only, so computed once instead of per row.
+Value PackedKernels::activationSums(Value a, int64_t split) {
   auto aType = cast<RankedTensorType>(a.getType());
   int64_t rows = aType.getDimSize(0);
-  int64_t block = sumBlockSize();
-  int64_t blocks = ceilDiv(l.live, block);
-  ArrayRef<int32_t> perm = l.attr.getPerm().take_front(l.live);
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, blocks},
-                                       b.getF32Type());
+  int64_t pieces = static_cast<int64_t>(l.pieces.size());
+  ArrayRef<int32_t> perm = l.attr.getPerm();
+  // Per piece: segment start (packed position), k0, k1, cStart, cStop.
+  SmallVector<int32_t> start, k0s, k1s;
+  for (const Piece &pc : l.pieces) {
+    start.push_back(static_cast<int32_t>(l.segs[pc.seg].start));
+    k0s.push_back(static_cast<int32_t>(pc.k0));
+    k1s.push_back(static_cast<int32_t>(pc.k1));
+  }
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{split, rows, pieces}, b.getF32Type());
   return buildNest(
-      b, loc, init, {rows}, blocks, config.threadsPerBlock,
-      {DimSpec::outer(0, 1), DimSpec::item(1)},
+      b, loc, "baq_activation_sums", init, {split, rows}, pieces,
+      config.threadsPerBlock,
+      {DimSpec::outer(0, 1), DimSpec::outer(1, 1), DimSpec::item(1)},
       [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
           Value slice) {
         Lanes e(nb, nl, 1);
-        Value table = i32Table(nb, nl, perm);
-        Value lo = arith::MulIOp::create(nb, nl, item, e.index(block));
-        Value hi = arith::MinSIOp::create(nb, nl, e.add(lo, block),
-                                          e.index(l.live));
-        auto loop = scf::ForOp::create(
-            nb, nl, lo, hi, e.index(1), ValueRange{e.splatF32(0.0f)},
-            [&](OpBuilder &lb, Location ll, Value p, ValueRange acc) {
-              Lanes le(lb, ll, 1);
-              Value ch = arith::IndexCastOp::create(
-                  lb, ll, lb.getIndexType(), le.scalar(table, {p}));
-              Value x = le.toF32(le.scalar(a, {outer[0], ch}));
-              scf::YieldOp::create(
-                  lb, ll, ValueRange{arith::AddFOp::create(lb, ll, acc[0], x)});
-            });
+        Value s = outer[0], r = outer[1];
+        Value permT = i32Table(nb, nl, perm);
+        auto entry = [&](ArrayRef<int32_t> table) -> Value {
+          return arith::IndexCastOp::create(
+              nb, nl, nb.getIndexType(), e.scalar(i32Table(nb, nl, table),
+                                                  {item}));
+        };
+        Value segStart = entry(start), k0 = entry(k0s), k1 = entry(k1s);
+        Value c32 = e.index(32), zero = e.index(0);
+        // cStart = ceil(k0 / 32), cStop = k1 / 32.
+        Value cStart = arith::DivUIOp::create(nb, nl, e.add(k0, 31), c32);
+        Value cStop = arith::DivUIOp::create(nb, nl, k1, c32);
+        auto owns = [&](Value owner) {
+          Value o = arith::RemUIOp::create(nb, nl, owner, e.index(split));
+          return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, s, o)
+              .getResult();
+        };
+        Value headOwner = owns(item), tailOwner = owns(e.add(item, 1));
+        auto select = [&](Value c, Value x, Value y) {
+          return arith::SelectOp::create(nb, nl, c, x, y).getResult();
+        };
+        Value single = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ugt,
+                                             cStart, cStop);
+        // Code ranges [lo, hi) of this slice: head, chunks, tail.
+        Value headHi = select(single, k1, arith::MulIOp::create(nb, nl,
+                                                               cStart, c32));
+        Value headLo = select(headOwner, k0, headHi);
+        Value n = select(single, zero,
+                         arith::SubIOp::create(nb, nl, cStop, cStart));
+        auto bound = [&](Value sl) -> Value {
+          Value q = arith::DivUIOp::create(
+              nb, nl, arith::MulIOp::create(nb, nl, sl, n), e.index(split));
+          return arith::MulIOp::create(
+              nb, nl, arith::AddIOp::create(nb, nl, cStart, q), c32);
+        };
+        Value chunkLo = bound(s), chunkHi = bound(e.add(s, 1));
+        Value tailLo = arith::MulIOp::create(nb, nl, cStop, c32);
+        Value tailHi = select(arith::AndIOp::create(
+                                  nb, nl, tailOwner,
+                                  arith::XOrIOp::create(
+                                      nb, nl, single,
+                                      arith::ConstantIntOp::create(nb, nl, 1,
+                                                                   1))),
+                              k1, tailLo);
+        Value sum = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0f));
+        auto accumulate = [&](Value lo, Value hi) {
+          auto loop = scf::ForOp::create(
+              nb, nl, lo, hi, e.index(1), ValueRange{sum},
+              [&](OpBuilder &lb, Location ll, Value k, ValueRange it) {
+                Lanes le(lb, ll, 1);
+                Value p = arith::AddIOp::create(lb, ll, segStart, k);
+                Value ch = arith::IndexCastOp::create(
+                    lb, ll, lb.getIndexType(), le.scalar(permT, {p}));
+                Value x = le.toF32(le.scalar(a, {r, ch}));
+                scf::YieldOp::create(
+                    lb, ll, ValueRange{arith::AddFOp::create(lb, ll, it[0], x)});
+              });
+          sum = loop.getResult(0);
+        };
+        accumulate(headLo, headHi);
+        // Chunks exist only when the piece is not a single partial chunk.
+        accumulate(select(single, zero, chunkLo), select(single, zero, chunkHi));
+        accumulate(tailLo, tailHi);
         Value z = e.index(0);
-        return e.writeContig(loop.getResult(0), slice, {z, z});
+        return e.writeContig(sum, slice, {z, z, z});
       });
+}
+
+std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT,
+                                            Value zeroT, Value i0, Value group,
+                                            int bits) {
+  OpBuilder &nb = e.b;
+  Location nl = e.loc;
+  Value levels = e.splatF32(static_cast<float>((1u << bits) - 1u));
+  Value scale = e.toF32(e.readColumn(scaleT, i0, group));
+  Value zero = e.toF32(e.readColumn(zeroT, i0, group));
+  Value step = arith::DivFOp::create(nb, nl, scale, levels);
+  Value ratio = arith::DivFOp::create(
+      nb, nl, arith::NegFOp::create(nb, nl, zero), step);
+  // roundeven(clamp(r, 0, L)) == clamp(roundeven(r), 0, L), and for
+  // 0 <= c <= 255, (c + 2^23) - 2^23 rounds c half-to-even exactly: no
+  // rounding intrinsic (NVVM lowers math.roundeven through libdevice).
+  Value clamped = arith::MinimumFOp::create(
+      nb, nl, arith::MaximumFOp::create(nb, nl, ratio, e.splatF32(0.0f)),
+      levels);
+  Value magic = e.splatF32(8388608.0f);
+  Value rounded = arith::SubFOp::create(
+      nb, nl, arith::AddFOp::create(nb, nl, clamped, magic), magic);
+  Value positive = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
+                                         step, e.splatF32(0.0f));
+  Value zeroPoint =
+      arith::SelectOp::create(nb, nl, positive, rounded, e.splatF32(0.0f));
+  return {step, zeroPoint};
 }
 
 /// Emits codes [lo, hi) of the 32-code chunk whose first word is `wordBase`
@@ -565,11 +663,14 @@ Value PackedKernels::blockSums(Value a) {
 /// code as float lanes: q, or q * 2^activationShift if `scaled`.
 void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
                               Value wordBase, Value posBase, int64_t lo,
-                              int64_t hi, bool scaled, CodeFn onCode) {
+                              int64_t hi, bool scaled, CodeFn onCode,
+                              ArrayRef<Value> preloaded) {
   OpBuilder &nb = e.b;
   Location nl = e.loc;
   llvm::SmallDenseMap<int64_t, Value> loaded;
   auto word = [&](int64_t j) {
+    if (!preloaded.empty())
+      return preloaded[j];
     Value &w = loaded[j];
     if (!w)
       w = e.readContig(words, {e.add(wordBase, j), row});
@@ -614,8 +715,9 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
 }
 
 /// One decode item: V output rows [i0, i0 + V) of K slice s, all R
-/// activation rows. y = sum_g z_g * sum_{p in g} x_p
-///                    + sum_pieces s_g / (2^b - 1) * sum_{k in piece} q_k x_k.
+/// activation rows. With the grid w = (q - zp) * step of FORMAT.md §4,
+///   y = sum_pieces step * (sum_{k in piece} q_k x_k - zp * sum_{k in piece} x_k),
+/// so scale and zero point are applied once per piece, not per weight.
 Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
                                 int64_t split, OpBuilder &nb, Location nl,
                                 ValueRange outer, Value item, Value slice) {
@@ -625,45 +727,11 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
   Value words = payload(nb, nl);
   Value scaleT = scales(nb, nl);
   Value zeroT = zeros(nb, nl);
-  Value xs = xsValue, sums = sumsValue;
+  Value xs = xsValue;
   int64_t acc = std::clamp<int64_t>(config.accumulators, 1,
                                     std::max<int64_t>(1, 8 / rows));
   Value zeroF = e.splatF32(0.0f);
-
-  // Zero-point term: the slice handles sum blocks s, s + S, ...
-  int64_t blocks = ceilDiv(l.live, sumBlockSize());
-  SmallVector<Value> total;
-  {
-    SmallVector<Value> init(rows, arith::ConstantOp::create(
-                                      nb, nl, nb.getF32FloatAttr(0.0f)));
-    if (l.groupSize > 0)
-      init.assign(rows, zeroF);
-    auto loop = scf::ForOp::create(
-        nb, nl, s, e.index(blocks), e.index(split), init,
-        [&](OpBuilder &lb, Location ll, Value blk, ValueRange it) {
-          Lanes le(lb, ll, v);
-          SmallVector<Value> next;
-          Value z;
-          if (l.groupSize > 0)
-            z = le.toF32(le.readColumn(zeroT, i0, blk));
-          for (int64_t r = 0; r < rows; ++r) {
-            Value sum = le.scalar(sums, {le.index(r), blk});
-            if (l.groupSize > 0)
-              next.push_back(le.fma(z, le.broadcast(sum), it[r]));
-            else
-              next.push_back(arith::AddFOp::create(lb, ll, it[r], sum));
-          }
-          scf::YieldOp::create(lb, ll, next);
-        });
-    if (l.groupSize > 0) {
-      total.assign(loop.getResults().begin(), loop.getResults().end());
-    } else {
-      Value z = e.toF32(e.readColumn(zeroT, i0, e.index(0)));
-      for (int64_t r = 0; r < rows; ++r)
-        total.push_back(arith::MulFOp::create(nb, nl, z,
-                                              e.broadcast(loop.getResult(r))));
-    }
-  }
+  SmallVector<Value> total(rows, zeroF);
 
   // Code term, piece by piece (segment x group), each with code-specialised
   // chunk bodies.
@@ -732,35 +800,67 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
           lo = bound(s);
           hi = bound(e.add(s, 1));
         }
-        auto loop = scf::ForOp::create(
-            nb, nl, lo, hi, e.index(1), accs,
-            [&](OpBuilder &lb, Location ll, Value c, ValueRange it) {
-              Lanes le(lb, ll, v);
-              SmallVector<Value> st(it.begin(), it.end());
-              Value wordBase = le.add(
-                  arith::MulIOp::create(lb, ll, c, le.index(bits)),
-                  seg.wordOffset);
-              Value posBase = le.add(
-                  arith::MulIOp::create(lb, ll, c, le.index(32)),
-                  seg.padStart);
-              emitChunk(le, words, i0, bits, wordBase, posBase, 0, 32, true,
-                        onCodeInto(le, st));
-              scf::YieldOp::create(lb, ll, st);
-            });
-        accs.assign(loop.getResults().begin(), loop.getResults().end());
+        // `unroll` chunks per iteration, their words loaded before any is
+        // used so that a GPU thread keeps unroll * bits loads in flight; the
+        // remaining chunks one at a time.
+        int64_t unroll = std::max<int64_t>(1, config.unroll);
+        auto chunkLoop = [&](Value from, Value to, int64_t step) {
+          auto loop = scf::ForOp::create(
+              nb, nl, from, to, e.index(step), accs,
+              [&](OpBuilder &lb, Location ll, Value c, ValueRange it) {
+                Lanes le(lb, ll, v);
+                SmallVector<Value> st(it.begin(), it.end());
+                SmallVector<Value> wordBases, posBases;
+                SmallVector<SmallVector<Value>> chunkWords;
+                for (int64_t u = 0; u < step; ++u) {
+                  Value cu = le.add(c, u);
+                  wordBases.push_back(le.add(
+                      arith::MulIOp::create(lb, ll, cu, le.index(bits)),
+                      seg.wordOffset));
+                  posBases.push_back(le.add(
+                      arith::MulIOp::create(lb, ll, cu, le.index(32)),
+                      seg.padStart));
+                  SmallVector<Value> ws;
+                  for (int j = 0; j < bits; ++j)
+                    ws.push_back(
+                        le.readContig(words, {le.add(wordBases[u], j), i0}));
+                  chunkWords.push_back(ws);
+                }
+                for (int64_t u = 0; u < step; ++u)
+                  emitChunk(le, words, i0, bits, wordBases[u], posBases[u], 0,
+                            32, true, onCodeInto(le, st), chunkWords[u]);
+                scf::YieldOp::create(lb, ll, st);
+              });
+          accs.assign(loop.getResults().begin(), loop.getResults().end());
+        };
+        if (unroll == 1) {
+          chunkLoop(lo, hi, 1);
+        } else {
+          // mid = lo + (hi - lo) / U * U
+          Value count = arith::SubIOp::create(nb, nl, hi, lo);
+          Value whole = arith::MulIOp::create(
+              nb, nl, arith::DivUIOp::create(nb, nl, count, e.index(unroll)),
+              e.index(unroll));
+          Value mid = arith::AddIOp::create(nb, nl, lo, whole);
+          chunkLoop(lo, mid, unroll);
+          chunkLoop(mid, hi, 1);
+        }
       }
       if (piece.k1 % 32 != 0)
         partialChunk(piece.k1 / 32, 0, piece.k1 % 32, pieceIndex + 1);
     }
 
-    Value scale = e.toF32(e.readColumn(scaleT, i0, e.index(piece.group)));
-    Value step = arith::DivFOp::create(
-        nb, nl, scale, e.splatF32(static_cast<float>((1u << bits) - 1u)));
+    auto [step, zeroPoint] = grid(e, scaleT, zeroT, i0,
+                                  e.index(piece.group), bits);
+    Value negZeroPoint = arith::NegFOp::create(nb, nl, zeroPoint);
     for (int64_t r = 0; r < rows; ++r) {
       Value sum = accs[r * acc];
       for (int64_t a = 1; a < acc; ++a)
         sum = arith::AddFOp::create(nb, nl, sum, accs[r * acc + a]);
-      total[r] = e.fma(sum, step, total[r]);
+      // This slice's share of sum x over the piece (activationSums).
+      Value sumX = e.scalar(sumsValue, {s, e.index(r), e.index(pieceIndex)});
+      Value codes = e.fma(negZeroPoint, e.broadcast(sumX), sum);
+      total[r] = e.fma(step, codes, total[r]);
     }
   }
 
@@ -772,14 +872,14 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
 
 /// partial[s, r, i]: slice s's share of output (r, i), f32.
 Value PackedKernels::decode(Value xs, Value sums, int64_t rows) {
-  int64_t v = std::min<int64_t>(config.rowsPerThread, l.m);
-  int64_t split = autoSplit(v);
+  int64_t v = decodeLanes();
+  int64_t split = cast<RankedTensorType>(sums.getType()).getDimSize(0);
   xsValue = xs;
   sumsValue = sums;
   Value init = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{split, rows, l.m}, b.getF32Type());
   return buildRowNests(
-      b, loc, init, {split}, l.m, v, config.threadsPerBlock,
+      b, loc, "baq_decode", init, {split}, l.m, v, config.threadsPerBlock,
       [&](int64_t lanes, int64_t base) {
         return SmallVector<DimSpec>{DimSpec::outer(0, 1), DimSpec::full(rows),
                                     DimSpec::item(lanes, base)};
@@ -798,7 +898,8 @@ Value PackedKernels::finalize(Value partial, Value c) {
   int64_t split = cast<RankedTensorType>(partial.getType()).getDimSize(0);
   Type elem = cType.getElementType();
   return buildRowNests(
-      b, loc, c, {rows}, l.m, config.rowsPerThread, config.threadsPerBlock,
+      b, loc, "baq_finalize", c, {rows}, l.m, config.rowsPerThread,
+      config.threadsPerBlock,
       [&](int64_t lanes, int64_t base) {
         return SmallVector<DimSpec>{DimSpec::outer(0, 1),
                                     DimSpec::item(lanes, base)};
@@ -818,14 +919,13 @@ Value PackedKernels::finalize(Value partial, Value c) {
 }
 
 /// Dequantized weights in padded packed order, [padded x M] of `elem`;
-/// padding positions are 0. w = z + q * (s / (2^b - 1)), as FORMAT.md.
+/// padding positions are 0. w = (q - zp) * step, as FORMAT.md §4.
 Value PackedKernels::dequantizePacked(Type elem) {
   Value result = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{l.padded, l.m}, elem);
   for (const Seg &seg : l.segs) {
     int bits = seg.bits;
     int64_t full = seg.count / 32, tail = seg.count % 32;
-    float levels = static_cast<float>((1u << bits) - 1u);
     // chunk < 0: the chunk is the outer iv; else a fixed (tail) chunk.
     auto body = [&](int64_t chunk, int64_t codes, int64_t lanes, int64_t base,
                     OpBuilder &nb, Location nl, ValueRange outer, Value item,
@@ -841,25 +941,24 @@ Value PackedKernels::dequantizePacked(Type elem) {
       // Unpadded packed position of code 0 of the chunk (for groups).
       Value posBase =
           e.add(arith::MulIOp::create(nb, nl, c, e.index(32)), seg.start);
-      auto grid = [&](Value group) {
-        Value z = e.toF32(e.readColumn(zeroT, i0, group));
-        Value s = e.toF32(e.readColumn(scaleT, i0, group));
-        return std::make_pair(
-            z, arith::DivFOp::create(nb, nl, s, e.splatF32(levels)).getResult());
+      // (step, zero point) of a group.
+      auto gridOf = [&](Value group) {
+        return grid(e, scaleT, zeroT, i0, group, bits);
       };
       std::pair<Value, Value> fixed;
       if (l.groupSize <= 0)
-        fixed = grid(e.index(0));
+        fixed = gridOf(e.index(0));
       Value z0 = e.index(0);
       emitChunk(e, words, i0, bits, wordBase, posBase, 0, codes, false,
                 [&](int64_t k, Value qf, Value pos) {
                   std::pair<Value, Value> g = fixed;
                   if (l.groupSize > 0)
-                    g = grid(arith::DivUIOp::create(nb, nl, pos,
-                                                    e.index(l.groupSize)));
-                  Value w = arith::AddFOp::create(
-                      nb, nl, g.first,
-                      arith::MulFOp::create(nb, nl, qf, g.second));
+                    g = gridOf(arith::DivUIOp::create(nb, nl, pos,
+                                                      e.index(l.groupSize)));
+                  // w = (q - zp) * step, as FORMAT.md (no FMA to contract).
+                  Value w = arith::MulFOp::create(
+                      nb, nl, arith::SubFOp::create(nb, nl, qf, g.second),
+                      g.first);
                   slice = e.writeContig(e.fromF32(w, elem), slice,
                                         {e.index(k), z0});
                 });
@@ -872,7 +971,7 @@ Value PackedKernels::dequantizePacked(Type elem) {
     };
     if (full > 0)
       result = buildRowNests(
-          b, loc, result, {full}, l.m, config.rowsPerThread,
+          b, loc, "baq_dequantize", result, {full}, l.m, config.rowsPerThread,
           config.threadsPerBlock,
           [&](int64_t lanes, int64_t base) {
             return SmallVector<DimSpec>{DimSpec::outer(0, 32, seg.padStart),
@@ -884,7 +983,8 @@ Value PackedKernels::dequantizePacked(Type elem) {
           });
     if (tail > 0)
       result = buildRowNests(
-          b, loc, result, {}, l.m, config.rowsPerThread,
+          b, loc, "baq_dequantize_tail", result, {}, l.m,
+          config.rowsPerThread,
           config.threadsPerBlock,
           [&](int64_t lanes, int64_t base) {
             return SmallVector<DimSpec>{
@@ -910,7 +1010,8 @@ Value PackedKernels::tiledMatmul(Value xs, Value weights, Value c) {
   Value result = c;
   auto rowTiles = [&](int64_t tileRows, int64_t rowBase, int64_t count) {
     result = buildRowNests(
-        b, loc, result, {count / tileRows}, l.m, config.rowsPerThread,
+        b, loc, "baq_tiled_matmul", result, {count / tileRows}, l.m,
+        config.rowsPerThread,
         config.threadsPerBlock,
         [&](int64_t lanes, int64_t base) {
           return SmallVector<DimSpec>{DimSpec::outer(0, tileRows, rowBase),
@@ -976,7 +1077,8 @@ Value PackedKernels::scatter(Value weights, RankedTensorType resultType) {
   };
   if (l.attr.getChannelDim() == 0)
     return buildRowNests(
-        b, loc, init, {l.n}, l.m, config.rowsPerThread, config.threadsPerBlock,
+        b, loc, "baq_scatter", init, {l.n}, l.m, config.rowsPerThread,
+        config.threadsPerBlock,
         [&](int64_t lanes, int64_t base) {
           return SmallVector<DimSpec>{DimSpec::outer(0, 1),
                                       DimSpec::item(lanes, base)};
@@ -995,7 +1097,7 @@ Value PackedKernels::scatter(Value weights, RankedTensorType resultType) {
           return e.writeContig(v, slice, {z, z});
         });
   return buildNest(
-      b, loc, init, {l.m}, l.n, config.threadsPerBlock,
+      b, loc, "baq_scatter", init, {l.m}, l.n, config.threadsPerBlock,
       {DimSpec::outer(0, 1), DimSpec::item(1)},
       [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
           Value slice) {
@@ -1061,7 +1163,7 @@ LogicalResult mlir::baq::buildQuantizedMatmul(RewriterBase &rewriter,
     result = c;
   } else if (rows <= config.decodeMaxRows) {
     Value xs = k.gather(a, /*scaled=*/true);
-    Value sums = k.blockSums(a);
+    Value sums = k.activationSums(a, k.autoSplit(k.decodeLanes()));
     Value partial = k.decode(xs, sums, rows);
     result = k.finalize(partial, c);
   } else {

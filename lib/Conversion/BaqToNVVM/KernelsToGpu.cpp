@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "baq/Conversion/KernelBuilder.h"
 #include "baq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -110,6 +111,15 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   auto launch =
       gpu::LaunchOp::create(rewriter, loc, index(grid[0]), index(grid[1]),
                             index(grid[2]), index(*threads), index(1), index(1));
+  // Name the outlined kernel after the nest's kind and enclosing function.
+  if (auto kind = outer->getAttrOfType<StringAttr>(kKernelKindAttr)) {
+    std::string prefix;
+    if (auto func = outer->getParentOfType<FunctionOpInterface>())
+      prefix = (func.getName() + "_").str();
+    launch.setModuleAttr(
+        FlatSymbolRefAttr::get(rewriter.getContext(), prefix + kind.str()));
+    launch.setFunctionAttr(FlatSymbolRefAttr::get(kind));
+  }
   Block &body = launch.getBody().front();
   rewriter.setInsertionPointToStart(&body);
   IRMapping map;

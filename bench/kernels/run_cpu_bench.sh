@@ -1,0 +1,33 @@
+#!/bin/bash
+# CPU benchmark of the BAQ decode kernel: a 4096 x 4096 mixed ~2-bit weight,
+# 1 and 8 activation rows, against OpenBLAS fp32 sgemv/sgemm on the same data.
+#
+#   bench/kernels/run_cpu_bench.sh [BUILD_DIR] [--bits-from allocated.mlir] [REPS]
+#
+# The kernel is compiled ahead of time: baq-opt --baq-lower-cpu (with C
+# wrappers) -> mlir-translate -> llc -O3 -mcpu=native -> linked with
+# cpu_gemv_bench.cpp and OpenBLAS.
+set -euo pipefail
+HERE="$(cd "$(dirname "$0")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+BUILD="${1:-$ROOT/build}"
+shift || true
+BITS_FROM=()
+if [[ "${1:-}" == "--bits-from" ]]; then
+  BITS_FROM=(--bits-from "$2")
+  shift 2
+fi
+REPS="${1:-50}"
+LLVM=/usr/lib/llvm-22/bin
+WORK="$(mktemp -d)"
+trap 'rm -rf "$WORK"' EXIT
+
+/usr/bin/python3 "$HERE/gen_gemv.py" --m 4096 --n 4096 --avg 2 --rows 1,8 \
+  "${BITS_FROM[@]}" -o "$WORK/gemv.mlir" --weights "$WORK/w.f32"
+"$BUILD/bin/baq-opt" "$WORK/gemv.mlir" --baq-lower-cpu="c-interface" -o "$WORK/gemv.llvm.mlir"
+"$LLVM/mlir-translate" --mlir-to-llvmir "$WORK/gemv.llvm.mlir" -o "$WORK/gemv.ll"
+"$LLVM/llc" -O3 -mcpu=native -relocation-model=pic -filetype=obj "$WORK/gemv.ll" -o "$WORK/gemv.o"
+c++ -O2 -o "$WORK/bench" "$HERE/cpu_gemv_bench.cpp" "$WORK/gemv.o" \
+  -I/usr/include/x86_64-linux-gnu -lopenblas
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%Y-%m-%d)"
+"$WORK/bench" "$WORK/w.f32" 4096 4096 "$REPS"

@@ -1,0 +1,247 @@
+#!/usr/bin/env python3
+"""Writes a self-checking module for the BAQ kernels.
+
+The module holds a quantized matmul (baq.packed_constant + baq.dequantize +
+linalg.matmul, as --baq-allocate produces) or a lone baq.dequantize, and a
+`@main` that runs it on fixed data and compares with a reference computed
+here in float64 from the codes (not from the packed words), with the weights
+of docs/FORMAT.md §4 in float32: step = scale / (2^b - 1), integer zero point
+zp = clamp(round_half_even(-zero / step), 0, 2^b - 1), w = (q - zp) * step,
+0 for 0-bit channels. `@main` prints the normwise relative error max|y - ref| / max|ref|
+and PASS or FAIL against --tol.
+
+    gen_case.py --bits 3 --m 37 --n 70 --rows 2 --orientation kn | \
+        baq-opt --baq-lower-cpu | mlir-runner -e main ...
+"""
+import argparse
+import sys
+
+import numpy as np
+
+NP = {"f32": np.float32, "f16": np.float16, "bf16": None}
+
+
+def layout(bits, group_size):
+    n = len(bits)
+    perm = sorted(range(n), key=lambda j: (-bits[j], j))
+    segs, word = [], 0
+    p = 0
+    while p < n and bits[perm[p]] > 0:
+        b = bits[perm[p]]
+        e = p
+        while e < n and bits[perm[e]] == b:
+            e += 1
+        segs.append((b, p, e - p, word))
+        word += (b * (e - p) + 31) // 32
+        p = e
+    live = p
+    groups = 1 if group_size == 0 else max(1, -(-live // group_size))
+    return perm, segs, word, live, groups
+
+
+def pack(codes, bits, perm, segs, words_per_row):
+    m = codes.shape[0]
+    out = np.zeros((words_per_row, m), dtype=np.uint64)
+    for b, start, count, wo in segs:
+        for k in range(count):
+            q = codes[:, perm[start + k]].astype(np.uint64)
+            bit = k * b
+            w, sh = wo + bit // 32, bit % 32
+            out[w] |= (q << np.uint64(sh)) & np.uint64(0xFFFFFFFF)
+            if sh + b > 32:
+                out[w + 1] |= q >> np.uint64(32 - sh)
+    return out.astype(np.uint32)
+
+
+def grid_weights(codes, bits, scales, zeros):
+    """FORMAT.md §4 in float32: step = s / (2^b - 1), zp = clamp(rint(-z /
+    step), 0, 2^b - 1) (0 if step <= 0), w = (q - zp) * step."""
+    levels = np.float32((1 << bits) - 1)
+    step = scales.astype(np.float32) / levels
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zp = np.clip(np.rint(-zeros.astype(np.float32) / step), np.float32(0), levels)
+    zp = np.where(step > 0, zp, np.float32(0)).astype(np.float32)
+    return ((codes.astype(np.float32) - zp) * step).astype(np.float32)
+
+
+def hexdata(array):
+    return "0x" + np.ascontiguousarray(array).tobytes().hex().upper()
+
+
+def blob(array):
+    return "0x04000000" + np.ascontiguousarray(array).tobytes().hex().upper()
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--bits", default="mixed",
+                   help="one bitwidth for every channel, a comma list, or 'mixed'")
+    p.add_argument("--avg", type=float, default=0.0,
+                   help="with --bits mixed: mostly 1-3 bits around this average")
+    p.add_argument("--m", type=int, default=16, help="outputs")
+    p.add_argument("--n", type=int, default=16, help="inputs")
+    p.add_argument("--rows", type=int, default=1, help="activation rows")
+    p.add_argument("--orientation", choices=["nk", "kn"], default="nk")
+    p.add_argument("--dtype", choices=["f32", "f16"], default="f32")
+    p.add_argument("--grid-type", choices=["f16", "f32"], default="f16")
+    p.add_argument("--group-size", type=int, default=0)
+    p.add_argument("--what", choices=["matmul", "dequantize"], default="matmul")
+    p.add_argument("--ref-weight-dtype", choices=["f32", "f16"], default="f32",
+                   help="round reference weights (the tiled kernel's f16 path)")
+    p.add_argument("--tol", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--grid-edges", action="store_true",
+                   help="some groups with scale 0, zero > 0 or zero < -scale "
+                        "(zero point 0 or clamped)")
+    args = p.parse_args(argv)
+
+    rng = np.random.default_rng(args.seed)
+    m, n, r = args.m, args.n, args.rows
+    if args.bits == "mixed":
+        if args.avg:
+            bits = list(np.clip(np.rint(rng.normal(args.avg, 0.9, n)), 0, 8).astype(int))
+        else:
+            bits = list(rng.integers(0, 9, n))
+    elif "," in args.bits:
+        bits = [int(b) for b in args.bits.split(",")]
+    else:
+        bits = [int(args.bits)] * n
+    assert len(bits) == n
+    bits = [int(b) for b in bits]
+    gs = args.group_size
+    perm, segs, wpr, live, groups = layout(bits, gs)
+
+    codes = np.zeros((m, n), dtype=np.int64)
+    for j, b in enumerate(bits):
+        if b:
+            codes[:, j] = rng.integers(0, 1 << b, m)
+    gt = np.float16 if args.grid_type == "f16" else np.float32
+    scales = rng.uniform(0.5, 1.5, (m, groups)).astype(gt)
+    zeros = (-rng.uniform(0.0, 1.0, (m, groups)) * scales.astype(np.float32)).astype(gt)
+    if args.grid_edges:
+        pick = rng.integers(0, 4, (m, groups))
+        scales = np.where(pick == 1, 0, scales).astype(gt)
+        zeros = np.where(pick == 2, np.abs(zeros) + 0.25,
+                         np.where(pick == 3, zeros - 2 * scales.astype(np.float32), zeros)).astype(gt)
+    words = pack(codes, bits, perm, segs, wpr)
+
+    pos = {perm[q]: q for q in range(n)}
+    w = np.zeros((m, n), dtype=np.float32)
+    for j, b in enumerate(bits):
+        if not b:
+            continue
+        g = 0 if gs == 0 else min(pos[j] // gs, groups - 1)
+        w[:, j] = grid_weights(codes[:, j], b, scales[:, g], zeros[:, g])
+    if args.ref_weight_dtype == "f16":
+        w = w.astype(np.float16).astype(np.float32)
+
+    t = args.dtype
+    tnp = NP[t]
+    wshape = (n, m) if args.orientation == "kn" else (m, n)
+    cdim = 0 if args.orientation == "kn" else 1
+    flat_segs = [v for s in segs for v in s]
+    gbytes = 2 if args.grid_type == "f16" else 4
+    lay = ("#baq.layout<outputs = {m}, inputs = {n}, channel_dim = {cdim}, "
+           "bits = [{bits}], perm = [{perm}], segments = [{segs}], group_size = {gs}, "
+           "scale_type = {g}, zero_type = {g}, payload_bytes = {pb}, "
+           "scale_bytes = {sb}, zero_bytes = {sb}>").format(
+               m=m, n=n, cdim=cdim, bits=", ".join(map(str, bits)),
+               perm=", ".join(map(str, perm)), segs=", ".join(map(str, flat_segs)),
+               gs=gs, g=args.grid_type, pb=4 * wpr * m, sb=gbytes * m * groups)
+    ptype = f"tensor<{wpr}x{m}xi32>"
+    stype = f"tensor<{m}x{groups}x{args.grid_type}>"
+    wtype = f"tensor<{wshape[0]}x{wshape[1]}x{t}>"
+    out = []
+    emit = out.append
+    emit(f"#layout = {lay}")
+    emit("module {")
+    packed = (f"    %p, %s, %z = baq.packed_constant #layout\n"
+              f"        payload(dense_resource<w_payload> : {ptype})\n"
+              f"        scales(dense_resource<w_scales> : {stype})\n"
+              f"        zeros(dense_resource<w_zeros> : {stype})\n"
+              f"    %w = baq.dequantize %p, %s, %z layout(#layout) : {ptype}, {stype}, {stype} -> {wtype}\n")
+    if args.what == "matmul":
+        a = rng.uniform(-1, 1, (r, n)).astype(tnp)
+        c = rng.uniform(-1, 1, (r, m)).astype(tnp)
+        ref = c.astype(np.float64) + a.astype(np.float64) @ w.astype(np.float64).T
+        ytype = f"tensor<{r}x{m}x{t}>"
+        atype = f"tensor<{r}x{n}x{t}>"
+        maps = ("indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, "
+                "affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] "
+                if args.orientation == "nk" else "")
+        emit(f"  func.func @kernel(%a: {atype}, %c: {ytype}) -> {ytype} {{")
+        emit(packed.rstrip("\n"))
+        emit(f"    %y = linalg.matmul {maps}{{baq.bits = #baq.bits<[{', '.join(map(str, bits))}]>}} "
+             f"ins(%a, %w : {atype}, {wtype}) outs(%c : {ytype}) -> {ytype}")
+        emit(f"    return %y : {ytype}")
+        emit("  }")
+        inputs = [("a", a, atype), ("c", c, ytype)]
+        call = f"call @kernel(%a, %c) : ({atype}, {ytype}) -> {ytype}"
+        shape = (r, m)
+    else:
+        ref = w.astype(np.float64) if args.orientation == "nk" else w.T.astype(np.float64)
+        ytype = wtype
+        emit(f"  func.func @kernel() -> {ytype} {{")
+        emit(packed.rstrip("\n"))
+        emit(f"    return %w : {ytype}")
+        emit("  }")
+        inputs = []
+        call = f"call @kernel() : () -> {ytype}"
+        shape = wshape
+        if t == "f16":
+            ref = ref.astype(np.float16).astype(np.float64)
+    tol = args.tol or (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
+    rtype = f"tensor<{shape[0]}x{shape[1]}xf32>"
+    emit("  func.func @main() {")
+    for name, value, ty in inputs:
+        emit(f'    %{name} = arith.constant dense<"{hexdata(value)}"> : {ty}')
+    emit(f'    %ref = arith.constant dense<"{hexdata(ref.astype(np.float32))}"> : {rtype}')
+    emit(f"    %y = {call}")
+    ext = "%v = tensor.extract %y[%i, %j] : " + ytype
+    conv = "%vf = arith.extf %v : f16 to f32" if t == "f16" else "%vf = arith.addf %v, %f0 : f32"
+    emit(f"""    %c0 = arith.constant 0 : index
+    %c1 = arith.constant 1 : index
+    %d0 = arith.constant {shape[0]} : index
+    %d1 = arith.constant {shape[1]} : index
+    %f0 = arith.constant 0.0 : f32
+    %res:2 = scf.for %i = %c0 to %d0 step %c1 iter_args(%e0 = %f0, %m0 = %f0) -> (f32, f32) {{
+      %in:2 = scf.for %j = %c0 to %d1 step %c1 iter_args(%e = %e0, %mx = %m0) -> (f32, f32) {{
+        {ext}
+        {conv}
+        %rv = tensor.extract %ref[%i, %j] : {rtype}
+        %d = arith.subf %vf, %rv : f32
+        %ad = math.absf %d : f32
+        %ar = math.absf %rv : f32
+        %e2 = arith.maximumf %e, %ad : f32
+        %m2 = arith.maximumf %mx, %ar : f32
+        scf.yield %e2, %m2 : f32, f32
+      }}
+      scf.yield %in#0, %in#1 : f32, f32
+    }}
+    %tiny = arith.constant 1.0e-30 : f32
+    %den = arith.maximumf %res#1, %tiny : f32
+    %err = arith.divf %res#0, %den : f32
+    vector.print str "relative error: "
+    vector.print %err : f32
+    %tol = arith.constant {tol:.9e} : f32
+    %ok = arith.cmpf ole, %err, %tol : f32
+    scf.if %ok {{
+      vector.print str "PASS\\n"
+    }} else {{
+      vector.print str "FAIL\\n"
+    }}
+    return
+  }}""")
+    emit("}")
+    emit("{-#\n  dialect_resources: {\n    builtin: {")
+    emit(f'      w_payload: "{blob(words)}",')
+    emit(f'      w_scales: "{blob(scales)}",')
+    emit(f'      w_zeros: "{blob(zeros)}"')
+    emit("    }\n  }\n#-}")
+    sys.stdout.write("\n".join(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
