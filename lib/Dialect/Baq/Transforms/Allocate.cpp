@@ -13,6 +13,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
@@ -34,10 +35,15 @@ namespace num = ::baq::numerics;
 
 namespace {
 
-/// A Hessian read and factored once, shared by every matmul that uses it.
+/// A Hessian read and factored once, shared by every matmul that uses it,
+/// and dropped after its last use: a billion-parameter model must not hold
+/// every factor at once.
 struct HessianEntry {
+  /// The undamped input; kept only when the report measures losses.
   std::vector<float> raw;
   num::PreparedHessian prepared;
+  /// Matmuls still to be quantized with this Hessian.
+  int64_t pendingUses = 0;
 };
 
 struct BaqAllocatePass
@@ -50,6 +56,7 @@ private:
   num::LayerOptions getLayerOptions() const;
   FailureOr<const HessianEntry *> getHessian(linalg::MatmulOp op,
                                              ElementsAttr attr);
+  void releaseHessian(ElementsAttr attr);
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
                                int64_t count);
@@ -111,7 +118,8 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
 FailureOr<const HessianEntry *>
 BaqAllocatePass::getHessian(linalg::MatmulOp op, ElementsAttr attr) {
   std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
-  if (slot)
+  assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
+  if (!slot->prepared.invChol.empty())
     return slot.get();
   FailureOr<std::vector<float>> raw = readFloatElements(op, attr, "Hessian");
   if (failed(raw))
@@ -130,11 +138,17 @@ BaqAllocatePass::getHessian(linalg::MatmulOp op, ElementsAttr attr) {
     op.emitRemark() << "Hessian needed damping " << prepared->dampUsed
                     << " (" << prepared->retries
                     << " retries) to become positive definite";
-  auto entry = std::make_shared<HessianEntry>();
-  entry->raw = std::move(*raw);
-  entry->prepared = std::move(*prepared);
-  slot = std::move(entry);
+  slot->prepared = std::move(*prepared);
+  slot->prepared.damped = {}; // Only the factor is needed from here on.
+  if (!reportFile.empty())
+    slot->raw = std::move(*raw);
   return slot.get();
+}
+
+void BaqAllocatePass::releaseHessian(ElementsAttr attr) {
+  auto it = hessians.find(attr.getAsOpaquePointer());
+  if (it != hessians.end() && --it->second->pendingUses == 0)
+    hessians.erase(it);
 }
 
 static llvm::json::Array toJson(llvm::ArrayRef<int64_t> values) {
@@ -167,6 +181,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   auto hessianAttr =
       cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
   FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
+  llvm::scope_exit release([&] { releaseHessian(hessianAttr); });
   if (failed(hessian))
     return failure();
   FailureOr<std::vector<float>> w = readWeightMatrix(c);
@@ -249,6 +264,13 @@ void BaqAllocatePass::runOnOperation() {
   });
   if (failedMatch)
     return signalPassFailure();
+  for (const QuantizableMatmul &c : candidates) {
+    std::shared_ptr<HessianEntry> &slot = hessians[c.matmul->getAttr(
+        BaqDialect::getHessianAttrName()).getAsOpaquePointer()];
+    if (!slot)
+      slot = std::make_shared<HessianEntry>();
+    ++slot->pendingUses;
+  }
 
   llvm::json::Array matmuls;
   bool anyFailure = false;
