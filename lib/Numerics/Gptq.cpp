@@ -95,7 +95,8 @@ QuantizedWeight baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight,
   const PackedLayout &layout = result.layout;
   const int64_t g = layout.numGroups;
   const float *u = hessian.invChol.data();
-  const int64_t blockSize = std::max<int64_t>(1, options.blockSize);
+  // A lazy batch longer than the layer is the whole layer.
+  const int64_t blockSize = std::clamp<int64_t>(options.blockSize, 1, n);
   const int lm = static_cast<int>(m), ln = static_cast<int>(n);
 
   // The block is kept transposed (column c of the block is row c, length M)

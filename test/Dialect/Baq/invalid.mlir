@@ -60,6 +60,11 @@ func.func @layout_segments() attributes {test = #baq.layout<outputs = 1, inputs 
 
 // -----
 
+// expected-error@+1 {{packed sizes of a 4611686018427387904 x 1 weight overflow 64-bit byte counts}}
+func.func @layout_size_overflow() attributes {test = #baq.layout<outputs = 4611686018427387904, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f32, zero_type = f32, payload_bytes = 0, scale_bytes = 0, zero_bytes = 0>} { return }
+
+// -----
+
 // expected-error@+1 {{payload_bytes is 4, expected 8}}
 func.func @layout_payload_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
 

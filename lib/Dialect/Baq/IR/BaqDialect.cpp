@@ -11,6 +11,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/BuiltinDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::baq;
@@ -142,16 +143,24 @@ LogicalResult PackedLayoutAttr::verify(
                        << l.segments.size()
                        << " [bits, start, count, word_offset] quadruples "
                           "derived from 'bits'";
-  if (payloadBytes != 4 * l.wordsPerRow * outputs)
+  // Byte counts in checked arithmetic: absurd shapes must be rejected, not
+  // wrapped into plausible small sizes.
+  int64_t expectedPayload, groups, expectedScales, expectedZeros;
+  if (llvm::MulOverflow<int64_t>(4 * l.wordsPerRow, outputs,
+                                 expectedPayload) ||
+      llvm::MulOverflow<int64_t>(l.numGroups, outputs, groups) ||
+      llvm::MulOverflow<int64_t>(groups, byteWidth(scaleType),
+                                 expectedScales) ||
+      llvm::MulOverflow<int64_t>(groups, byteWidth(zeroType), expectedZeros))
+    return emitError() << "packed sizes of a " << outputs << " x " << inputs
+                       << " weight overflow 64-bit byte counts";
+  if (payloadBytes != expectedPayload)
     return emitError() << "payload_bytes is " << payloadBytes << ", expected "
-                       << 4 * l.wordsPerRow * outputs;
-  int64_t groups = l.numGroups * outputs;
-  if (scaleBytes != groups * byteWidth(scaleType) ||
-      zeroBytes != groups * byteWidth(zeroType))
+                       << expectedPayload;
+  if (scaleBytes != expectedScales || zeroBytes != expectedZeros)
     return emitError() << "scale_bytes/zero_bytes are " << scaleBytes << "/"
-                       << zeroBytes << ", expected "
-                       << groups * byteWidth(scaleType) << "/"
-                       << groups * byteWidth(zeroType) << " for " << groups
+                       << zeroBytes << ", expected " << expectedScales << "/"
+                       << expectedZeros << " for " << groups
                        << " (row, group) pairs";
   return success();
 }
@@ -161,7 +170,12 @@ int64_t PackedLayoutAttr::getNumGroups() const {
 }
 
 int64_t PackedLayoutAttr::getWordsPerRow() const {
-  return getPayloadBytes() / (4 * getOutputs());
+  // The end of the last segment; segments are [bits, start, count, offset].
+  ArrayRef<int64_t> segments = getSegments();
+  if (segments.empty())
+    return 0;
+  ArrayRef<int64_t> last = segments.take_back(4);
+  return last[3] + llvm::divideCeil(last[0] * last[2], 32);
 }
 
 RankedTensorType PackedLayoutAttr::getPayloadType() const {

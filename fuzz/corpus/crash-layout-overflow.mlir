@@ -1,0 +1,5 @@
+#l = #baq.layout<outputs = 4611686018427387904, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f32, zero_type = f32, payload_bytes = 0, scale_bytes = 0, zero_bytes = 0>
+func.func @f() {
+  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<1x1xi32>) scales(dense<1.0> : tensor<1x1xf32>) zeros(dense<0.0> : tensor<1x1xf32>)
+  return
+}

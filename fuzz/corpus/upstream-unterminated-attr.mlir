@@ -1,0 +1,1 @@
+#l = #baq.youaltarith.stp

@@ -1,0 +1,1 @@
+modmsrtruncfx12xf1b
