@@ -1,4 +1,4 @@
-//===- Pipelines.cpp - baq-lower-cpu and baq-lower-nvvm -------------------===//
+//===- Pipelines.cpp - The lowering and quantize-and-lower pipelines ------===//
 //
 // Both pipelines start with baq-build-kernels and one-shot bufferization;
 // the CPU one turns the kernel nests into loops, the NVVM one into
@@ -62,7 +62,7 @@ LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
     return failure();
   }
   std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},{1},"
+      "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
       "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
       "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
       "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
@@ -80,7 +80,7 @@ LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
   std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},{1},"
+      "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
       "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce,"
       "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
       "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
@@ -94,6 +94,38 @@ LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
       kernelOptions(o, "gpu"), kBufferize, o.chip.getValue(),
       o.features.getValue(), o.optLevel.getValue());
   return addPipeline(pm, text);
+}
+
+template <typename Options>
+static BaqAllocateOptions allocateOptions(const Options &o) {
+  BaqAllocateOptions a;
+  a.targetBits = o.targetBits;
+  a.budget = o.budget;
+  a.allocator = o.allocator;
+  a.uniform = o.uniform;
+  a.groupSize = o.groupSize;
+  a.reportFile = o.report;
+  a.progress = o.progress;
+  return a;
+}
+
+LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(
+    OpPassManager &pm, const QuantizeAndLowerCPUOptions &o) {
+  pm.addPass(createBaqAllocate(allocateOptions(o)));
+  LowerCPUOptions lower;
+  lower.decodeMaxRows = o.decodeMaxRows;
+  lower.cInterface = o.cInterface;
+  return buildLowerCPUPipeline(pm, lower);
+}
+
+LogicalResult mlir::baq::buildQuantizeAndLowerNVVMPipeline(
+    OpPassManager &pm, const QuantizeAndLowerNVVMOptions &o) {
+  pm.addPass(createBaqAllocate(allocateOptions(o)));
+  LowerNVVMOptions lower;
+  lower.chip = o.chip;
+  lower.features = o.features;
+  lower.decodeMaxRows = o.decodeMaxRows;
+  return buildLowerNVVMPipeline(pm, lower);
 }
 
 /// Registers a pipeline whose builder can fail with a message (bad option
@@ -111,7 +143,7 @@ static void registerPipeline(
           return failure();
         return build(pm, options);
       },
-      [](function_ref<void(const detail::PassOptions &)> handler) {
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
         handler(Options());
       });
 }
@@ -128,4 +160,14 @@ void mlir::baq::registerBaqLoweringPasses() {
       "Lower quantized matmuls to gpu.launch_func + NVVM kernels reading the "
       "packed weights, ready for gpu-module-to-binary",
       buildLowerNVVMPipeline);
+  registerPipeline<QuantizeAndLowerCPUOptions>(
+      "baq-quantize-and-lower-cpu",
+      "baq-allocate, then baq-lower-cpu: from float weights with Hessians to "
+      "LLVM dialect in one pipeline",
+      buildQuantizeAndLowerCPUPipeline);
+  registerPipeline<QuantizeAndLowerNVVMOptions>(
+      "baq-quantize-and-lower-nvvm",
+      "baq-allocate, then baq-lower-nvvm: from float weights with Hessians to "
+      "gpu.launch_func + NVVM kernels in one pipeline",
+      buildQuantizeAndLowerNVVMPipeline);
 }

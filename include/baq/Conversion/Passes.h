@@ -10,6 +10,8 @@
 #ifndef BAQ_CONVERSION_PASSES_H
 #define BAQ_CONVERSION_PASSES_H
 
+#include "baq/Dialect/Baq/Transforms/Passes.h"
+
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -20,6 +22,9 @@ class AffineDialect;
 namespace arith {
 class ArithDialect;
 } // namespace arith
+namespace bufferization {
+class BufferizationDialect;
+} // namespace bufferization
 namespace gpu {
 class GPUDialect;
 } // namespace gpu
@@ -145,6 +150,69 @@ struct LowerNVVMOptions : public PassPipelineOptions<LowerNVVMOptions> {
       llvm::cl::init("default")};
 };
 
+/// The --baq-allocate options that matter in a compile flow, shared by the
+/// quantize-and-lower pipelines (the pass itself has all of them).
+template <typename Derived>
+struct QuantizeOptions : public PassPipelineOptions<Derived> {
+  using Base = PassPipelineOptions<Derived>;
+  typename Base::template Option<double> targetBits{
+      *this, "target-bits",
+      llvm::cl::desc("Average bits per weight to meet (see budget)"),
+      llvm::cl::init(2.0)};
+  typename Base::template Option<BudgetKind> budget{
+      *this, "budget", llvm::cl::desc("What target-bits constrains"),
+      llvm::cl::init(BudgetKind::Payload),
+      llvm::cl::values(
+          clEnumValN(BudgetKind::Payload, "payload", "payload bits only"),
+          clEnumValN(BudgetKind::Total, "total",
+                     "payload plus every metadata bit"))};
+  typename Base::template Option<AllocatorKind> allocator{
+      *this, "allocator", llvm::cl::desc("Integer bit allocation rule"),
+      llvm::cl::init(AllocatorKind::Exact),
+      llvm::cl::values(
+          clEnumValN(AllocatorKind::Exact, "exact", "exact integer optimum"),
+          clEnumValN(AllocatorKind::Paper, "paper", "the paper's Alg. 1-2"))};
+  typename Base::template Option<bool> uniform{
+      *this, "uniform",
+      llvm::cl::desc("Baseline: one bitwidth for every column"),
+      llvm::cl::init(false)};
+  typename Base::template Option<int64_t> groupSize{
+      *this, "group-size",
+      llvm::cl::desc("Input channels per scale group (0: per row)"),
+      llvm::cl::init(0)};
+  typename Base::template Option<std::string> report{
+      *this, "report", llvm::cl::desc("Write baq-allocate's JSON report here"),
+      llvm::cl::init("")};
+  typename Base::template Option<bool> progress{
+      *this, "progress",
+      llvm::cl::desc("Print one progress line per matmul on stderr"),
+      llvm::cl::init(true)};
+  typename Base::template Option<int64_t> decodeMaxRows{
+      *this, "decode-max-rows",
+      llvm::cl::desc("Most activation rows for the fused decode kernel"),
+      llvm::cl::init(16)};
+};
+
+struct QuantizeAndLowerCPUOptions
+    : public QuantizeOptions<QuantizeAndLowerCPUOptions> {
+  PassOptions::Option<bool> cInterface{
+      *this, "c-interface",
+      llvm::cl::desc("Emit C-callable wrappers (_mlir_ciface_*) for every "
+                     "public function"),
+      llvm::cl::init(false)};
+};
+
+struct QuantizeAndLowerNVVMOptions
+    : public QuantizeOptions<QuantizeAndLowerNVVMOptions> {
+  PassOptions::Option<std::string> chip{
+      *this, "chip", llvm::cl::desc("GPU architecture: sm_80, sm_90, ..."),
+      llvm::cl::init("sm_80")};
+  PassOptions::Option<std::string> features{
+      *this, "features",
+      llvm::cl::desc("PTX features; CUDA 13 needs at least +ptx80"),
+      llvm::cl::init("+ptx80")};
+};
+
 /// Adds baq-build-kernels through LLVM dialect for the CPU.
 LogicalResult buildLowerCPUPipeline(OpPassManager &pm,
                                     const LowerCPUOptions &options);
@@ -153,8 +221,16 @@ LogicalResult buildLowerCPUPipeline(OpPassManager &pm,
 LogicalResult buildLowerNVVMPipeline(OpPassManager &pm,
                                      const LowerNVVMOptions &options);
 
-/// Registers baq-build-kernels, baq-kernels-to-gpu and the baq-lower-cpu and
-/// baq-lower-nvvm pipelines. The pipelines name upstream passes textually, so
+/// Adds baq-allocate, then baq-lower-cpu.
+LogicalResult buildQuantizeAndLowerCPUPipeline(
+    OpPassManager &pm, const QuantizeAndLowerCPUOptions &options);
+/// Adds baq-allocate, then baq-lower-nvvm.
+LogicalResult buildQuantizeAndLowerNVVMPipeline(
+    OpPassManager &pm, const QuantizeAndLowerNVVMOptions &options);
+
+/// Registers baq-build-kernels, baq-kernels-to-gpu and the baq-lower-cpu,
+/// baq-lower-nvvm, baq-quantize-and-lower-cpu and
+/// baq-quantize-and-lower-nvvm pipelines. The pipelines name upstream passes textually, so
 /// the tool must also register those (mlir::registerAllPasses).
 void registerBaqLoweringPasses();
 

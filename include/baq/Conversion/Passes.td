@@ -86,6 +86,23 @@ def BaqBuildKernels : Pass<"baq-build-kernels", "ModuleOp"> {
   ];
 }
 
+def BaqConstantsToGlobals : Pass<"baq-constants-to-globals", "ModuleOp"> {
+  let summary = "Turn tensor constants into memref.globals in IR order";
+  let description = [{
+    Replaces every ranked tensor `arith.constant` by a `memref.global` (at the
+    top of the enclosing module, deduplicated, alignment 64) read through
+    `memref.get_global` and a non-writable, `restrict` `bufferization.to_tensor`
+    — what one-shot bufferization would make of it. One-shot bufferization
+    with function boundaries visits functions in an order that changes from
+    run to run and names the globals in that order; running this pass first
+    keeps the lowering pipelines deterministic.
+  }];
+  let dependentDialects = [
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::memref::MemRefDialect"
+  ];
+}
+
 def BaqKernelsToGpu : Pass<"baq-kernels-to-gpu", "ModuleOp"> {
   let summary = "Turn bufferized block/thread-mapped scf.forall nests into "
                 "gpu.launch";
