@@ -42,4 +42,12 @@ fi
 echo
 echo "== baq-lower-cpu: the same kernels as CPU loops (LLVM dialect, runnable by mlir-runner)"
 build/bin/baq-opt out/model.baq.mlir --baq-lower-cpu -o out/model.cpu.mlir
+echo "== mlir-runner: each quantized matmul through the CPU kernels against dequantize + plain matmul"
+# add_reference.py adds, per layer, a reference function (the packed weight
+# dequantized on its own, then linalg.matmul) and a @main comparing both.
+/usr/bin/python3 test/Conversion/BaqToCPU/Inputs/add_reference.py <out/model.baq.mlir |
+  build/bin/baq-opt --baq-lower-cpu |
+  /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
+    -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so |
+  paste -d" " - -
 echo "wrote out/model.baq.mlir, out/report.json, out/model.nvvm.mlir, out/model.ptx.mlir, out/model.cpu.mlir"
