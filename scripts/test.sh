@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs dependencies, builds, and runs every test: lit (regression tests
-# and gtest unit tests, target check-baq) and the Python package's pytest
-# suite. Ends with one line "N passed, N failed, N skipped" over all of them.
+# and gtest unit tests, target check-baq), the Python package's pytest suite,
+# and lit again on a sanitizer build. Ends with one line per suite and one
+# "N passed, N failed, N skipped" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -18,6 +19,14 @@ PYTHONPATH=python /usr/bin/python3 -m pytest -q python/tests --junitxml "$result
 py_rc=$?
 # pytest exits 5 when it collected nothing: that is a failure of the suite.
 
+# The whole lit suite again on an ASan + UBSan build (build-asan/). Skip with
+# BAQ_SKIP_SANITIZER=1 for a quick local run.
+san_rc=0
+if [[ -z ${BAQ_SKIP_SANITIZER:-} ]]; then
+  scripts/sanitize.sh --xunit-xml-output "$results/sanitizer-lit.xml"
+  san_rc=$?
+fi
+
 /usr/bin/python3 scripts/summarize_tests.py "$results"/*.xml
 summary_rc=$?
-if ((lit_rc != 0 || py_rc != 0 || summary_rc != 0)); then exit 1; fi
+if ((lit_rc != 0 || py_rc != 0 || san_rc != 0 || summary_rc != 0)); then exit 1; fi
