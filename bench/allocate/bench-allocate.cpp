@@ -34,8 +34,8 @@ static cl::opt<int> repeats("repeats", cl::init(3));
 static std::vector<float> readRaw(StringRef path, int64_t count) {
   auto buffer = MemoryBuffer::getFile(path);
   if (!buffer || (*buffer)->getBufferSize() != count * sizeof(float)) {
-    errs() << "bench-allocate: cannot read " << count << " floats from "
-           << path << "\n";
+    errs() << "bench-allocate: cannot read " << count << " floats from " << path
+           << "\n";
     exit(1);
   }
   std::vector<float> out(count);

@@ -85,8 +85,8 @@ int main(int argc, char **argv) {
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
   const int64_t maxRows = 8;
-  std::vector<float> x(maxRows * n), zeros(maxRows * m, 0.0f),
-      ref(maxRows * m), y(maxRows * m);
+  std::vector<float> x(maxRows * n), zeros(maxRows * m, 0.0f), ref(maxRows * m),
+      y(maxRows * m);
   for (float &v : x)
     v = dist(rng);
 

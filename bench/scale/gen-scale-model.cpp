@@ -54,8 +54,7 @@ using namespace mlir;
 namespace cl = llvm::cl;
 
 static cl::opt<std::string> outputFile("o", cl::desc("Output file"),
-                                       cl::value_desc("file"),
-                                       cl::init("-"));
+                                       cl::value_desc("file"), cl::init("-"));
 static cl::opt<int> numBlocks("blocks", cl::desc("Decoder blocks"),
                               cl::init(24));
 static cl::opt<int> hidden("hidden", cl::desc("Hidden size"), cl::init(2048));
@@ -313,14 +312,15 @@ static void buildLinear(OpBuilder &builder, ModuleOp module, StringRef name,
   builder.setInsertionPointToStart(body);
 
   Value w = arith::ConstantOp::create(builder, loc, weight);
-  Value zero = arith::ConstantOp::create(builder, loc, builder.getZeroAttr(type));
+  Value zero =
+      arith::ConstantOp::create(builder, loc, builder.getZeroAttr(type));
   Value empty = tensor::EmptyOp::create(builder, loc, yType.getShape(), type);
   Value acc =
       linalg::FillOp::create(builder, loc, ValueRange{zero}, ValueRange{empty})
           .getResult(0);
-  auto matmul = linalg::MatmulOp::create(
-      builder, loc, TypeRange{yType}, ValueRange{body->getArgument(0), w},
-      ValueRange{acc});
+  auto matmul = linalg::MatmulOp::create(builder, loc, TypeRange{yType},
+                                         ValueRange{body->getArgument(0), w},
+                                         ValueRange{acc});
   AffineExpr d0 = getAffineDimExpr(0, ctx), d1 = getAffineDimExpr(1, ctx),
              d2 = getAffineDimExpr(2, ctx);
   matmul.setIndexingMapsAttr(builder.getAffineMapArrayAttr(
@@ -335,8 +335,8 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(
       argc, argv,
       "Writes a synthetic decoder (weights + baq.hessian) as MLIR bytecode\n");
-  if (numBlocks < 1 || hidden < 1 || ffn < 1 || outliers < 0 ||
-      maxRank < 1 || !(sampleFactor > 0 && sampleFactor <= 1024)) {
+  if (numBlocks < 1 || hidden < 1 || ffn < 1 || outliers < 0 || maxRank < 1 ||
+      !(sampleFactor > 0 && sampleFactor <= 1024)) {
     llvm::errs() << "error: need blocks, hidden, ffn, max-rank >= 1, "
                     "outliers >= 0 and 0 < sample-factor <= 1024\n";
     return 1;
@@ -374,8 +374,8 @@ int main(int argc, char **argv) {
         return failure();
       hessianBytes += n * n * 4;
       return DenseResourceElementsAttr::get(
-          RankedTensorType::get({n, n}, builder.getF32Type()), prefix + key.str(),
-          std::move(*blob));
+          RankedTensorType::get({n, n}, builder.getF32Type()),
+          prefix + key.str(), std::move(*blob));
     };
     // One Hessian per distinct layer input: q/k/v and w1/w3 share theirs.
     FailureOr<DenseResourceElementsAttr> hAttn = hessianAttr("wq_hessian", h);
@@ -406,9 +406,9 @@ int main(int argc, char **argv) {
       params += layer.m * layer.n;
       weightBytes += layer.m * layer.n * width;
     }
-    double elapsed = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     llvm::errs() << llvm::formatv(
         "gen-scale-model: block {0}/{1} done, {2} weights so far, {3:f1}s\n",
         b + 1, numBlocks.getValue(), params, elapsed);

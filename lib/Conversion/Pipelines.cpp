@@ -29,10 +29,9 @@ std::string kernelOptions(const Options &o, StringRef target) {
                        "tile-rows={6} dequant-type={7} unpack={8} unroll={9}",
                        target, o.rowsPerThread.getValue(),
                        o.accumulators.getValue(), o.kSplit.getValue(),
-                       o.threadsPerBlock.getValue(),
-                       o.decodeMaxRows.getValue(), o.tileRows.getValue(),
-                       o.dequantType.getValue(), o.unpack.getValue(),
-                       o.unroll.getValue())
+                       o.threadsPerBlock.getValue(), o.decodeMaxRows.getValue(),
+                       o.tileRows.getValue(), o.dequantType.getValue(),
+                       o.unpack.getValue(), o.unroll.getValue())
       .str();
 }
 
@@ -131,9 +130,9 @@ LogicalResult mlir::baq::buildQuantizeAndLowerNVVMPipeline(
 /// Registers a pipeline whose builder can fail with a message (bad option
 /// values) instead of aborting.
 template <typename Options>
-static void registerPipeline(
-    StringRef arg, StringRef description,
-    LogicalResult (*build)(OpPassManager &, const Options &)) {
+static void registerPipeline(StringRef arg, StringRef description,
+                             LogicalResult (*build)(OpPassManager &,
+                                                    const Options &)) {
   registerPassPipeline(
       arg, description,
       [build](OpPassManager &pm, StringRef text,

@@ -99,8 +99,8 @@ PackedLayout baq::numerics::computeLayout(llvm::ArrayRef<int8_t> bits,
   layout.numGroups =
       layout.groupSize == 0
           ? 1
-          : std::max<int64_t>(1, llvm::divideCeil(layout.live,
-                                                  layout.groupSize));
+          : std::max<int64_t>(1,
+                              llvm::divideCeil(layout.live, layout.groupSize));
   return layout;
 }
 

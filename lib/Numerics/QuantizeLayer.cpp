@@ -2,7 +2,6 @@
 
 #include "baq/Numerics/QuantizeLayer.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -24,8 +23,7 @@ static std::string formatBits(double bits) {
 static double totalBitsPerWeight(llvm::ArrayRef<int8_t> bits, int64_t m,
                                  const QuantizerOptions &quant) {
   PackedLayout layout = computeLayout(bits, m, quant.groupSize);
-  StorageBits storage =
-      computeStorage(layout, quant.scaleType, quant.zeroType);
+  StorageBits storage = computeStorage(layout, quant.scaleType, quant.zeroType);
   return static_cast<double>(storage.total()) /
          static_cast<double>(m * static_cast<int64_t>(bits.size()));
 }
@@ -91,13 +89,13 @@ baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
     // Each payload bit of the budget is worth 1/n bits per weight.
     budget -= std::max<int64_t>(1, static_cast<int64_t>(std::ceil(excess * n)));
   }
-  return makeError("target-bits=" + llvm::Twine(formatBits(target)) +
-                   " cannot be met with budget=total: the metadata of this "
-                   "layer alone costs about " +
-                   llvm::Twine(formatBits(totalBitsPerWeight(
-                       std::vector<int8_t>(n, options.minBits), m,
-                       options.quant))) +
-                   " bits per weight");
+  return makeError(
+      "target-bits=" + llvm::Twine(formatBits(target)) +
+      " cannot be met with budget=total: the metadata of this "
+      "layer alone costs about " +
+      llvm::Twine(formatBits(totalBitsPerWeight(
+          std::vector<int8_t>(n, options.minBits), m, options.quant))) +
+      " bits per weight");
 }
 
 static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
@@ -109,15 +107,13 @@ static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
   return quantizeGptq(w, m, n, bits, prepared, options.quant);
 }
 
-llvm::Expected<LayerResult>
-baq::numerics::quantizeLayer(llvm::ArrayRef<float> weight, int64_t m,
-                             int64_t n, llvm::ArrayRef<float> h,
-                             const PreparedHessian &prepared,
-                             const LayerOptions &options) {
+llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
+    llvm::ArrayRef<float> weight, int64_t m, int64_t n, llvm::ArrayRef<float> h,
+    const PreparedHessian &prepared, const LayerOptions &options) {
   for (int64_t i = 0, e = m * n; i < e; ++i)
     if (!std::isfinite(weight[i]))
-      return makeError("weight contains NaN or Inf at (" +
-                       llvm::Twine(i / n) + ", " + llvm::Twine(i % n) + ")");
+      return makeError("weight contains NaN or Inf at (" + llvm::Twine(i / n) +
+                       ", " + llvm::Twine(i % n) + ")");
 
   std::vector<float> w(weight.begin(), weight.end());
   zeroDeadColumns(w, m, prepared);
@@ -153,8 +149,7 @@ baq::numerics::quantizeLayer(llvm::ArrayRef<float> weight, int64_t m,
     QuantizedWeight baseline =
         runQuantizer(w, m, n, *uniformBits, prepared, uniform);
     result.uniformBits = uniformBits->front();
-    result.uniformHessianLoss =
-        hessianLoss(weight, baseline.dequant, m, n, h);
+    result.uniformHessianLoss = hessianLoss(weight, baseline.dequant, m, n, h);
   }
   return result;
 }

@@ -175,7 +175,8 @@ referenceGptq(const std::vector<float> &weight, int64_t m, int64_t n,
       if (b > 0 && s > 0) {
         // GPTQ's grid: integer zero point, 0.0 exactly representable.
         const double step = s / levels;
-        const double zp = std::min(levels, std::max(0.0, std::nearbyint(-z / step)));
+        const double zp =
+            std::min(levels, std::max(0.0, std::nearbyint(-z / step)));
         q = std::min(levels,
                      std::max(0.0, std::nearbyint(w[i * n + j] / step) + zp));
         dq = (q - zp) * step;

@@ -78,8 +78,7 @@ struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> threadsPerBlock{
       *this, "threads-per-block",
-      llvm::cl::desc("Threads per inner nest (0: default)"),
-      llvm::cl::init(0)};
+      llvm::cl::desc("Threads per inner nest (0: default)"), llvm::cl::init(0)};
   PassOptions::Option<int64_t> decodeMaxRows{
       *this, "decode-max-rows",
       llvm::cl::desc("Most activation rows for the fused decode kernel"),
@@ -111,9 +110,9 @@ struct LowerNVVMOptions : public PassPipelineOptions<LowerNVVMOptions> {
       *this, "features",
       llvm::cl::desc("PTX features; CUDA 13 needs at least +ptx80"),
       llvm::cl::init("+ptx80")};
-  PassOptions::Option<int> optLevel{
-      *this, "opt-level", llvm::cl::desc("Device optimisation level"),
-      llvm::cl::init(3)};
+  PassOptions::Option<int> optLevel{*this, "opt-level",
+                                    llvm::cl::desc("Device optimisation level"),
+                                    llvm::cl::init(3)};
   PassOptions::Option<int64_t> rowsPerThread{
       *this, "rows-per-thread",
       llvm::cl::desc("Output rows per thread (0: by activation rows)"),
@@ -222,16 +221,18 @@ LogicalResult buildLowerNVVMPipeline(OpPassManager &pm,
                                      const LowerNVVMOptions &options);
 
 /// Adds baq-allocate, then baq-lower-cpu.
-LogicalResult buildQuantizeAndLowerCPUPipeline(
-    OpPassManager &pm, const QuantizeAndLowerCPUOptions &options);
+LogicalResult
+buildQuantizeAndLowerCPUPipeline(OpPassManager &pm,
+                                 const QuantizeAndLowerCPUOptions &options);
 /// Adds baq-allocate, then baq-lower-nvvm.
-LogicalResult buildQuantizeAndLowerNVVMPipeline(
-    OpPassManager &pm, const QuantizeAndLowerNVVMOptions &options);
+LogicalResult
+buildQuantizeAndLowerNVVMPipeline(OpPassManager &pm,
+                                  const QuantizeAndLowerNVVMOptions &options);
 
 /// Registers baq-build-kernels, baq-kernels-to-gpu and the baq-lower-cpu,
 /// baq-lower-nvvm, baq-quantize-and-lower-cpu and
-/// baq-quantize-and-lower-nvvm pipelines. The pipelines name upstream passes textually, so
-/// the tool must also register those (mlir::registerAllPasses).
+/// baq-quantize-and-lower-nvvm pipelines. The pipelines name upstream passes
+/// textually, so the tool must also register those (mlir::registerAllPasses).
 void registerBaqLoweringPasses();
 
 } // namespace baq

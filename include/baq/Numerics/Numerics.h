@@ -126,13 +126,13 @@ float roundToGridType(float value, GridType type);
 
 struct PackedLayout {
   int64_t m = 0, n = 0;
-  std::vector<int8_t> bits;    // per original channel
-  std::vector<int32_t> perm;   // packed position -> channel, all n channels
-  std::vector<int64_t> posOf;  // channel -> packed position
+  std::vector<int8_t> bits;   // per original channel
+  std::vector<int32_t> perm;  // packed position -> channel, all n channels
+  std::vector<int64_t> posOf; // channel -> packed position
   std::vector<Segment> segments;
-  int64_t live = 0;            // channels with bits > 0 (= P)
-  int64_t groupSize = 0;       // 0: one group per row
-  int64_t numGroups = 0;       // G (at least 1)
+  int64_t live = 0;      // channels with bits > 0 (= P)
+  int64_t groupSize = 0; // 0: one group per row
+  int64_t numGroups = 0; // G (at least 1)
   int64_t wordsPerRow = 0;
 
   int64_t groupOfChannel(int64_t channel) const;
@@ -172,10 +172,10 @@ std::vector<float> dequantize(const PackedLayout &layout,
 
 struct QuantizedWeight {
   PackedLayout layout;
-  std::vector<uint8_t> codes;  // M x N, original channel order
-  std::vector<float> scales;   // M x G, already rounded to scaleType
-  std::vector<float> zeros;    // M x G, already rounded to zeroType
-  std::vector<float> dequant;  // M x N
+  std::vector<uint8_t> codes; // M x N, original channel order
+  std::vector<float> scales;  // M x G, already rounded to scaleType
+  std::vector<float> zeros;   // M x G, already rounded to zeroType
+  std::vector<float> dequant; // M x N
 };
 
 struct QuantizerOptions {
@@ -205,8 +205,8 @@ QuantizedWeight quantizeGptq(llvm::ArrayRef<float> w, int64_t m, int64_t n,
                              const QuantizerOptions &options);
 
 /// tr((W - Q) H (W - Q)^T) with the given (undamped) Hessian.
-double hessianLoss(llvm::ArrayRef<float> w, llvm::ArrayRef<float> q,
-                   int64_t m, int64_t n, llvm::ArrayRef<float> h);
+double hessianLoss(llvm::ArrayRef<float> w, llvm::ArrayRef<float> q, int64_t m,
+                   int64_t n, llvm::ArrayRef<float> h);
 
 } // namespace numerics
 } // namespace baq

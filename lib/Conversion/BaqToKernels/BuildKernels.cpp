@@ -33,8 +33,8 @@ struct BaqBuildKernelsPass
 
   KernelConfig configFor(int64_t rows) const {
     return resolveKernelConfig(target, rows, rowsPerThread, accumulators,
-                               kSplit, threadsPerBlock, decodeMaxRows,
-                               tileRows, dequantType, unpack, unroll);
+                               kSplit, threadsPerBlock, decodeMaxRows, tileRows,
+                               dequantType, unpack, unroll);
   }
 
   void runOnOperation() override {
@@ -53,7 +53,8 @@ struct BaqBuildKernelsPass
         matmuls.push_back(op);
     });
     for (linalg::MatmulOp op : matmuls) {
-      auto dequant = op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>();
+      auto dequant =
+          op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>();
       int64_t rows = 0;
       if (auto type = dyn_cast<RankedTensorType>(
               op.getDpsInputOperand(0)->get().getType()))

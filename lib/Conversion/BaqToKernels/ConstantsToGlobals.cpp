@@ -52,9 +52,8 @@ struct BaqConstantsToGlobalsPass
           builder, op.getLoc(), global->getType(), global->getSymName());
       // Not writable: bufferization copies before any in-place write, as it
       // does for the constant itself.
-      Value tensor =
-          bufferization::ToTensorOp::create(builder, op.getLoc(), op.getType(),
-                                            buffer, /*restrict=*/true);
+      Value tensor = bufferization::ToTensorOp::create(
+          builder, op.getLoc(), op.getType(), buffer, /*restrict=*/true);
       op.replaceAllUsesWith(tensor);
       op.erase();
     }

@@ -67,8 +67,8 @@ KernelConfig mlir::baq::resolveKernelConfig(
   c.tileRows = tileRows > 0 ? tileRows : 4;
   c.dequantToF16 = dequantType == DequantType::F16 ||
                    (dequantType == DequantType::Default && gpu);
-  c.magicUnpack = unpack == UnpackKind::Magic ||
-                  (unpack == UnpackKind::Default && gpu);
+  c.magicUnpack =
+      unpack == UnpackKind::Magic || (unpack == UnpackKind::Default && gpu);
   // A GPU needs ~64K threads in flight to cover memory latency; a CPU runs
   // one slice (the nest is sequential there).
   c.targetThreads = gpu ? 65536 : 0;
@@ -183,20 +183,21 @@ public:
     if (v == 1)
       return arith::ConstantOp::create(b, loc, b.getIntegerAttr(i32(), bits));
     return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(cast<ShapedType>(t), ArrayRef<APInt>(bits)));
+        b, loc,
+        DenseElementsAttr::get(cast<ShapedType>(t), ArrayRef<APInt>(bits)));
   }
   Value splatF32(float value) {
     Type t = lanes(f32());
     if (v == 1)
       return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
     return arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(cast<ShapedType>(t), ArrayRef<float>(value)));
+        b, loc,
+        DenseElementsAttr::get(cast<ShapedType>(t), ArrayRef<float>(value)));
   }
   Value broadcast(Value scalar) {
     if (v == 1)
       return scalar;
-    return vector::BroadcastOp::create(b, loc, lanes(scalar.getType()),
-                                       scalar);
+    return vector::BroadcastOp::create(b, loc, lanes(scalar.getType()), scalar);
   }
   /// Extends (or keeps) float lanes to f32.
   Value toF32(Value x) {
@@ -228,9 +229,9 @@ public:
       return scalar(tensor, indices);
     Type elem = cast<ShapedType>(tensor.getType()).getElementType();
     Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elem));
-    return vector::TransferReadOp::create(
-        b, loc, VectorType::get({v}, elem), tensor, indices, pad,
-        ArrayRef<bool>{true});
+    return vector::TransferReadOp::create(b, loc, VectorType::get({v}, elem),
+                                          tensor, indices, pad,
+                                          ArrayRef<bool>{true});
   }
   Value writeContig(Value value, Value tensor, ValueRange indices) {
     if (v == 1)
@@ -245,11 +246,11 @@ public:
       return scalar(tensor, {row, col});
     Type elem = cast<ShapedType>(tensor.getType()).getElementType();
     Value pad = arith::ConstantOp::create(b, loc, b.getZeroAttr(elem));
-    AffineMap map = AffineMap::get(2, 0, {b.getAffineDimExpr(0)},
-                                   b.getContext());
-    return vector::TransferReadOp::create(
-        b, loc, VectorType::get({v}, elem), tensor, ValueRange{row, col}, pad,
-        map, ArrayRef<bool>{true});
+    AffineMap map =
+        AffineMap::get(2, 0, {b.getAffineDimExpr(0)}, b.getContext());
+    return vector::TransferReadOp::create(b, loc, VectorType::get({v}, elem),
+                                          tensor, ValueRange{row, col}, pad,
+                                          map, ArrayRef<bool>{true});
   }
 };
 
@@ -312,8 +313,7 @@ Value buildNest(OpBuilder &b, Location loc, StringRef kind, Value init,
   if (items % t != 0)
     count = affine::makeComposedFoldedAffineMin(
         b, loc,
-        AffineMap::get(1, 0, {b.getAffineConstantExpr(t), items - d0 * t},
-                       ctx),
+        AffineMap::get(1, 0, {b.getAffineConstantExpr(t), items - d0 * t}, ctx),
         {bx});
 
   SmallVector<OpFoldResult> offsets, sizes, strides, itemSizes;
@@ -368,8 +368,8 @@ Value buildNest(OpBuilder &b, Location loc, StringRef kind, Value init,
                                                  itemSizes, strides);
     Value result = body(b, loc, outerIvs, item, slice);
     b.setInsertionPointToStart(innerOp.getTerminator().getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, result, innerArg,
-                                          itemOffsets, itemSizes, strides);
+    tensor::ParallelInsertSliceOp::create(b, loc, result, innerArg, itemOffsets,
+                                          itemSizes, strides);
   }
   b.setInsertionPointToStart(outerOp.getTerminator().getBody());
   tensor::ParallelInsertSliceOp::create(b, loc, innerOp.getResult(0), outArg,
@@ -382,8 +382,8 @@ Value buildNest(OpBuilder &b, Location loc, StringRef kind, Value init,
 /// and `body(v, base)` describe a nest whose items are blocks of v rows
 /// starting at row `base`.
 Value buildRowNests(
-    OpBuilder &b, Location loc, StringRef kind, Value init, ArrayRef<int64_t> outer, int64_t m,
-    int64_t v, int64_t threads,
+    OpBuilder &b, Location loc, StringRef kind, Value init,
+    ArrayRef<int64_t> outer, int64_t m, int64_t v, int64_t threads,
     function_ref<SmallVector<DimSpec>(int64_t v, int64_t base)> dims,
     function_ref<Value(int64_t v, int64_t base, OpBuilder &, Location,
                        ValueRange, Value, Value)>
@@ -510,12 +510,12 @@ Value PackedKernels::gather(Value a, bool scaled) {
     for (int64_t k = 0; k < s.count; ++k) {
       source[s.padStart + k] = perm[s.start + k];
       factor[s.padStart + k] =
-          scaled ? std::ldexp(1.0f, -activationShift(s.bits, k,
-                                                     config.magicUnpack))
+          scaled ? std::ldexp(1.0f,
+                              -activationShift(s.bits, k, config.magicUnpack))
                  : 1.0f;
     }
-  Value init = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{rows, l.padded},
-                                       b.getF32Type());
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{rows, l.padded}, b.getF32Type());
   return buildNest(
       b, loc, "baq_gather", init, {rows}, l.padded, config.threadsPerBlock,
       {DimSpec::outer(0, 1), DimSpec::item(1)},
@@ -531,8 +531,8 @@ Value PackedKernels::gather(Value a, bool scaled) {
         Value col = arith::IndexCastOp::create(nb, nl, nb.getIndexType(), safe);
         Value x = e.toF32(e.scalar(a, {outer[0], col}));
         Value scaledX = arith::MulFOp::create(nb, nl, x, fac);
-        Value value = arith::SelectOp::create(nb, nl, valid, scaledX,
-                                              e.splatF32(0.0f));
+        Value value =
+            arith::SelectOp::create(nb, nl, valid, scaledX, e.splatF32(0.0f));
         Value z = e.index(0);
         return e.writeContig(value, slice, {z, z});
       });
@@ -567,8 +567,8 @@ Value PackedKernels::activationSums(Value a, int64_t split) {
         Value permT = i32Table(nb, nl, perm);
         auto entry = [&](ArrayRef<int32_t> table) -> Value {
           return arith::IndexCastOp::create(
-              nb, nl, nb.getIndexType(), e.scalar(i32Table(nb, nl, table),
-                                                  {item}));
+              nb, nl, nb.getIndexType(),
+              e.scalar(i32Table(nb, nl, table), {item}));
         };
         Value segStart = entry(start), k0 = entry(k0s), k1 = entry(k1s);
         Value c32 = e.index(32), zero = e.index(0);
@@ -587,11 +587,11 @@ Value PackedKernels::activationSums(Value a, int64_t split) {
         Value single = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::ugt,
                                              cStart, cStop);
         // Code ranges [lo, hi) of this slice: head, chunks, tail.
-        Value headHi = select(single, k1, arith::MulIOp::create(nb, nl,
-                                                               cStart, c32));
+        Value headHi =
+            select(single, k1, arith::MulIOp::create(nb, nl, cStart, c32));
         Value headLo = select(headOwner, k0, headHi);
-        Value n = select(single, zero,
-                         arith::SubIOp::create(nb, nl, cStop, cStart));
+        Value n =
+            select(single, zero, arith::SubIOp::create(nb, nl, cStop, cStart));
         auto bound = [&](Value sl) -> Value {
           Value q = arith::DivUIOp::create(
               nb, nl, arith::MulIOp::create(nb, nl, sl, n), e.index(split));
@@ -600,13 +600,13 @@ Value PackedKernels::activationSums(Value a, int64_t split) {
         };
         Value chunkLo = bound(s), chunkHi = bound(e.add(s, 1));
         Value tailLo = arith::MulIOp::create(nb, nl, cStop, c32);
-        Value tailHi = select(arith::AndIOp::create(
-                                  nb, nl, tailOwner,
-                                  arith::XOrIOp::create(
-                                      nb, nl, single,
-                                      arith::ConstantIntOp::create(nb, nl, 1,
-                                                                   1))),
-                              k1, tailLo);
+        Value tailHi =
+            select(arith::AndIOp::create(
+                       nb, nl, tailOwner,
+                       arith::XOrIOp::create(
+                           nb, nl, single,
+                           arith::ConstantIntOp::create(nb, nl, 1, 1))),
+                   k1, tailLo);
         Value sum = arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(0.0f));
         auto accumulate = [&](Value lo, Value hi) {
           auto loop = scf::ForOp::create(
@@ -614,34 +614,35 @@ Value PackedKernels::activationSums(Value a, int64_t split) {
               [&](OpBuilder &lb, Location ll, Value k, ValueRange it) {
                 Lanes le(lb, ll, 1);
                 Value p = arith::AddIOp::create(lb, ll, segStart, k);
-                Value ch = arith::IndexCastOp::create(
-                    lb, ll, lb.getIndexType(), le.scalar(permT, {p}));
+                Value ch = arith::IndexCastOp::create(lb, ll, lb.getIndexType(),
+                                                      le.scalar(permT, {p}));
                 Value x = le.toF32(le.scalar(a, {r, ch}));
                 scf::YieldOp::create(
-                    lb, ll, ValueRange{arith::AddFOp::create(lb, ll, it[0], x)});
+                    lb, ll,
+                    ValueRange{arith::AddFOp::create(lb, ll, it[0], x)});
               });
           sum = loop.getResult(0);
         };
         accumulate(headLo, headHi);
         // Chunks exist only when the piece is not a single partial chunk.
-        accumulate(select(single, zero, chunkLo), select(single, zero, chunkHi));
+        accumulate(select(single, zero, chunkLo),
+                   select(single, zero, chunkHi));
         accumulate(tailLo, tailHi);
         Value z = e.index(0);
         return e.writeContig(sum, slice, {z, z, z});
       });
 }
 
-std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT,
-                                            Value zeroT, Value i0, Value group,
-                                            int bits) {
+std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT,
+                                            Value i0, Value group, int bits) {
   OpBuilder &nb = e.b;
   Location nl = e.loc;
   Value levels = e.splatF32(static_cast<float>((1u << bits) - 1u));
   Value scale = e.toF32(e.readColumn(scaleT, i0, group));
   Value zero = e.toF32(e.readColumn(zeroT, i0, group));
   Value step = arith::DivFOp::create(nb, nl, scale, levels);
-  Value ratio = arith::DivFOp::create(
-      nb, nl, arith::NegFOp::create(nb, nl, zero), step);
+  Value ratio =
+      arith::DivFOp::create(nb, nl, arith::NegFOp::create(nb, nl, zero), step);
   // roundeven(clamp(r, 0, L)) == clamp(roundeven(r), 0, L), and for
   // 0 <= c <= 255, (c + 2^23) - 2^23 rounds c half-to-even exactly: no
   // rounding intrinsic (NVVM lowers math.roundeven through libdevice).
@@ -698,8 +699,7 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
       Value low = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
       Value high =
           arith::ShLIOp::create(nb, nl, word(j + 1), e.splatI32(32 - shift));
-      q = arith::AndIOp::create(nb, nl,
-                                arith::OrIOp::create(nb, nl, low, high),
+      q = arith::AndIOp::create(nb, nl, arith::OrIOp::create(nb, nl, low, high),
                                 e.splatI32(mask));
     } else if (shift + bits == 32) {
       q = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
@@ -716,7 +716,8 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
 
 /// One decode item: V output rows [i0, i0 + V) of K slice s, all R
 /// activation rows. With the grid w = (q - zp) * step of FORMAT.md §4,
-///   y = sum_pieces step * (sum_{k in piece} q_k x_k - zp * sum_{k in piece} x_k),
+///   y = sum_pieces step * (sum_{k in piece} q_k x_k - zp * sum_{k in piece}
+///   x_k),
 /// so scale and zero point are applied once per piece, not per weight.
 Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
                                 int64_t split, OpBuilder &nb, Location nl,
@@ -763,8 +764,8 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
         emit(nb, nl, accs);
         return;
       }
-      Value isOwner = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
-                                            s, e.index(owner % split));
+      Value isOwner = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, s,
+                                            e.index(owner % split));
       auto ifOp = scf::IfOp::create(
           nb, nl, isOwner,
           [&](OpBuilder &tb, Location tl) {
@@ -794,8 +795,8 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
           // Slice s takes chunks [n s / S, n (s + 1) / S).
           auto bound = [&](Value slice) {
             Value prod = arith::MulIOp::create(nb, nl, slice, e.index(n));
-            return e.add(
-                arith::DivUIOp::create(nb, nl, prod, e.index(split)), cStart);
+            return e.add(arith::DivUIOp::create(nb, nl, prod, e.index(split)),
+                         cStart);
           };
           lo = bound(s);
           hi = bound(e.add(s, 1));
@@ -814,12 +815,12 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
                 SmallVector<SmallVector<Value>> chunkWords;
                 for (int64_t u = 0; u < step; ++u) {
                   Value cu = le.add(c, u);
-                  wordBases.push_back(le.add(
-                      arith::MulIOp::create(lb, ll, cu, le.index(bits)),
-                      seg.wordOffset));
-                  posBases.push_back(le.add(
-                      arith::MulIOp::create(lb, ll, cu, le.index(32)),
-                      seg.padStart));
+                  wordBases.push_back(
+                      le.add(arith::MulIOp::create(lb, ll, cu, le.index(bits)),
+                             seg.wordOffset));
+                  posBases.push_back(
+                      le.add(arith::MulIOp::create(lb, ll, cu, le.index(32)),
+                             seg.padStart));
                   SmallVector<Value> ws;
                   for (int j = 0; j < bits; ++j)
                     ws.push_back(
@@ -850,8 +851,8 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
         partialChunk(piece.k1 / 32, 0, piece.k1 % 32, pieceIndex + 1);
     }
 
-    auto [step, zeroPoint] = grid(e, scaleT, zeroT, i0,
-                                  e.index(piece.group), bits);
+    auto [step, zeroPoint] =
+        grid(e, scaleT, zeroT, i0, e.index(piece.group), bits);
     Value negZeroPoint = arith::NegFOp::create(nb, nl, zeroPoint);
     for (int64_t r = 0; r < rows; ++r) {
       Value sum = accs[r * acc];
@@ -886,8 +887,7 @@ Value PackedKernels::decode(Value xs, Value sums, int64_t rows) {
       },
       [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
           ValueRange outer, Value item, Value slice) {
-        return decodeBody(lanes, base, rows, split, nb, nl, outer, item,
-                          slice);
+        return decodeBody(lanes, base, rows, split, nb, nl, outer, item, slice);
       });
 }
 
@@ -921,8 +921,8 @@ Value PackedKernels::finalize(Value partial, Value c) {
 /// Dequantized weights in padded packed order, [padded x M] of `elem`;
 /// padding positions are 0. w = (q - zp) * step, as FORMAT.md §4.
 Value PackedKernels::dequantizePacked(Type elem) {
-  Value result = tensor::EmptyOp::create(
-      b, loc, ArrayRef<int64_t>{l.padded, l.m}, elem);
+  Value result =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{l.padded, l.m}, elem);
   for (const Seg &seg : l.segs) {
     int bits = seg.bits;
     int64_t full = seg.count / 32, tail = seg.count % 32;
@@ -936,8 +936,8 @@ Value PackedKernels::dequantizePacked(Type elem) {
       Value c = chunk < 0 ? outer[0] : e.index(chunk);
       Value words = payload(nb, nl);
       Value scaleT = scales(nb, nl), zeroT = zeros(nb, nl);
-      Value wordBase =
-          e.add(arith::MulIOp::create(nb, nl, c, e.index(bits)), seg.wordOffset);
+      Value wordBase = e.add(arith::MulIOp::create(nb, nl, c, e.index(bits)),
+                             seg.wordOffset);
       // Unpadded packed position of code 0 of the chunk (for groups).
       Value posBase =
           e.add(arith::MulIOp::create(nb, nl, c, e.index(32)), seg.start);
@@ -949,19 +949,18 @@ Value PackedKernels::dequantizePacked(Type elem) {
       if (l.groupSize <= 0)
         fixed = gridOf(e.index(0));
       Value z0 = e.index(0);
-      emitChunk(e, words, i0, bits, wordBase, posBase, 0, codes, false,
-                [&](int64_t k, Value qf, Value pos) {
-                  std::pair<Value, Value> g = fixed;
-                  if (l.groupSize > 0)
-                    g = gridOf(arith::DivUIOp::create(nb, nl, pos,
-                                                      e.index(l.groupSize)));
-                  // w = (q - zp) * step, as FORMAT.md (no FMA to contract).
-                  Value w = arith::MulFOp::create(
-                      nb, nl, arith::SubFOp::create(nb, nl, qf, g.second),
-                      g.first);
-                  slice = e.writeContig(e.fromF32(w, elem), slice,
-                                        {e.index(k), z0});
-                });
+      emitChunk(
+          e, words, i0, bits, wordBase, posBase, 0, codes, false,
+          [&](int64_t k, Value qf, Value pos) {
+            std::pair<Value, Value> g = fixed;
+            if (l.groupSize > 0)
+              g = gridOf(
+                  arith::DivUIOp::create(nb, nl, pos, e.index(l.groupSize)));
+            // w = (q - zp) * step, as FORMAT.md (no FMA to contract).
+            Value w = arith::MulFOp::create(
+                nb, nl, arith::SubFOp::create(nb, nl, qf, g.second), g.first);
+            slice = e.writeContig(e.fromF32(w, elem), slice, {e.index(k), z0});
+          });
       if (codes < 32) {
         Value zero = e.fromF32(e.splatF32(0.0f), elem);
         for (int64_t k = codes; k < 32; ++k)
@@ -983,8 +982,7 @@ Value PackedKernels::dequantizePacked(Type elem) {
           });
     if (tail > 0)
       result = buildRowNests(
-          b, loc, "baq_dequantize_tail", result, {}, l.m,
-          config.rowsPerThread,
+          b, loc, "baq_dequantize_tail", result, {}, l.m, config.rowsPerThread,
           config.threadsPerBlock,
           [&](int64_t lanes, int64_t base) {
             return SmallVector<DimSpec>{
@@ -1011,8 +1009,7 @@ Value PackedKernels::tiledMatmul(Value xs, Value weights, Value c) {
   auto rowTiles = [&](int64_t tileRows, int64_t rowBase, int64_t count) {
     result = buildRowNests(
         b, loc, "baq_tiled_matmul", result, {count / tileRows}, l.m,
-        config.rowsPerThread,
-        config.threadsPerBlock,
+        config.rowsPerThread, config.threadsPerBlock,
         [&](int64_t lanes, int64_t base) {
           return SmallVector<DimSpec>{DimSpec::outer(0, tileRows, rowBase),
                                       DimSpec::item(lanes, base)};
@@ -1022,9 +1019,9 @@ Value PackedKernels::tiledMatmul(Value xs, Value weights, Value c) {
           Lanes e(nb, nl, lanes);
           Value i0 =
               e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
-          Value r0 = e.add(
-              arith::MulIOp::create(nb, nl, outer[0], e.index(tileRows)),
-              rowBase);
+          Value r0 =
+              e.add(arith::MulIOp::create(nb, nl, outer[0], e.index(tileRows)),
+                    rowBase);
           SmallVector<Value> init(tileRows, e.splatF32(0.0f));
           auto loop = scf::ForOp::create(
               nb, nl, e.index(0), e.index(l.padded), e.index(1), init,
@@ -1096,20 +1093,20 @@ Value PackedKernels::scatter(Value weights, RankedTensorType resultType) {
           Value z = e.index(0);
           return e.writeContig(v, slice, {z, z});
         });
-  return buildNest(
-      b, loc, "baq_scatter", init, {l.m}, l.n, config.threadsPerBlock,
-      {DimSpec::outer(0, 1), DimSpec::item(1)},
-      [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
-          Value slice) {
-        Lanes e(nb, nl, 1);
-        auto [valid, pp] = lookup(nb, nl, item);
-        Value w = e.scalar(weights, {pp, outer[0]});
-        Value zero = arith::ConstantOp::create(
-            nb, nl, cast<TypedAttr>(nb.getZeroAttr(w.getType())));
-        Value v = arith::SelectOp::create(nb, nl, valid, w, zero);
-        Value z = e.index(0);
-        return e.writeContig(v, slice, {z, z});
-      });
+  return buildNest(b, loc, "baq_scatter", init, {l.m}, l.n,
+                   config.threadsPerBlock,
+                   {DimSpec::outer(0, 1), DimSpec::item(1)},
+                   [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
+                       Value slice) {
+                     Lanes e(nb, nl, 1);
+                     auto [valid, pp] = lookup(nb, nl, item);
+                     Value w = e.scalar(weights, {pp, outer[0]});
+                     Value zero = arith::ConstantOp::create(
+                         nb, nl, cast<TypedAttr>(nb.getZeroAttr(w.getType())));
+                     Value v = arith::SelectOp::create(nb, nl, valid, w, zero);
+                     Value z = e.index(0);
+                     return e.writeContig(v, slice, {z, z});
+                   });
 }
 
 PackedConstantOp getPackedSource(DequantizeOp dequant) {
@@ -1168,9 +1165,8 @@ LogicalResult mlir::baq::buildQuantizedMatmul(RewriterBase &rewriter,
     result = k.finalize(partial, c);
   } else {
     Value xs = k.gather(a, /*scaled=*/false);
-    Value weights = k.dequantizePacked(config.dequantToF16
-                                           ? rewriter.getF16Type()
-                                           : rewriter.getF32Type());
+    Value weights = k.dequantizePacked(
+        config.dequantToF16 ? rewriter.getF16Type() : rewriter.getF32Type());
     result = k.tiledMatmul(xs, weights, c);
   }
   rewriter.replaceOp(matmul, result);
@@ -1195,8 +1191,7 @@ LogicalResult mlir::baq::buildDequantize(RewriterBase &rewriter,
     result = arith::ConstantOp::create(
         rewriter, dequant.getLoc(),
         DenseElementsAttr::get(
-            resultType,
-            rewriter.getZeroAttr(resultType.getElementType())));
+            resultType, rewriter.getZeroAttr(resultType.getElementType())));
   } else {
     Value weights = k.dequantizePacked(resultType.getElementType());
     result = k.scatter(weights, resultType);

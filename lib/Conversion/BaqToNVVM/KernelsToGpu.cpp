@@ -73,8 +73,7 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
     auto forall = dyn_cast<scf::ForallOp>(op);
     if (!forall)
       continue;
-    if (inner || !isMapped(forall, /*blocks=*/false) ||
-        forall.getRank() != 1)
+    if (inner || !isMapped(forall, /*blocks=*/false) || forall.getRank() != 1)
       return outer.emitError("expected one nested scf.forall mapped to "
                              "#gpu.thread<x>");
     inner = forall;
@@ -95,22 +94,23 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
     std::optional<int64_t> extent = getConstantIntValue(ub);
     if (!extent)
       return outer.emitError("block grid extents must be constant");
-    grid[static_cast<int64_t>(cast<gpu::GPUBlockMappingAttr>(attr).getBlock())] =
-        *extent;
+    grid[static_cast<int64_t>(
+        cast<gpu::GPUBlockMappingAttr>(attr).getBlock())] = *extent;
   }
   OpFoldResult innerBound = inner.getMixedUpperBound()[0];
   std::optional<int64_t> threads = constantMax(innerBound);
-  if (!threads || cast<gpu::GPUThreadMappingAttr>((*inner.getMapping())[0])
-                          .getThread() != gpu::MappingId::DimX)
+  if (!threads ||
+      cast<gpu::GPUThreadMappingAttr>((*inner.getMapping())[0]).getThread() !=
+          gpu::MappingId::DimX)
     return inner.emitError("thread nest needs a constant maximum extent "
                            "mapped to #gpu.thread<x>");
 
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, v);
   };
-  auto launch =
-      gpu::LaunchOp::create(rewriter, loc, index(grid[0]), index(grid[1]),
-                            index(grid[2]), index(*threads), index(1), index(1));
+  auto launch = gpu::LaunchOp::create(rewriter, loc, index(grid[0]),
+                                      index(grid[1]), index(grid[2]),
+                                      index(*threads), index(1), index(1));
   // Name the outlined kernel after the nest's kind and enclosing function.
   if (auto kind = outer->getAttrOfType<StringAttr>(kKernelKindAttr)) {
     std::string prefix;
@@ -159,8 +159,7 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
       for (OpOperand &use : op->getOpOperands()) {
         Operation *def = use.get().getDefiningOp();
         if (def && !launch->isAncestor(def) &&
-            (matchPattern(def, m_Constant()) ||
-             isa<memref::GetGlobalOp>(def)))
+            (matchPattern(def, m_Constant()) || isa<memref::GetGlobalOp>(def)))
           uses.push_back(&use);
       }
     });

@@ -7,9 +7,9 @@
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectImplementation.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/IR/BuiltinDialect.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
@@ -40,7 +40,9 @@ void BaqDialect::initialize() {
 // Helpers
 //===----------------------------------------------------------------------===//
 
-static bool isGridType(Type type) { return type.isF16() || type.isBF16() || type.isF32(); }
+static bool isGridType(Type type) {
+  return type.isF16() || type.isBF16() || type.isF32();
+}
 
 static int64_t byteWidth(Type type) {
   return (type.getIntOrFloatBitWidth() + 7) / 8;
@@ -48,16 +50,17 @@ static int64_t byteWidth(Type type) {
 
 static num::PackedLayout toNumerics(PackedLayoutAttr layout) {
   return num::computeLayout(layout.getBits(), layout.getOutputs(),
-                                 layout.getGroupSize());
+                            layout.getGroupSize());
 }
 
-static LogicalResult verifyBitwidths(function_ref<InFlightDiagnostic()> emitError,
-                                     ArrayRef<int8_t> bits) {
+static LogicalResult
+verifyBitwidths(function_ref<InFlightDiagnostic()> emitError,
+                ArrayRef<int8_t> bits) {
   for (auto [index, b] : llvm::enumerate(bits))
     if (b < 0 || b > num::kMaxBits)
       return emitError() << "bitwidth " << static_cast<int>(b)
-                         << " of input channel " << index
-                         << " is outside [0, " << num::kMaxBits << "]";
+                         << " of input channel " << index << " is outside [0, "
+                         << num::kMaxBits << "]";
   return success();
 }
 
@@ -91,9 +94,9 @@ static SmallVector<int64_t> flattenSegments(const num::PackedLayout &l) {
 }
 
 PackedLayoutAttr PackedLayoutAttr::get(MLIRContext *context, int64_t outputs,
-                                       int64_t channelDim, ArrayRef<int8_t> bits,
-                                       int64_t groupSize, Type scaleType,
-                                       Type zeroType) {
+                                       int64_t channelDim,
+                                       ArrayRef<int8_t> bits, int64_t groupSize,
+                                       Type scaleType, Type zeroType) {
   num::PackedLayout l = num::computeLayout(bits, outputs, groupSize);
   int64_t groups = l.numGroups * outputs;
   return get(context, outputs, static_cast<int64_t>(bits.size()), channelDim,
@@ -102,12 +105,13 @@ PackedLayoutAttr PackedLayoutAttr::get(MLIRContext *context, int64_t outputs,
              groups * byteWidth(zeroType));
 }
 
-LogicalResult PackedLayoutAttr::verify(
-    function_ref<InFlightDiagnostic()> emitError, int64_t outputs,
-    int64_t inputs, int64_t channelDim, ArrayRef<int8_t> bits,
-    ArrayRef<int32_t> perm, ArrayRef<int64_t> segments, int64_t groupSize,
-    Type scaleType, Type zeroType, int64_t payloadBytes, int64_t scaleBytes,
-    int64_t zeroBytes) {
+LogicalResult
+PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                         int64_t outputs, int64_t inputs, int64_t channelDim,
+                         ArrayRef<int8_t> bits, ArrayRef<int32_t> perm,
+                         ArrayRef<int64_t> segments, int64_t groupSize,
+                         Type scaleType, Type zeroType, int64_t payloadBytes,
+                         int64_t scaleBytes, int64_t zeroBytes) {
   if (outputs <= 0 || inputs <= 0)
     return emitError() << "expected positive outputs and inputs, got "
                        << outputs << " and " << inputs;
@@ -146,8 +150,7 @@ LogicalResult PackedLayoutAttr::verify(
   // Byte counts in checked arithmetic: absurd shapes must be rejected, not
   // wrapped into plausible small sizes.
   int64_t expectedPayload, groups, expectedScales, expectedZeros;
-  if (llvm::MulOverflow<int64_t>(4 * l.wordsPerRow, outputs,
-                                 expectedPayload) ||
+  if (llvm::MulOverflow<int64_t>(4 * l.wordsPerRow, outputs, expectedPayload) ||
       llvm::MulOverflow<int64_t>(l.numGroups, outputs, groups) ||
       llvm::MulOverflow<int64_t>(groups, byteWidth(scaleType),
                                  expectedScales) ||
@@ -201,10 +204,11 @@ SmallVector<int64_t, 2> PackedLayoutAttr::getWeightShape() const {
 // PackedConstantOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult PackedConstantOp::inferReturnTypes(
-    MLIRContext *, std::optional<Location>, ValueRange,
-    DictionaryAttr attributes, OpaqueProperties properties, RegionRange,
-    SmallVectorImpl<Type> &inferredReturnTypes) {
+LogicalResult
+PackedConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
+                                   ValueRange, DictionaryAttr attributes,
+                                   OpaqueProperties properties, RegionRange,
+                                   SmallVectorImpl<Type> &inferredReturnTypes) {
   auto *props = properties.as<Properties *>();
   auto layout = props ? props->getLayout() : nullptr;
   if (!layout)
@@ -232,9 +236,8 @@ static LogicalResult verifyPart(Operation *op, StringRef name,
       return op->emitOpError()
              << name << " refers to resource '"
              << resource.getRawHandle().getKey() << "' that has no data";
-    int64_t expectedBytes =
-        expected.getNumElements() *
-        ((expected.getElementTypeBitWidth() + 7) / 8);
+    int64_t expectedBytes = expected.getNumElements() *
+                            ((expected.getElementTypeBitWidth() + 7) / 8);
     if (static_cast<int64_t>(blob->getData().size()) != expectedBytes)
       return op->emitOpError()
              << name << " resource '" << resource.getRawHandle().getKey()
@@ -248,7 +251,8 @@ LogicalResult PackedConstantOp::verify() {
   PackedLayoutAttr layout = getLayout();
   if (failed(verifyPart(*this, "payload", getPayload(),
                         layout.getPayloadType())) ||
-      failed(verifyPart(*this, "scales", getScales(), layout.getScalesType())) ||
+      failed(
+          verifyPart(*this, "scales", getScales(), layout.getScalesType())) ||
       failed(verifyPart(*this, "zeros", getZeros(), layout.getZerosType())))
     return failure();
   return success();
@@ -267,8 +271,8 @@ LogicalResult DequantizeOp::verify() {
                            << ", but the layout requires " << expected;
     return success();
   };
-  if (failed(check("payload", getPayload().getType(),
-                   layout.getPayloadType())) ||
+  if (failed(
+          check("payload", getPayload().getType(), layout.getPayloadType())) ||
       failed(check("scales", getScales().getType(), layout.getScalesType())) ||
       failed(check("zeros", getZeros().getType(), layout.getZerosType())))
     return failure();
@@ -304,11 +308,11 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
                         : RankedTensorType();
     if (!type || type.getRank() != 2 || !type.getElementType().isF32() ||
         type.getDimSize(0) != type.getDimSize(1))
-      return op->emitError() << "'" << name
-                             << "' must be a square 2-D f32 tensor constant";
+      return op->emitError()
+             << "'" << name << "' must be a square 2-D f32 tensor constant";
     if (!isa<linalg::MatmulOp>(op))
-      return op->emitError() << "'" << name
-                             << "' is only valid on linalg.matmul";
+      return op->emitError()
+             << "'" << name << "' is only valid on linalg.matmul";
     std::optional<int64_t> n = getInputFeatures(linalgOp);
     if (n && *n != type.getDimSize(0))
       return op->emitError()
@@ -320,15 +324,16 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
   if (name == getBitsAttrName()) {
     auto bits = dyn_cast<BitsAttr>(attribute.getValue());
     if (!bits)
-      return op->emitError() << "'" << name << "' must be a #baq.bits attribute";
+      return op->emitError()
+             << "'" << name << "' must be a #baq.bits attribute";
     if (!isa<linalg::MatmulOp>(op))
-      return op->emitError() << "'" << name
-                             << "' is only valid on linalg.matmul";
+      return op->emitError()
+             << "'" << name << "' is only valid on linalg.matmul";
     std::optional<int64_t> n = getInputFeatures(linalgOp);
     if (n && *n != static_cast<int64_t>(bits.getBits().size()))
-      return op->emitError() << "'" << name << "' has " << bits.getBits().size()
-                             << " bitwidths but the matmul has " << *n
-                             << " input features";
+      return op->emitError()
+             << "'" << name << "' has " << bits.getBits().size()
+             << " bitwidths but the matmul has " << *n << " input features";
     return success();
   }
   return op->emitError() << "unknown baq attribute '" << name << "'";

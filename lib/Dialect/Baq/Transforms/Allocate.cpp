@@ -73,22 +73,24 @@ private:
 LogicalResult BaqAllocatePass::verifyOptions() {
   ModuleOp module = getOperation();
   if (!(targetBits > 0 && targetBits <= num::kMaxBits))
-    return module.emitError() << "baq-allocate: target-bits must be in (0, "
-                              << num::kMaxBits << "], got " << targetBits.getValue();
+    return module.emitError()
+           << "baq-allocate: target-bits must be in (0, " << num::kMaxBits
+           << "], got " << targetBits.getValue();
   if (minBits < 0 || maxBits > num::kMaxBits || minBits > maxBits)
     return module.emitError()
            << "baq-allocate: need 0 <= min-bits <= max-bits <= "
            << num::kMaxBits << ", got min-bits=" << minBits.getValue()
            << " max-bits=" << maxBits.getValue();
   if (groupSize < 0)
-    return module.emitError()
-           << "baq-allocate: group-size must be >= 0, got " << groupSize.getValue();
+    return module.emitError() << "baq-allocate: group-size must be >= 0, got "
+                              << groupSize.getValue();
   if (!(damp > 0 && damp < 1e6))
     return module.emitError()
-           << "baq-allocate: damp must be positive and finite, got " << damp.getValue();
+           << "baq-allocate: damp must be positive and finite, got "
+           << damp.getValue();
   if (blockSize < 1)
-    return module.emitError()
-           << "baq-allocate: block-size must be >= 1, got " << blockSize.getValue();
+    return module.emitError() << "baq-allocate: block-size must be >= 1, got "
+                              << blockSize.getValue();
   return success();
 }
 
@@ -115,8 +117,8 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   return options;
 }
 
-FailureOr<const HessianEntry *>
-BaqAllocatePass::getHessian(linalg::MatmulOp op, ElementsAttr attr) {
+FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
+                                                            ElementsAttr attr) {
   std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
   assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
   if (!slot->prepared.invChol.empty())
@@ -135,8 +137,8 @@ BaqAllocatePass::getHessian(linalg::MatmulOp op, ElementsAttr attr) {
     return failure();
   }
   if (prepared->retries > 0)
-    op.emitRemark() << "Hessian needed damping " << prepared->dampUsed
-                    << " (" << prepared->retries
+    op.emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
+                    << prepared->retries
                     << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
   slot->prepared.damped = {}; // Only the factor is needed from here on.
@@ -229,9 +231,9 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   report.push_back(std::move(entry));
 
   if (progress) {
-    double elapsed = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - start)
-                         .count();
+    double elapsed =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count();
     double eta = elapsed / static_cast<double>(index + 1) *
                  static_cast<double>(count - index - 1);
     llvm::errs() << llvm::formatv(
@@ -239,8 +241,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
         "bits/weight, ratio_c {7:f3}, elapsed {8:f1}s, eta {9:f1}s\n",
         index + 1, count, c.name, c.outputs, c.inputs,
         static_cast<double>(s.payload) / weights,
-        static_cast<double>(s.total()) / weights, result->ratioC, elapsed,
-        eta);
+        static_cast<double>(s.total()) / weights, result->ratioC, elapsed, eta);
   }
   return success();
 }
@@ -265,8 +266,9 @@ void BaqAllocatePass::runOnOperation() {
   if (failedMatch)
     return signalPassFailure();
   for (const QuantizableMatmul &c : candidates) {
-    std::shared_ptr<HessianEntry> &slot = hessians[c.matmul->getAttr(
-        BaqDialect::getHessianAttrName()).getAsOpaquePointer()];
+    std::shared_ptr<HessianEntry> &slot =
+        hessians[c.matmul->getAttr(BaqDialect::getHessianAttrName())
+                     .getAsOpaquePointer()];
     if (!slot)
       slot = std::make_shared<HessianEntry>();
     ++slot->pendingUses;
@@ -285,14 +287,15 @@ void BaqAllocatePass::runOnOperation() {
   auto perWeight = [&](int64_t bits) {
     return totalWeights ? static_cast<double>(bits) / totalWeights : 0.0;
   };
-  llvm::json::Object total = storageToJson(totalStorage, std::max<int64_t>(1, totalWeights));
+  llvm::json::Object total =
+      storageToJson(totalStorage, std::max<int64_t>(1, totalWeights));
   total["weights"] = totalWeights;
   total["payload_bits_per_weight"] = perWeight(totalStorage.payload);
   total["total_bits_per_weight"] = perWeight(totalStorage.total());
   llvm::json::Object options{
       {"target_bits", targetBits.getValue()},
       {"budget", budget == BudgetKind::Total ? "total" : "payload"},
-      {"allocator", uniform ? "uniform"
+      {"allocator", uniform                             ? "uniform"
                     : allocator == AllocatorKind::Paper ? "paper"
                                                         : "exact"},
       {"quantizer", quantizer == QuantizerKind::Rtn ? "rtn" : "gptq"},

@@ -134,8 +134,8 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
   auto generic = linalg::GenericOp::create(
       b, loc, resultType, tables, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value bits = args[0], word = args[1], next = args[2],
-              shift = args[3], group = args[4];
+        Value bits = args[0], word = args[1], next = args[2], shift = args[3],
+              group = args[4];
         Type i64 = nb.getI64Type(), f32 = nb.getF32Type();
         auto index = [&](Value v) {
           return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), v)
@@ -166,12 +166,12 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         // maxnumf/minnumf drop the NaN of 0 / 0 when a group is all zero
         // (step == 0), so zp = 0 and w = 0 there, as in the numerics library.
         Value g = index(group);
-        Value s = toF32(nb, nl,
-                        tensor::ExtractOp::create(nb, nl, scales,
-                                                  ValueRange{row, g}));
-        Value z = toF32(nb, nl,
-                        tensor::ExtractOp::create(nb, nl, zeros,
-                                                  ValueRange{row, g}));
+        Value s = toF32(
+            nb, nl,
+            tensor::ExtractOp::create(nb, nl, scales, ValueRange{row, g}));
+        Value z =
+            toF32(nb, nl,
+                  tensor::ExtractOp::create(nb, nl, zeros, ValueRange{row, g}));
         Value levels = arith::UIToFPOp::create(nb, nl, f32, mask);
         Value q = arith::UIToFPOp::create(nb, nl, f32, code);
         Value step = arith::DivFOp::create(nb, nl, s, levels);
@@ -187,7 +187,8 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
             nb, nl, arith::SubFOp::create(nb, nl, q, zp), step);
 
         // 0-bit channels are exactly 0 (their s / 0 is not used).
-        Value zeroBits = arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 0);
+        Value zeroBits =
+            arith::ConstantIntOp::create(nb, nl, nb.getI32Type(), 0);
         Value dropped = arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq,
                                               bits, zeroBits);
         Value result = arith::SelectOp::create(nb, nl, dropped, zeroF, w);

@@ -64,8 +64,8 @@ mlir::baq::matchQuantizable(linalg::MatmulOp op) {
   }
   Value weight = op.getDpsInputOperand(1)->get();
   auto constant = weight.getDefiningOp<arith::ConstantOp>();
-  auto value = constant ? dyn_cast<ElementsAttr>(constant.getValue())
-                        : ElementsAttr();
+  auto value =
+      constant ? dyn_cast<ElementsAttr>(constant.getValue()) : ElementsAttr();
   if (!value) {
     op.emitRemark() << "weight operand is not a tensor constant; left "
                        "unquantized";
@@ -147,16 +147,16 @@ mlir::baq::readFloatElements(Operation *op, ElementsAttr attr, StringRef what) {
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob)
-      return op->emitError() << what << " resource '"
-                             << resource.getRawHandle().getKey()
-                             << "' has no data";
+      return op->emitError()
+             << what << " resource '" << resource.getRawHandle().getKey()
+             << "' has no data";
     ArrayRef<char> data = blob->getData();
     int64_t width = element.getIntOrFloatBitWidth() / 8;
     if (static_cast<int64_t>(data.size()) != count * width)
       return op->emitError()
              << what << " resource '" << resource.getRawHandle().getKey()
-             << "' holds " << data.size() << " bytes, but " << type
-             << " needs " << count * width;
+             << "' holds " << data.size() << " bytes, but " << type << " needs "
+             << count * width;
     if (element.isF32()) {
       std::memcpy(out.data(), data.data(), count * sizeof(float));
     } else {
@@ -247,9 +247,9 @@ void mlir::baq::rewriteToPacked(const QuantizableMatmul &c,
   MLIRContext *ctx = op.getContext();
   Type scaleType = toMlirType(ctx, options.scaleType);
   Type zeroType = toMlirType(ctx, options.zeroType);
-  auto layout = PackedLayoutAttr::get(ctx, c.outputs, c.channelDim,
-                                      weight.layout.bits, options.groupSize,
-                                      scaleType, zeroType);
+  auto layout =
+      PackedLayoutAttr::get(ctx, c.outputs, c.channelDim, weight.layout.bits,
+                            options.groupSize, scaleType, zeroType);
 
   std::vector<uint32_t> words = num::packCodes(weight.layout, weight.codes);
   ArrayRef<char> wordBytes(reinterpret_cast<const char *>(words.data()),

@@ -19,18 +19,20 @@ namespace baq {
 template <typename T>
 FailureOr<SmallVector<T>> parseIntArray(AsmParser &parser) {
   SmallVector<T> values;
-  if (parser.parseCommaSeparatedList(AsmParser::Delimiter::Square, [&]() -> ParseResult {
-        llvm::SMLoc loc = parser.getCurrentLocation();
-        int64_t value;
-        if (parser.parseInteger(value))
-          return failure();
-        if (value < std::numeric_limits<T>::min() ||
-            value > std::numeric_limits<T>::max())
-          return parser.emitError(loc, "integer ")
-                 << value << " does not fit in " << sizeof(T) * 8 << " bits";
-        values.push_back(static_cast<T>(value));
-        return success();
-      }))
+  if (parser.parseCommaSeparatedList(
+          AsmParser::Delimiter::Square, [&]() -> ParseResult {
+            llvm::SMLoc loc = parser.getCurrentLocation();
+            int64_t value;
+            if (parser.parseInteger(value))
+              return failure();
+            if (value < std::numeric_limits<T>::min() ||
+                value > std::numeric_limits<T>::max())
+              return parser.emitError(loc, "integer ")
+                     << value << " does not fit in " << sizeof(T) * 8
+                     << " bits";
+            values.push_back(static_cast<T>(value));
+            return success();
+          }))
     return failure();
   return values;
 }

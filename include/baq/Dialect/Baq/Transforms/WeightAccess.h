@@ -44,9 +44,8 @@ matchQuantizable(linalg::MatmulOp op);
 
 /// Reads a dense or dense_resource f32/f16/bf16 constant as floats; errors
 /// (on `op`, naming `what`) for missing or truncated blobs.
-FailureOr<std::vector<float>> readFloatElements(Operation *op,
-                                                ElementsAttr attr,
-                                                StringRef what);
+FailureOr<std::vector<float>>
+readFloatElements(Operation *op, ElementsAttr attr, StringRef what);
 
 /// The weight as a row-major M x N matrix (row = output, column = input).
 FailureOr<std::vector<float>> readWeightMatrix(const QuantizableMatmul &c);
