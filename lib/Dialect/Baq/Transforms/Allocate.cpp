@@ -39,8 +39,10 @@ namespace {
 /// and dropped after its last use: a billion-parameter model must not hold
 /// every factor at once.
 struct HessianEntry {
-  /// The undamped input; kept only when the report measures losses.
-  std::vector<float> raw;
+  /// The undamped input, for the report's measured losses: the resource
+  /// blob itself when it is f32, else a converted copy (`owned`).
+  ArrayRef<float> raw;
+  std::vector<float> owned;
   num::PreparedHessian prepared;
   /// Matmuls still to be quantized with this Hessian.
   int64_t pendingUses = 0;
@@ -123,14 +125,25 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
   assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
   if (!slot->prepared.invChol.empty())
     return slot.get();
-  FailureOr<std::vector<float>> raw = readFloatElements(op, attr, "Hessian");
-  if (failed(raw))
-    return failure();
+  // f32 blobs (what exporters write) are read in place: a billion-parameter
+  // model's Hessians are the bulk of its bytes.
+  std::vector<float> owned;
+  ArrayRef<float> raw;
+  if (std::optional<ArrayRef<float>> borrowed = borrowF32Elements(attr)) {
+    raw = *borrowed;
+  } else {
+    FailureOr<std::vector<float>> converted =
+        readFloatElements(op, attr, "Hessian");
+    if (failed(converted))
+      return failure();
+    owned = std::move(*converted);
+    raw = owned;
+  }
   int64_t n = cast<ShapedType>(attr.getType()).getDimSize(0);
   num::HessianOptions options;
   options.damp = damp;
   llvm::Expected<num::PreparedHessian> prepared =
-      num::prepareHessian(*raw, n, options);
+      num::prepareHessian(raw, n, options);
   if (!prepared) {
     op.emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
                    << "': " << llvm::toString(prepared.takeError());
@@ -142,8 +155,10 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
                     << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
   slot->prepared.damped = {}; // Only the factor is needed from here on.
-  if (!reportFile.empty())
-    slot->raw = std::move(*raw);
+  if (!reportFile.empty()) {
+    slot->owned = std::move(owned);
+    slot->raw = slot->owned.empty() ? raw : ArrayRef<float>(slot->owned);
+  }
   return slot.get();
 }
 

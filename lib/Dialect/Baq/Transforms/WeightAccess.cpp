@@ -137,6 +137,21 @@ static float bf16ToFloat(uint16_t h) {
   return f;
 }
 
+std::optional<ArrayRef<float>> mlir::baq::borrowF32Elements(ElementsAttr attr) {
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource || !resource.getElementType().isF32())
+    return std::nullopt;
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return std::nullopt;
+  ArrayRef<char> data = blob->getData();
+  int64_t count = cast<ShapedType>(attr.getType()).getNumElements();
+  if (static_cast<int64_t>(data.size()) != count * 4 ||
+      reinterpret_cast<uintptr_t>(data.data()) % alignof(float) != 0)
+    return std::nullopt;
+  return ArrayRef<float>(reinterpret_cast<const float *>(data.data()), count);
+}
+
 FailureOr<std::vector<float>>
 mlir::baq::readFloatElements(Operation *op, ElementsAttr attr, StringRef what) {
   auto type = cast<ShapedType>(attr.getType());

@@ -47,6 +47,11 @@ matchQuantizable(linalg::MatmulOp op);
 FailureOr<std::vector<float>>
 readFloatElements(Operation *op, ElementsAttr attr, StringRef what);
 
+/// The data of an f32 dense_resource constant in place (no copy), when its
+/// blob is present, 4-byte aligned and of the right size; std::nullopt
+/// otherwise (readFloatElements then converts or diagnoses).
+std::optional<ArrayRef<float>> borrowF32Elements(ElementsAttr attr);
+
 /// The weight as a row-major M x N matrix (row = output, column = input).
 FailureOr<std::vector<float>> readWeightMatrix(const QuantizableMatmul &c);
 
