@@ -7,15 +7,38 @@
 //===----------------------------------------------------------------------===//
 
 #include "baq/Conversion/Passes.h"
+#include "baq/Dialect/Baq/IR/BaqAttrs.h"
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
+
+/// The --help overview: what the tool is and what the baq dialect holds,
+/// read from the registered dialect so that it cannot go stale.
+static std::string getOverview() {
+  mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
+  context.loadDialect<mlir::baq::BaqDialect>();
+  std::string text =
+      "BAQ optimizer driver: mlir-opt with the baq dialect, its passes and "
+      "pipelines\n\nOperations of the baq dialect:";
+  for (mlir::RegisteredOperationName op : context.getRegisteredOperations())
+    if (op.getDialectNamespace() ==
+        mlir::baq::BaqDialect::getDialectNamespace())
+      text += " " + op.getStringRef().str();
+  text += "\nAttributes of the baq dialect: #baq." +
+          mlir::baq::BitsAttr::getMnemonic().str() + ", #baq." +
+          mlir::baq::PackedLayoutAttr::getMnemonic().str() +
+          "\nDiscardable attributes on linalg.matmul: " +
+          mlir::baq::BaqDialect::getHessianAttrName().str() + ", " +
+          mlir::baq::BaqDialect::getBitsAttrName().str() + "\n";
+  return text;
+}
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
@@ -29,5 +52,5 @@ int main(int argc, char **argv) {
   registry.insert<mlir::baq::BaqDialect>();
 
   return mlir::asMainReturnCode(
-      mlir::MlirOptMain(argc, argv, "BAQ optimizer driver\n", registry));
+      mlir::MlirOptMain(argc, argv, getOverview(), registry));
 }
