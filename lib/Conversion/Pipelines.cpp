@@ -54,8 +54,9 @@ constexpr StringLiteral kBufferize =
 
 } // namespace
 
-LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
-                                               const LowerCPUOptions &o) {
+/// baq-lower-cpu for any options type with the CPU target's options.
+template <typename Options>
+static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
   if (o.kernelTarget != "cpu" && o.kernelTarget != "gpu") {
     llvm::errs() << "baq-lower-cpu: kernel-target must be 'cpu' or 'gpu'\n";
     return failure();
@@ -73,8 +74,9 @@ LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
   return addPipeline(pm, text);
 }
 
-LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
-                                                const LowerNVVMOptions &o) {
+/// baq-lower-nvvm for any options type with the NVVM target's options.
+template <typename Options>
+static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o) {
   // Mirrors upstream gpu-lower-to-nvvm-pipeline, minus gpu-module-to-binary
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
@@ -108,23 +110,26 @@ static BaqAllocateOptions allocateOptions(const Options &o) {
   return a;
 }
 
+LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
+                                               const LowerCPUOptions &o) {
+  return addLowerCPU(pm, o);
+}
+
+LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
+                                                const LowerNVVMOptions &o) {
+  return addLowerNVVM(pm, o);
+}
+
 LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(
     OpPassManager &pm, const QuantizeAndLowerCPUOptions &o) {
   pm.addPass(createBaqAllocate(allocateOptions(o)));
-  LowerCPUOptions lower;
-  lower.decodeMaxRows = o.decodeMaxRows;
-  lower.cInterface = o.cInterface;
-  return buildLowerCPUPipeline(pm, lower);
+  return addLowerCPU(pm, o);
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerNVVMPipeline(
     OpPassManager &pm, const QuantizeAndLowerNVVMOptions &o) {
   pm.addPass(createBaqAllocate(allocateOptions(o)));
-  LowerNVVMOptions lower;
-  lower.chip = o.chip;
-  lower.features = o.features;
-  lower.decodeMaxRows = o.decodeMaxRows;
-  return buildLowerNVVMPipeline(pm, lower);
+  return addLowerNVVM(pm, o);
 }
 
 /// Registers a pipeline whose builder can fail with a message (bad option

@@ -8,6 +8,11 @@
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total allocator=paper group-size=32 progress=false" --baq-lower-cpu -o %t.separate.cpu.mlir
 // RUN: cmp %t.pipeline.cpu.mlir %t.separate.cpu.mlir
 // RUN: FileCheck %s --check-prefix=CPU < %t.pipeline.cpu.mlir
+// Kernel options pass through too: the GPU configuration on the CPU.
+// RUN: baq-opt %t.mlir --pass-pipeline="builtin.module(baq-quantize-and-lower-cpu{progress=false kernel-target=gpu decode-max-rows=0 dequant-type=f32})" -o %t.pipeline.gpucfg.mlir
+// RUN: baq-opt %t.mlir --baq-allocate="progress=false" --baq-lower-cpu="kernel-target=gpu decode-max-rows=0 dequant-type=f32" -o %t.separate.gpucfg.mlir
+// RUN: cmp %t.pipeline.gpucfg.mlir %t.separate.gpucfg.mlir
+// RUN: not cmp -s %t.pipeline.gpucfg.mlir %t.pipeline.cpu.mlir
 //
 // RUN: baq-opt %t.mlir --pass-pipeline="builtin.module(baq-quantize-and-lower-nvvm{target-bits=2 chip=sm_90 progress=false})" -o %t.pipeline.nvvm.mlir
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 progress=false" --baq-lower-nvvm="chip=sm_90" -o %t.separate.nvvm.mlir

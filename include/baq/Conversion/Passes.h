@@ -56,161 +56,125 @@ enum class UnpackKind { Default, Convert, Magic };
 #define GEN_PASS_REGISTRATION
 #include "baq/Conversion/Passes.h.inc"
 
-struct LowerCPUOptions : public PassPipelineOptions<LowerCPUOptions> {
-  PassOptions::Option<std::string> kernelTarget{
+// Pipeline options are built up as a chain of CRTP layers over
+// PassPipelineOptions<Derived>, so that every pipeline declares each option
+// once: kernel knobs, then the target's, then (for quantize-and-lower) the
+// --baq-allocate ones.
+using PipelineOption = mlir::detail::PassOptions;
+
+/// baq-build-kernels' knobs, shared by every lowering pipeline (0 or
+/// "default": the target's default).
+template <typename Derived>
+struct KernelOptions : public PassPipelineOptions<Derived> {
+  PipelineOption::Option<int64_t> rowsPerThread{
+      *this, "rows-per-thread",
+      llvm::cl::desc("Output rows per thread (0: by target and rows)"),
+      llvm::cl::init(0)};
+  PipelineOption::Option<int64_t> accumulators{
+      *this, "accumulators",
+      llvm::cl::desc("Accumulators per row (0: default)"), llvm::cl::init(0)};
+  PipelineOption::Option<int64_t> kSplit{
+      *this, "k-split",
+      llvm::cl::desc("Decode K slices (0: default; on GPU enough threads to "
+                     "fill it)"),
+      llvm::cl::init(0)};
+  PipelineOption::Option<int64_t> unroll{
+      *this, "unroll",
+      llvm::cl::desc("Decode chunks per loop iteration (0: default)"),
+      llvm::cl::init(0)};
+  PipelineOption::Option<int64_t> threadsPerBlock{
+      *this, "threads-per-block",
+      llvm::cl::desc("Threads per GPU block / inner nest (0: default)"),
+      llvm::cl::init(0)};
+  PipelineOption::Option<int64_t> decodeMaxRows{
+      *this, "decode-max-rows",
+      llvm::cl::desc("Most activation rows for the fused decode kernel"),
+      llvm::cl::init(16)};
+  PipelineOption::Option<int64_t> tileRows{
+      *this, "tile-rows",
+      llvm::cl::desc("Activation rows per thread, tiled kernel (0: default)"),
+      llvm::cl::init(0)};
+  PipelineOption::Option<std::string> dequantType{
+      *this, "dequant-type",
+      llvm::cl::desc("Tiled kernel weight type: default, f16 or f32"),
+      llvm::cl::init("default")};
+  PipelineOption::Option<std::string> unpack{
+      *this, "unpack",
+      llvm::cl::desc("Code to float: default, convert or magic"),
+      llvm::cl::init("default")};
+};
+
+template <typename Derived>
+struct CPUTargetOptions : public KernelOptions<Derived> {
+  PipelineOption::Option<std::string> kernelTarget{
       *this, "kernel-target",
       llvm::cl::desc("Kernel configuration to run: 'cpu', or 'gpu' to execute "
                      "exactly the arithmetic of the NVVM kernels"),
       llvm::cl::init("cpu")};
-  PassOptions::Option<int64_t> rowsPerThread{
-      *this, "rows-per-thread",
-      llvm::cl::desc("Output rows per thread/vector (0: default)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> accumulators{
-      *this, "accumulators",
-      llvm::cl::desc("Accumulators per row (0: default)"), llvm::cl::init(0)};
-  PassOptions::Option<int64_t> kSplit{
-      *this, "k-split", llvm::cl::desc("Decode K slices (0: default)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> unroll{
-      *this, "unroll",
-      llvm::cl::desc("Decode chunks per loop iteration (0: default)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> threadsPerBlock{
-      *this, "threads-per-block",
-      llvm::cl::desc("Threads per inner nest (0: default)"), llvm::cl::init(0)};
-  PassOptions::Option<int64_t> decodeMaxRows{
-      *this, "decode-max-rows",
-      llvm::cl::desc("Most activation rows for the fused decode kernel"),
-      llvm::cl::init(16)};
-  PassOptions::Option<int64_t> tileRows{
-      *this, "tile-rows",
-      llvm::cl::desc("Activation rows per thread, tiled kernel (0: default)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<std::string> dequantType{
-      *this, "dequant-type",
-      llvm::cl::desc("Tiled kernel weight type: default, f16 or f32"),
-      llvm::cl::init("default")};
-  PassOptions::Option<std::string> unpack{
-      *this, "unpack",
-      llvm::cl::desc("Code to float: default, convert or magic"),
-      llvm::cl::init("default")};
-  PassOptions::Option<bool> cInterface{
+  PipelineOption::Option<bool> cInterface{
       *this, "c-interface",
       llvm::cl::desc("Emit C-callable wrappers (_mlir_ciface_*) for every "
                      "public function"),
       llvm::cl::init(false)};
 };
 
-struct LowerNVVMOptions : public PassPipelineOptions<LowerNVVMOptions> {
-  PassOptions::Option<std::string> chip{
+template <typename Derived>
+struct NVVMTargetOptions : public KernelOptions<Derived> {
+  PipelineOption::Option<std::string> chip{
       *this, "chip", llvm::cl::desc("GPU architecture: sm_80, sm_90, ..."),
       llvm::cl::init("sm_80")};
-  PassOptions::Option<std::string> features{
+  PipelineOption::Option<std::string> features{
       *this, "features",
       llvm::cl::desc("PTX features; CUDA 13 needs at least +ptx80"),
       llvm::cl::init("+ptx80")};
-  PassOptions::Option<int> optLevel{*this, "opt-level",
-                                    llvm::cl::desc("Device optimisation level"),
-                                    llvm::cl::init(3)};
-  PassOptions::Option<int64_t> rowsPerThread{
-      *this, "rows-per-thread",
-      llvm::cl::desc("Output rows per thread (0: by activation rows)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> accumulators{
-      *this, "accumulators",
-      llvm::cl::desc("Accumulators per row (0: default)"), llvm::cl::init(0)};
-  PassOptions::Option<int64_t> kSplit{
-      *this, "k-split",
-      llvm::cl::desc("Decode K slices (0: enough threads to fill the GPU)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> unroll{
-      *this, "unroll",
-      llvm::cl::desc("Decode chunks per loop iteration (0: default)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<int64_t> threadsPerBlock{
-      *this, "threads-per-block",
-      llvm::cl::desc("Threads per block (0: default)"), llvm::cl::init(0)};
-  PassOptions::Option<int64_t> decodeMaxRows{
-      *this, "decode-max-rows",
-      llvm::cl::desc("Most activation rows for the fused decode kernel"),
-      llvm::cl::init(16)};
-  PassOptions::Option<int64_t> tileRows{
-      *this, "tile-rows",
-      llvm::cl::desc("Activation rows per thread, tiled kernel (0: default)"),
-      llvm::cl::init(0)};
-  PassOptions::Option<std::string> dequantType{
-      *this, "dequant-type",
-      llvm::cl::desc("Tiled kernel weight type: default, f16 or f32"),
-      llvm::cl::init("default")};
-  PassOptions::Option<std::string> unpack{
-      *this, "unpack",
-      llvm::cl::desc("Code to float: default, convert or magic"),
-      llvm::cl::init("default")};
+  PipelineOption::Option<int> optLevel{
+      *this, "opt-level", llvm::cl::desc("Device optimisation level"),
+      llvm::cl::init(3)};
 };
 
-/// The --baq-allocate options that matter in a compile flow, shared by the
-/// quantize-and-lower pipelines (the pass itself has all of them).
-template <typename Derived>
-struct QuantizeOptions : public PassPipelineOptions<Derived> {
-  using Base = PassPipelineOptions<Derived>;
-  typename Base::template Option<double> targetBits{
+/// The --baq-allocate options that matter in a compile flow, on top of a
+/// lowering's options (the pass itself has all of them).
+template <typename Base> struct QuantizeOptions : public Base {
+  PipelineOption::Option<double> targetBits{
       *this, "target-bits",
       llvm::cl::desc("Average bits per weight to meet (see budget)"),
       llvm::cl::init(2.0)};
-  typename Base::template Option<BudgetKind> budget{
+  PipelineOption::Option<BudgetKind> budget{
       *this, "budget", llvm::cl::desc("What target-bits constrains"),
       llvm::cl::init(BudgetKind::Payload),
       llvm::cl::values(
           clEnumValN(BudgetKind::Payload, "payload", "payload bits only"),
           clEnumValN(BudgetKind::Total, "total",
                      "payload plus every metadata bit"))};
-  typename Base::template Option<AllocatorKind> allocator{
+  PipelineOption::Option<AllocatorKind> allocator{
       *this, "allocator", llvm::cl::desc("Integer bit allocation rule"),
       llvm::cl::init(AllocatorKind::Exact),
       llvm::cl::values(
           clEnumValN(AllocatorKind::Exact, "exact", "exact integer optimum"),
           clEnumValN(AllocatorKind::Paper, "paper", "the paper's Alg. 1-2"))};
-  typename Base::template Option<bool> uniform{
+  PipelineOption::Option<bool> uniform{
       *this, "uniform",
       llvm::cl::desc("Baseline: one bitwidth for every column"),
       llvm::cl::init(false)};
-  typename Base::template Option<int64_t> groupSize{
+  PipelineOption::Option<int64_t> groupSize{
       *this, "group-size",
       llvm::cl::desc("Input channels per scale group (0: per row)"),
       llvm::cl::init(0)};
-  typename Base::template Option<std::string> report{
+  PipelineOption::Option<std::string> report{
       *this, "report", llvm::cl::desc("Write baq-allocate's JSON report here"),
       llvm::cl::init("")};
-  typename Base::template Option<bool> progress{
+  PipelineOption::Option<bool> progress{
       *this, "progress",
       llvm::cl::desc("Print one progress line per matmul on stderr"),
       llvm::cl::init(true)};
-  typename Base::template Option<int64_t> decodeMaxRows{
-      *this, "decode-max-rows",
-      llvm::cl::desc("Most activation rows for the fused decode kernel"),
-      llvm::cl::init(16)};
 };
 
+struct LowerCPUOptions : public CPUTargetOptions<LowerCPUOptions> {};
+struct LowerNVVMOptions : public NVVMTargetOptions<LowerNVVMOptions> {};
 struct QuantizeAndLowerCPUOptions
-    : public QuantizeOptions<QuantizeAndLowerCPUOptions> {
-  PassOptions::Option<bool> cInterface{
-      *this, "c-interface",
-      llvm::cl::desc("Emit C-callable wrappers (_mlir_ciface_*) for every "
-                     "public function"),
-      llvm::cl::init(false)};
-};
-
+    : public QuantizeOptions<CPUTargetOptions<QuantizeAndLowerCPUOptions>> {};
 struct QuantizeAndLowerNVVMOptions
-    : public QuantizeOptions<QuantizeAndLowerNVVMOptions> {
-  PassOptions::Option<std::string> chip{
-      *this, "chip", llvm::cl::desc("GPU architecture: sm_80, sm_90, ..."),
-      llvm::cl::init("sm_80")};
-  PassOptions::Option<std::string> features{
-      *this, "features",
-      llvm::cl::desc("PTX features; CUDA 13 needs at least +ptx80"),
-      llvm::cl::init("+ptx80")};
-};
+    : public QuantizeOptions<NVVMTargetOptions<QuantizeAndLowerNVVMOptions>> {};
 
 /// Adds baq-build-kernels through LLVM dialect for the CPU.
 LogicalResult buildLowerCPUPipeline(OpPassManager &pm,
