@@ -97,7 +97,9 @@ run() { # name, extra baq-opt arguments...
 }
 
 run allocate
-if ((nvvm)) && "$baq_opt" --help | grep -q -- '--baq-lower-nvvm'; then
+# Not `--help | grep -q`: grep exits at the first match, baq-opt then dies of
+# SIGPIPE and pipefail makes the test false.
+if ((nvvm)) && grep -q -- '--baq-lower-nvvm' <<<"$("$baq_opt" --help)"; then
   run allocate+nvvm --baq-lower-nvvm
 fi
 
