@@ -21,6 +21,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 
 namespace mlir {
 namespace baq {
@@ -64,6 +65,8 @@ private:
                                int64_t count);
 
   /// Keyed by the (uniqued) Hessian attribute: shared blobs are read once.
+  /// shared_ptr keeps the pass copyable (pass cloning); entries are never
+  /// shared between runs, runOnOperation starts from an empty map.
   std::map<const void *, std::shared_ptr<HessianEntry>> hessians;
   int64_t totalWeights = 0;
   num::StorageBits totalStorage;
