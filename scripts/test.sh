@@ -2,7 +2,7 @@
 # Installs dependencies, builds, and runs every test: lit (regression tests
 # and gtest unit tests, target check-baq), the Python package's pytest suite,
 # and lit again on a sanitizer build. Ends with one line per suite and one
-# "N passed, N failed, N skipped" over all of them.
+# closing "N passed, N failed" over all of them.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
