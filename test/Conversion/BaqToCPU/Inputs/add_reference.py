@@ -2,7 +2,7 @@
 """Makes a --baq-allocate output self-checking (stdin to stdout).
 
 For every function `@f(%x: tensor<R x N x T>) -> tensor<R x M x T>` with one
-quantized matmul (the shape scripts/gen_synthetic.py writes), adds
+quantized matmul (functions without a baq.dequantize are left alone) (the shape scripts/gen_synthetic.py writes), adds
 `@f_reference`, the same function with a tensor.cast between the
 baq.dequantize and the matmul, so that the weight is dequantized on its own
 and multiplied by a plain linalg.matmul instead of the fused kernel; and a
@@ -36,6 +36,9 @@ def main():
         end = lines.index("  }", i)
         body = lines[i:end + 1]
         out.extend(body)
+        i = end + 1
+        if not any("baq.dequantize" in line for line in body):
+            continue  # not quantized (no Hessian): nothing to compare
         ref = [body[0].replace("@" + m.group(1) + "(", "@" + m.group(1) + "_reference(")]
         for line in body[1:]:
             mm = MATMUL.search(line)
@@ -46,7 +49,6 @@ def main():
             ref.append(line)
         out.extend(ref)
         funcs.append(m)
-        i = end + 1
     # main goes before the closing brace of the module.
     close = max(k for k, l in enumerate(out) if l == "}")
     main_lines = ["  func.func @main() {",
