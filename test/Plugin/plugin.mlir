@@ -12,6 +12,25 @@
 // RUN: mlir-opt %t.plugin.mlir --load-dialect-plugin=%baq_libs/libBaqPlugin%shlibext | cmp - %t.plugin.mlir
 // Stock mlir-opt without the plugin does not know the dialect.
 // RUN: not mlir-opt %t.plugin.mlir 2>&1 | FileCheck %s --check-prefix=NOPLUGIN
+//
+// The other passes and pipelines through the plugin give what baq-opt gives:
+// --baq-expand (whose output then needs no plugin at all), the CPU and NVVM
+// lowerings, and a quantize-and-lower pipeline.
+// RUN: mlir-opt %t.plugin.mlir --load-dialect-plugin=%baq_libs/libBaqPlugin%shlibext \
+// RUN:   --load-pass-plugin=%baq_libs/libBaqPlugin%shlibext --pass-pipeline="builtin.module(baq-expand)" -o %t.expand.plugin.mlir
+// RUN: baq-opt %t.plugin.mlir --baq-expand | cmp - %t.expand.plugin.mlir
+// RUN: mlir-opt %t.expand.plugin.mlir -o /dev/null
+// RUN: mlir-opt %t.plugin.mlir --load-dialect-plugin=%baq_libs/libBaqPlugin%shlibext \
+// RUN:   --load-pass-plugin=%baq_libs/libBaqPlugin%shlibext --pass-pipeline="builtin.module(baq-lower-cpu)" -o %t.cpu.plugin.mlir
+// RUN: baq-opt %t.plugin.mlir --baq-lower-cpu | cmp - %t.cpu.plugin.mlir
+// RUN: mlir-opt %t.mlir --load-dialect-plugin=%baq_libs/libBaqPlugin%shlibext \
+// RUN:   --load-pass-plugin=%baq_libs/libBaqPlugin%shlibext \
+// RUN:   --pass-pipeline="builtin.module(baq-quantize-and-lower-nvvm{target-bits=3 chip=sm_90 progress=false})" -o %t.nvvm.plugin.mlir
+// RUN: baq-opt %t.mlir --baq-quantize-and-lower-nvvm="target-bits=3 chip=sm_90 progress=false" | cmp - %t.nvvm.plugin.mlir
+//
+// Every verifier diagnostic, through the plugin.
+// RUN: mlir-opt %baq_src_root/test/Dialect/Baq/invalid.mlir --load-dialect-plugin=%baq_libs/libBaqPlugin%shlibext \
+// RUN:   -split-input-file -verify-diagnostics
 // NOPLUGIN: error: Dialect `baq' not found for custom op 'baq.packed_constant'
 
 // CHECK-LABEL: func.func @q
