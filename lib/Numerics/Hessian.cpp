@@ -22,17 +22,11 @@ using namespace baq::numerics;
 using baq::numerics::detail::formatDouble;
 using baq::numerics::detail::makeError;
 
-namespace {
-/// Outcome of factoring one damped matrix.
-struct Factors {
-  std::vector<float> invChol;
-  std::vector<float> invDiag;
-};
-} // namespace
-
-/// Inverts `a` (damped H, row-major) and factors the inverse. Returns false
-/// if either Cholesky fails or the result is not finite.
-static bool factorInverse(std::vector<float> a, int64_t n, Factors &out) {
+/// Factors the inverse of `a` (damped H, row-major) in place: on success `a`
+/// holds the upper Cholesky factor U of a^-1 and `invDiag` the diagonal of
+/// a^-1. Returns false if either Cholesky fails or the result is not finite.
+static bool factorInverse(std::vector<float> &a, int64_t n,
+                          std::vector<float> &invDiag) {
   const lapack_int ln = static_cast<lapack_int>(n);
   // Column-major 'U' reads the row-major lower triangle, as
   // torch.linalg.cholesky(H) does.
@@ -41,9 +35,9 @@ static bool factorInverse(std::vector<float> a, int64_t n, Factors &out) {
   if (LAPACKE_spotri(LAPACK_COL_MAJOR, 'U', ln, a.data(), ln) != 0)
     return false;
   // The inverse now sits in the row-major lower triangle; mirror it.
-  out.invDiag.resize(n);
+  invDiag.resize(n);
   for (int64_t i = 0; i < n; ++i) {
-    out.invDiag[i] = a[i * n + i];
+    invDiag[i] = a[i * n + i];
     for (int64_t j = 0; j < i; ++j)
       a[j * n + i] = a[i * n + j];
   }
@@ -56,10 +50,9 @@ static bool factorInverse(std::vector<float> a, int64_t n, Factors &out) {
     for (int64_t j = i; j < n; ++j)
       if (!std::isfinite(a[i * n + j]))
         return false;
-    if (!(a[i * n + i] > 0.0f) || !std::isfinite(out.invDiag[i]))
+    if (!(a[i * n + i] > 0.0f) || !std::isfinite(invDiag[i]))
       return false;
   }
-  out.invChol = std::move(a);
   return true;
 }
 
@@ -81,41 +74,39 @@ baq::numerics::prepareHessian(llvm::ArrayRef<float> h, int64_t n,
         return makeError("Hessian contains NaN or Inf at (" + llvm::Twine(i) +
                          ", " + llvm::Twine(j) + ")");
 
+  // Dead inputs (H_jj = 0) get H_jj = 1; GPTQ takes the mean after that.
   PreparedHessian result;
   result.n = n;
   result.dead.assign(n, 0);
-  std::vector<float> base(h.begin(), h.end());
   int64_t numDead = 0;
+  double mean = 0;
   for (int64_t j = 0; j < n; ++j) {
-    if (base[j * n + j] == 0.0f) {
+    if (h[j * n + j] == 0.0f) {
       result.dead[j] = 1;
-      base[j * n + j] = 1.0f;
       ++numDead;
     }
+    mean += result.dead[j] ? 1.0 : h[j * n + j];
   }
   if (numDead == n)
     return makeError("Hessian diagonal is all zero: no calibration signal "
                      "reached any input channel");
-
-  // GPTQ takes the mean after fixing dead inputs.
-  double mean = 0;
-  for (int64_t j = 0; j < n; ++j)
-    mean += base[j * n + j];
   mean /= static_cast<double>(n);
 
+  // One n x n buffer: the damped matrix is rebuilt from `h` for each attempt
+  // and factored in place (h may be a resource blob that must not change).
+  std::vector<float> a;
   double damp = options.damp;
   for (int attempt = 0; attempt <= std::max(0, options.maxRetries);
        ++attempt, damp *= 10) {
-    std::vector<float> damped = base;
+    a.assign(h.begin(), h.end());
     const float shift = static_cast<float>(damp * mean);
     for (int64_t j = 0; j < n; ++j)
-      damped[j * n + j] += shift;
-    Factors factors;
-    if (!factorInverse(damped, n, factors))
+      a[j * n + j] = (result.dead[j] ? 1.0f : a[j * n + j]) + shift;
+    if (options.keepDamped)
+      result.damped = a;
+    if (!factorInverse(a, n, result.invDiag))
       continue;
-    result.damped = std::move(damped);
-    result.invChol = std::move(factors.invChol);
-    result.invDiag = std::move(factors.invDiag);
+    result.invChol = std::move(a);
     result.dampUsed = damp;
     result.retries = attempt;
     return result;

@@ -19,6 +19,13 @@ std::string errorText(llvm::Error error) {
   return llvm::toString(std::move(error));
 }
 
+/// Default options, plus the damped matrix the tests compare.
+HessianOptions keepingDamped() {
+  HessianOptions options;
+  options.keepDamped = true;
+  return options;
+}
+
 TEST(HessianTest, RejectsNaNWithPosition) {
   std::vector<float> h = {2, 0, 0, 0, 2, 0, 0, 0, 2};
   h[1 * 3 + 2] = std::numeric_limits<float>::quiet_NaN();
@@ -66,7 +73,7 @@ TEST(HessianTest, RejectsIndefinite) {
 TEST(HessianTest, RetriesWithMoreDamping) {
   // mean(diag) = 0.4975: damping 0.01 leaves H_11 < 0, 0.1 fixes it.
   std::vector<float> h = {1, 0, 0, -0.005f};
-  HessianOptions options;
+  HessianOptions options = keepingDamped();
   options.damp = 0.01;
   options.maxRetries = 4;
   auto prepared = prepareHessian(h, 2, options);
@@ -78,7 +85,7 @@ TEST(HessianTest, RetriesWithMoreDamping) {
 
 TEST(HessianTest, DampsByMeanDiagonal) {
   std::vector<float> h = {4, 1, 0, 1, 2, 0.5f, 0, 0.5f, 6};
-  auto prepared = prepareHessian(h, 3, HessianOptions());
+  auto prepared = prepareHessian(h, 3, keepingDamped());
   ASSERT_TRUE(static_cast<bool>(prepared)) << errorText(prepared.takeError());
   EXPECT_EQ(prepared->retries, 0);
   EXPECT_DOUBLE_EQ(prepared->dampUsed, 0.01);
@@ -92,7 +99,7 @@ TEST(HessianTest, DampsByMeanDiagonal) {
 TEST(HessianTest, DeadInputsFixedAndZeroed) {
   // Channel 1 never saw a signal: its row and column are zero.
   std::vector<float> h = {3, 0, 1, 0, 0, 0, 1, 0, 2};
-  HessianOptions options;
+  HessianOptions options = keepingDamped();
   options.damp = 0.0;
   auto prepared = prepareHessian(h, 3, options);
   ASSERT_TRUE(static_cast<bool>(prepared)) << errorText(prepared.takeError());
@@ -107,7 +114,7 @@ TEST(HessianTest, DeadInputsFixedAndZeroed) {
 TEST(HessianTest, DeadInputsCountInDampingMean) {
   // GPTQ sets H_jj = 1 before taking the mean: mean = (2 + 1) / 2.
   std::vector<float> h = {2, 0, 0, 0};
-  auto prepared = prepareHessian(h, 2, HessianOptions());
+  auto prepared = prepareHessian(h, 2, keepingDamped());
   ASSERT_TRUE(static_cast<bool>(prepared)) << errorText(prepared.takeError());
   EXPECT_FLOAT_EQ(prepared->damped[0], 2.0f + 0.015f);
   EXPECT_FLOAT_EQ(prepared->damped[3], 1.0f + 0.015f);
@@ -124,6 +131,8 @@ TEST(HessianTest, CholeskyOfInverseMatchesSchurComplements) {
   auto prepared = prepareHessian(h, 3, options);
   ASSERT_TRUE(static_cast<bool>(prepared)) << errorText(prepared.takeError());
   const std::vector<float> &u = prepared->invChol;
+  // The damped copy is only made on request.
+  EXPECT_TRUE(prepared->damped.empty());
 
   // j = 2: the trailing block is H_22 alone.
   double schur2 = f;
@@ -146,7 +155,7 @@ TEST(HessianTest, CholeskyOfInverseMatchesSchurComplements) {
 TEST(HessianTest, FactorsReproduceInverse) {
   const int64_t n = 24;
   std::vector<float> h = randomHessian(n, 7);
-  auto prepared = prepareHessian(h, n, HessianOptions());
+  auto prepared = prepareHessian(h, n, keepingDamped());
   ASSERT_TRUE(static_cast<bool>(prepared)) << errorText(prepared.takeError());
 
   Matrix damped(prepared->damped.begin(), prepared->damped.end());

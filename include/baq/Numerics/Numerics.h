@@ -33,11 +33,15 @@ struct HessianOptions {
   double damp = 0.01;
   /// Attempts with damping multiplied by 10 each time if Cholesky fails.
   int maxRetries = 4;
+  /// Also return the damped matrix (`PreparedHessian::damped`): one more
+  /// n x n copy, which quantization never reads.
+  bool keepDamped = false;
 };
 
 struct PreparedHessian {
   int64_t n = 0;
-  /// Damped Hessian with dead inputs fixed (H_jj = 1), n x n row-major.
+  /// Damped Hessian with dead inputs fixed (H_jj = 1), n x n row-major;
+  /// only with HessianOptions::keepDamped, empty otherwise.
   std::vector<float> damped;
   /// Upper Cholesky factor U of (damped H)^-1 = U^T U, n x n row-major
   /// (lower triangle zero). U_jj^2 = [H_F^-1]_jj in GPTQ's column order.

@@ -157,7 +157,6 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
                     << prepared->retries
                     << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
-  slot->prepared.damped = {}; // Only the factor is needed from here on.
   if (!reportFile.empty()) {
     slot->owned = std::move(owned);
     slot->raw = slot->owned.empty() ? raw : ArrayRef<float>(slot->owned);
