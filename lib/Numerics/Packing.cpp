@@ -96,12 +96,14 @@ PackedLayout baq::numerics::computeLayout(llvm::ArrayRef<int8_t> bits,
   }
   layout.wordsPerRow = wordOffset;
   layout.groupSize = std::max<int64_t>(0, groupSize);
-  layout.numGroups =
-      layout.groupSize == 0
-          ? 1
-          : std::max<int64_t>(1,
-                              llvm::divideCeil(layout.live, layout.groupSize));
+  layout.numGroups = countGroups(layout.live, layout.groupSize);
   return layout;
+}
+
+int64_t baq::numerics::countGroups(int64_t live, int64_t groupSize) {
+  if (groupSize <= 0)
+    return 1;
+  return std::max<int64_t>(1, llvm::divideCeil(live, groupSize));
 }
 
 StorageBits baq::numerics::computeStorage(const PackedLayout &layout,

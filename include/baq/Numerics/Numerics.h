@@ -142,6 +142,10 @@ struct PackedLayout {
   int64_t groupOfChannel(int64_t channel) const;
 };
 
+/// Scale groups per row for `live` packed channels (at least 1; 0 = one
+/// group per row).
+int64_t countGroups(int64_t live, int64_t groupSize);
+
 /// Builds the canonical layout for the given bitwidths (each 0..8).
 PackedLayout computeLayout(llvm::ArrayRef<int8_t> bits, int64_t m,
                            int64_t groupSize);

@@ -48,11 +48,6 @@ static int64_t byteWidth(Type type) {
   return (type.getIntOrFloatBitWidth() + 7) / 8;
 }
 
-static num::PackedLayout toNumerics(PackedLayoutAttr layout) {
-  return num::computeLayout(layout.getBits(), layout.getOutputs(),
-                            layout.getGroupSize());
-}
-
 static LogicalResult
 verifyBitwidths(function_ref<InFlightDiagnostic()> emitError,
                 ArrayRef<int8_t> bits) {
@@ -168,17 +163,30 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
+/// The last [bits, start, count, word_offset] quadruple, if any: the layout's
+/// sizes follow from it without recomputing the permutation.
+static std::optional<num::Segment> getLastSegment(PackedLayoutAttr layout) {
+  ArrayRef<int64_t> segments = layout.getSegments();
+  if (segments.size() < 4)
+    return std::nullopt;
+  ArrayRef<int64_t> last = segments.take_back(4);
+  num::Segment segment;
+  segment.bits = static_cast<int>(last[0]);
+  segment.start = last[1];
+  segment.count = last[2];
+  segment.wordOffset = last[3];
+  return segment;
+}
+
 int64_t PackedLayoutAttr::getNumGroups() const {
-  return toNumerics(*this).numGroups;
+  std::optional<num::Segment> last = getLastSegment(*this);
+  int64_t live = last ? last->start + last->count : 0;
+  return num::countGroups(live, getGroupSize());
 }
 
 int64_t PackedLayoutAttr::getWordsPerRow() const {
-  // The end of the last segment; segments are [bits, start, count, offset].
-  ArrayRef<int64_t> segments = getSegments();
-  if (segments.empty())
-    return 0;
-  ArrayRef<int64_t> last = segments.take_back(4);
-  return last[3] + llvm::divideCeil(last[0] * last[2], 32);
+  std::optional<num::Segment> last = getLastSegment(*this);
+  return last ? last->wordOffset + last->words() : 0;
 }
 
 RankedTensorType PackedLayoutAttr::getPayloadType() const {
