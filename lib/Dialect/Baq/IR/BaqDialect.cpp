@@ -296,14 +296,28 @@ LogicalResult DequantizeOp::verify() {
 // Discardable attributes
 //===----------------------------------------------------------------------===//
 
-/// Number of input features (the reduction size) of a matmul, if static.
+/// Number of input features (the reduction size) of a matmul, if any operand
+/// fixes it. Not getStaticLoopRanges: that takes each loop's size from the
+/// first operand indexed by it, and a dynamic activation would then hide the
+/// weight's static size.
 static std::optional<int64_t> getInputFeatures(linalg::LinalgOp op) {
-  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
   SmallVector<unsigned> reductions;
   op.getReductionDims(reductions);
-  if (reductions.size() != 1 || ShapedType::isDynamic(ranges[reductions[0]]))
+  if (reductions.size() != 1)
     return std::nullopt;
-  return ranges[reductions[0]];
+  for (OpOperand &operand : op->getOpOperands()) {
+    auto type = dyn_cast<ShapedType>(operand.get().getType());
+    if (!type || !type.hasRank())
+      continue;
+    AffineMap map = op.getMatchingIndexingMap(&operand);
+    for (auto [index, expr] : llvm::enumerate(map.getResults())) {
+      auto dim = dyn_cast<AffineDimExpr>(expr);
+      if (dim && dim.getPosition() == reductions[0] &&
+          !type.isDynamicDim(index))
+        return type.getDimSize(index);
+    }
+  }
+  return std::nullopt;
 }
 
 LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,

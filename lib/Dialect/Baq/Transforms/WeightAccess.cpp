@@ -82,25 +82,11 @@ mlir::baq::matchQuantizable(linalg::MatmulOp op) {
   if (type.getNumElements() == 0)
     return op.emitError() << "cannot quantize an empty weight " << type;
 
-  // The dialect verifier checks the Hessian against the loop ranges, which a
-  // dynamic activation operand leaves open; the weight fixes the size here.
-  int64_t inputs = type.getDimSize(*channelDim);
-  auto hessianType = cast<ShapedType>(
-      cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()))
-          .getType());
-  if (hessianType.getRank() != 2 || hessianType.getDimSize(0) != inputs ||
-      hessianType.getDimSize(1) != inputs)
-    return op.emitError() << "'" << BaqDialect::getHessianAttrName()
-                          << "' of type " << hessianType << " does not match "
-                          << "the weight's " << inputs
-                          << " input channels; expected " << inputs << "x"
-                          << inputs;
-
   QuantizableMatmul c;
   c.matmul = op;
   c.weight = constant;
   c.channelDim = *channelDim;
-  c.inputs = inputs;
+  c.inputs = type.getDimSize(*channelDim);
   c.outputs = type.getDimSize(1 - *channelDim);
   c.name = getName(op, value);
   return std::optional<QuantizableMatmul>(c);
