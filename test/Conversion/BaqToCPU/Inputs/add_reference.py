@@ -15,6 +15,8 @@ import sys
 
 import numpy as np
 
+from gen_case import relative_error_check  # same directory
+
 HEADER = re.compile(r"^  func\.func @(\w+)\((%\w+): (tensor<(\d+)x(\d+)x(\w+)>)\) -> (tensor<(\d+)x(\d+)x\w+>) \{$")
 MATMUL = re.compile(r"linalg\.matmul .*ins\((%\w+), (%\w+) : (tensor<[^>]+>), (tensor<[^>]+>)\)")
 
@@ -51,46 +53,17 @@ def main():
         funcs.append(m)
     # main goes before the closing brace of the module.
     close = max(k for k, l in enumerate(out) if l == "}")
-    main_lines = ["  func.func @main() {",
-                  "    %f0 = arith.constant 0.0 : f32",
-                  "    %c0 = arith.constant 0 : index",
-                  "    %c1 = arith.constant 1 : index"]
+    main_lines = ["  func.func @main() {"]
     for k, m in enumerate(funcs):
         name, xt, r, n, t, yt, mr, mm_ = (m.group(1), m.group(3), int(m.group(4)), int(m.group(5)),
                                           m.group(6), m.group(7), int(m.group(8)), int(m.group(9)))
         x = rng.uniform(-1, 1, (r, n)).astype(np.float16 if t == "f16" else np.float32)
-        ext = (lambda v: f"arith.extf {v} : f16 to f32") if t == "f16" else (lambda v: f"arith.addf {v}, %f0 : f32")
         main_lines += [
             f'    %x{k} = arith.constant dense<"0x{x.tobytes().hex().upper()}"> : {xt}',
             f"    %y{k} = call @{name}(%x{k}) : ({xt}) -> {yt}",
             f"    %r{k} = call @{name}_reference(%x{k}) : ({xt}) -> {yt}",
-            f"    %d0_{k} = arith.constant {mr} : index",
-            f"    %d1_{k} = arith.constant {mm_} : index",
-            f"    %res{k}:2 = scf.for %i = %c0 to %d0_{k} step %c1 iter_args(%e0 = %f0, %m0 = %f0) -> (f32, f32) {{",
-            f"      %in:2 = scf.for %j = %c0 to %d1_{k} step %c1 iter_args(%e = %e0, %mx = %m0) -> (f32, f32) {{",
-            f"        %a = tensor.extract %y{k}[%i, %j] : {yt}",
-            f"        %b = tensor.extract %r{k}[%i, %j] : {yt}",
-            f"        %af = {ext('%a')}",
-            f"        %bf = {ext('%b')}",
-            "        %d = arith.subf %af, %bf : f32",
-            "        %ad = math.absf %d : f32",
-            "        %ab = math.absf %bf : f32",
-            "        %e2 = arith.maximumf %e, %ad : f32",
-            "        %m2 = arith.maximumf %mx, %ab : f32",
-            "        scf.yield %e2, %m2 : f32, f32",
-            "      }",
-            "      scf.yield %in#0, %in#1 : f32, f32",
-            "    }",
-            f"    %err{k} = arith.divf %res{k}#0, %res{k}#1 : f32",
-            f'    vector.print str "{name} relative error: "',
-            f"    vector.print %err{k} : f32",
-            f"    %tol{k} = arith.constant {args.tol:.9e} : f32",
-            f"    %ok{k} = arith.cmpf ole, %err{k}, %tol{k} : f32",
-            f"    scf.if %ok{k} {{",
-            '      vector.print str "PASS\\n"',
-            "    } else {",
-            '      vector.print str "FAIL\\n"',
-            "    }"]
+            *relative_error_check(f"%y{k}", yt, f"%r{k}", yt, mr, mm_, args.tol,
+                                  label=f"{name} ", tag=f"_{k}")]
     main_lines += ["    return", "  }"]
     out[close:close] = main_lines
     sys.stdout.write("\n".join(out))

@@ -72,6 +72,55 @@ def blob(array):
     return "0x04000000" + np.ascontiguousarray(array).tobytes().hex().upper()
 
 
+def relative_error_check(y, y_type, ref, ref_type, rows, cols, tol, label="", tag=""):
+    """MLIR lines for a function body that print `<label>relative error: E`
+    and then PASS or FAIL (E <= tol), with E = max|y - ref| / max|ref| over a
+    rows x cols tensor pair whose elements are f16 or f32. `tag` keeps the
+    names unique when a function checks several pairs (add_reference.py)."""
+    def to_f32(value, ty, name):
+        if ty.endswith("xf16>"):
+            return [f"        %{name}f = arith.extf %{name} : f16 to f32"], f"%{name}f"
+        return [], f"%{name}"
+    # chk_ names: nothing here may shadow the caller's values (e.g. %a, %c).
+    ya, yv = to_f32(y, y_type, "chk_y")
+    ra, rv = to_f32(ref, ref_type, "chk_ref")
+    return [
+        f"    %chk_c0{tag} = arith.constant 0 : index",
+        f"    %chk_c1{tag} = arith.constant 1 : index",
+        f"    %chk_rows{tag} = arith.constant {rows} : index",
+        f"    %chk_cols{tag} = arith.constant {cols} : index",
+        f"    %chk_f0{tag} = arith.constant 0.0 : f32",
+        f"    %chk_res{tag}:2 = scf.for %chk_i = %chk_c0{tag} to %chk_rows{tag} step %chk_c1{tag} "
+        f"iter_args(%chk_e0 = %chk_f0{tag}, %chk_m0 = %chk_f0{tag}) -> (f32, f32) {{",
+        f"      %chk_in:2 = scf.for %chk_j = %chk_c0{tag} to %chk_cols{tag} step %chk_c1{tag} "
+        "iter_args(%chk_acc = %chk_e0, %chk_mx = %chk_m0) -> (f32, f32) {",
+        f"        %chk_y = tensor.extract {y}[%chk_i, %chk_j] : {y_type}", *ya,
+        f"        %chk_ref = tensor.extract {ref}[%chk_i, %chk_j] : {ref_type}", *ra,
+        f"        %chk_d = arith.subf {yv}, {rv} : f32",
+        "        %chk_ad = math.absf %chk_d : f32",
+        f"        %chk_ar = math.absf {rv} : f32",
+        "        %chk_e = arith.maximumf %chk_acc, %chk_ad : f32",
+        "        %chk_m = arith.maximumf %chk_mx, %chk_ar : f32",
+        "        scf.yield %chk_e, %chk_m : f32, f32",
+        "      }",
+        "      scf.yield %chk_in#0, %chk_in#1 : f32, f32",
+        "    }",
+        # An all-zero reference must not turn the error into NaN.
+        f"    %chk_tiny{tag} = arith.constant 1.0e-30 : f32",
+        f"    %chk_den{tag} = arith.maximumf %chk_res{tag}#1, %chk_tiny{tag} : f32",
+        f"    %chk_err{tag} = arith.divf %chk_res{tag}#0, %chk_den{tag} : f32",
+        f'    vector.print str "{label}relative error: "',
+        f"    vector.print %chk_err{tag} : f32",
+        f"    %chk_tol{tag} = arith.constant {tol:.9e} : f32",
+        f"    %chk_ok{tag} = arith.cmpf ole, %chk_err{tag}, %chk_tol{tag} : f32",
+        f"    scf.if %chk_ok{tag} {{",
+        '      vector.print str "PASS\\n"',
+        "    } else {",
+        '      vector.print str "FAIL\\n"',
+        "    }",
+    ]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -198,41 +247,9 @@ def main(argv=None):
         emit(f'    %{name} = arith.constant dense<"{hexdata(value)}"> : {ty}')
     emit(f'    %ref = arith.constant dense<"{hexdata(ref.astype(np.float32))}"> : {rtype}')
     emit(f"    %y = {call}")
-    ext = "%v = tensor.extract %y[%i, %j] : " + ytype
-    conv = "%vf = arith.extf %v : f16 to f32" if t == "f16" else "%vf = arith.addf %v, %f0 : f32"
-    emit(f"""    %c0 = arith.constant 0 : index
-    %c1 = arith.constant 1 : index
-    %d0 = arith.constant {shape[0]} : index
-    %d1 = arith.constant {shape[1]} : index
-    %f0 = arith.constant 0.0 : f32
-    %res:2 = scf.for %i = %c0 to %d0 step %c1 iter_args(%e0 = %f0, %m0 = %f0) -> (f32, f32) {{
-      %in:2 = scf.for %j = %c0 to %d1 step %c1 iter_args(%e = %e0, %mx = %m0) -> (f32, f32) {{
-        {ext}
-        {conv}
-        %rv = tensor.extract %ref[%i, %j] : {rtype}
-        %d = arith.subf %vf, %rv : f32
-        %ad = math.absf %d : f32
-        %ar = math.absf %rv : f32
-        %e2 = arith.maximumf %e, %ad : f32
-        %m2 = arith.maximumf %mx, %ar : f32
-        scf.yield %e2, %m2 : f32, f32
-      }}
-      scf.yield %in#0, %in#1 : f32, f32
-    }}
-    %tiny = arith.constant 1.0e-30 : f32
-    %den = arith.maximumf %res#1, %tiny : f32
-    %err = arith.divf %res#0, %den : f32
-    vector.print str "relative error: "
-    vector.print %err : f32
-    %tol = arith.constant {tol:.9e} : f32
-    %ok = arith.cmpf ole, %err, %tol : f32
-    scf.if %ok {{
-      vector.print str "PASS\\n"
-    }} else {{
-      vector.print str "FAIL\\n"
-    }}
-    return
-  }}""")
+    for line in relative_error_check("%y", ytype, "%ref", rtype, shape[0], shape[1], tol):
+        emit(line)
+    emit("    return\n  }")
     emit("}")
     emit("{-#\n  dialect_resources: {\n    builtin: {")
     emit(f'      w_payload: "{blob(words)}",')
