@@ -14,6 +14,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
@@ -35,15 +36,48 @@ std::string kernelOptions(const Options &o, StringRef target) {
       .str();
 }
 
-LogicalResult addPipeline(OpPassManager &pm, StringRef text) {
+/// Reports a pipeline construction error: through the registry's handler
+/// when the pipeline is parsed from a string, else on stderr.
+using ErrorHandler = PipelineErrorHandler;
+
+LogicalResult printError(const Twine &message) {
+  llvm::errs() << message << "\n";
+  return failure();
+}
+
+LogicalResult addPipeline(OpPassManager &pm, StringRef text,
+                          ErrorHandler fail) {
   std::string errors;
   llvm::raw_string_ostream os(errors);
-  if (failed(parsePassPipeline(text, pm, os))) {
-    llvm::errs() << "baq: cannot build pipeline (are the upstream passes "
-                    "registered?): "
-                 << errors << "\n";
-    return failure();
-  }
+  if (failed(parsePassPipeline(text, pm, os)))
+    return fail("baq: cannot build pipeline (are the upstream passes "
+                "registered?): " +
+                errors);
+  return success();
+}
+
+/// Upstream's NVVM target verifier aborts on an empty chip and only checks
+/// the SM number: check the option strings before handing them on.
+template <typename Options>
+LogicalResult verifyNVVMTarget(const Options &o, ErrorHandler fail) {
+  llvm::Regex chip("^sm_[0-9]+[af]?$"), features("^([+-][a-z0-9_.]+(,|$))*$");
+  if (!chip.match(o.chip.getValue()))
+    return fail("baq-lower-nvvm: chip must name an SM architecture such as "
+                "sm_80 or sm_90a, got '" +
+                o.chip.getValue() + "'");
+  unsigned sm = 0;
+  if (StringRef(o.chip.getValue()).drop_front(3).take_while(llvm::isDigit)
+          .getAsInteger(10, sm) ||
+      sm < 50)
+    return fail("baq-lower-nvvm: chip " + o.chip.getValue() +
+                " is older than sm_50, the oldest CUDA 12+ compiles for");
+  if (!features.match(o.features.getValue()))
+    return fail("baq-lower-nvvm: features must be a comma-separated list of "
+                "+feature/-feature (e.g. +ptx80), got '" +
+                o.features.getValue() + "'");
+  if (o.optLevel < 0 || o.optLevel > 3)
+    return fail("baq-lower-nvvm: opt-level must be in [0, 3], got " +
+                Twine(o.optLevel.getValue()));
   return success();
 }
 
@@ -56,11 +90,11 @@ constexpr StringLiteral kBufferize =
 
 /// baq-lower-cpu for any options type with the CPU target's options.
 template <typename Options>
-static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
-  if (o.kernelTarget != "cpu" && o.kernelTarget != "gpu") {
-    llvm::errs() << "baq-lower-cpu: kernel-target must be 'cpu' or 'gpu'\n";
-    return failure();
-  }
+static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
+                                 ErrorHandler fail) {
+  if (o.kernelTarget != "cpu" && o.kernelTarget != "gpu")
+    return fail("baq-lower-cpu: kernel-target must be 'cpu' or 'gpu', got '" +
+                o.kernelTarget.getValue() + "'");
   std::string text = llvm::formatv(
       "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
       "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
@@ -71,12 +105,15 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
       "reconcile-unrealized-casts,canonicalize,cse",
       kernelOptions(o, o.kernelTarget.getValue()), kBufferize,
       o.cInterface ? "func.func(llvm-request-c-wrappers)," : "");
-  return addPipeline(pm, text);
+  return addPipeline(pm, text, fail);
 }
 
 /// baq-lower-nvvm for any options type with the NVVM target's options.
 template <typename Options>
-static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o) {
+static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o,
+                                  ErrorHandler fail) {
+  if (failed(verifyNVVMTarget(o, fail)))
+    return failure();
   // Mirrors upstream gpu-lower-to-nvvm-pipeline, minus gpu-module-to-binary
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
@@ -94,7 +131,7 @@ static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o) {
       "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse,symbol-dce",
       kernelOptions(o, "gpu"), kBufferize, o.chip.getValue(),
       o.features.getValue(), o.optLevel.getValue());
-  return addPipeline(pm, text);
+  return addPipeline(pm, text, fail);
 }
 
 template <typename Options>
@@ -111,25 +148,29 @@ static BaqAllocateOptions allocateOptions(const Options &o) {
 }
 
 LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
-                                               const LowerCPUOptions &o) {
-  return addLowerCPU(pm, o);
+                                               const LowerCPUOptions &o,
+                                               ErrorHandler fail) {
+  return addLowerCPU(pm, o, fail ? fail : printError);
 }
 
 LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
-                                                const LowerNVVMOptions &o) {
-  return addLowerNVVM(pm, o);
+                                                const LowerNVVMOptions &o,
+                                                ErrorHandler fail) {
+  return addLowerNVVM(pm, o, fail ? fail : printError);
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(
-    OpPassManager &pm, const QuantizeAndLowerCPUOptions &o) {
+    OpPassManager &pm, const QuantizeAndLowerCPUOptions &o,
+    ErrorHandler fail) {
   pm.addPass(createBaqAllocate(allocateOptions(o)));
-  return addLowerCPU(pm, o);
+  return addLowerCPU(pm, o, fail ? fail : printError);
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerNVVMPipeline(
-    OpPassManager &pm, const QuantizeAndLowerNVVMOptions &o) {
+    OpPassManager &pm, const QuantizeAndLowerNVVMOptions &o,
+    ErrorHandler fail) {
   pm.addPass(createBaqAllocate(allocateOptions(o)));
-  return addLowerNVVM(pm, o);
+  return addLowerNVVM(pm, o, fail ? fail : printError);
 }
 
 /// Registers a pipeline whose builder can fail with a message (bad option
@@ -137,7 +178,8 @@ LogicalResult mlir::baq::buildQuantizeAndLowerNVVMPipeline(
 template <typename Options>
 static void registerPipeline(StringRef arg, StringRef description,
                              LogicalResult (*build)(OpPassManager &,
-                                                    const Options &)) {
+                                                    const Options &,
+                                                    ErrorHandler)) {
   registerPassPipeline(
       arg, description,
       [build](OpPassManager &pm, StringRef text,
@@ -145,7 +187,7 @@ static void registerPipeline(StringRef arg, StringRef description,
         Options options;
         if (failed(options.parseFromString(text)))
           return failure();
-        return build(pm, options);
+        return build(pm, options, errorHandler);
       },
       [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
         handler(Options());

@@ -25,6 +25,20 @@ namespace baq {
 /// outer scf.forall; GPU outlining names the kernel after it.
 constexpr llvm::StringLiteral kKernelKindAttr = "baq_kernel";
 
+/// Upper bounds of the kernel options. threads-per-block is CUDA's block
+/// limit; the others bound the unrolled code per kernel body: the decode body
+/// holds rows x unroll x 32 code steps per segment, and bufferization time
+/// grows quadratically with it (32 decode rows already take a minute).
+constexpr int64_t kMaxThreadsPerBlock = 1024;
+constexpr int64_t kMaxRowsPerThread = 16;
+constexpr int64_t kMaxAccumulators = 8;
+constexpr int64_t kMaxKSplit = 256;
+constexpr int64_t kMaxUnroll = 8;
+constexpr int64_t kMaxDecodeRows = 16;
+constexpr int64_t kMaxTileRows = 16;
+/// Activation rows x unroll of one decode loop body.
+constexpr int64_t kMaxDecodeUnrolledRows = 16;
+
 /// A fully resolved kernel configuration (no "default" left).
 struct KernelConfig {
   /// Output rows per thread (V). V > 1 reads vector<V x i32> words, one

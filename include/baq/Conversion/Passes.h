@@ -177,21 +177,29 @@ struct QuantizeAndLowerNVVMOptions
     : public QuantizeOptions<NVVMTargetOptions<QuantizeAndLowerNVVMOptions>> {};
 
 /// Adds baq-build-kernels through LLVM dialect for the CPU.
+/// Each builder reports bad option values through `errorHandler` (stderr
+/// when null) and fails instead of aborting.
+using PipelineErrorHandler = function_ref<LogicalResult(const Twine &)>;
+
 LogicalResult buildLowerCPUPipeline(OpPassManager &pm,
-                                    const LowerCPUOptions &options);
+                                    const LowerCPUOptions &options,
+                                    PipelineErrorHandler errorHandler = {});
 /// Adds baq-build-kernels through gpu.launch_func + NVVM gpu.module, ready
 /// for gpu-module-to-binary.
 LogicalResult buildLowerNVVMPipeline(OpPassManager &pm,
-                                     const LowerNVVMOptions &options);
+                                     const LowerNVVMOptions &options,
+                                     PipelineErrorHandler errorHandler = {});
 
 /// Adds baq-allocate, then baq-lower-cpu.
 LogicalResult
 buildQuantizeAndLowerCPUPipeline(OpPassManager &pm,
-                                 const QuantizeAndLowerCPUOptions &options);
+                                 const QuantizeAndLowerCPUOptions &options,
+                                 PipelineErrorHandler errorHandler = {});
 /// Adds baq-allocate, then baq-lower-nvvm.
 LogicalResult
 buildQuantizeAndLowerNVVMPipeline(OpPassManager &pm,
-                                  const QuantizeAndLowerNVVMOptions &options);
+                                  const QuantizeAndLowerNVVMOptions &options,
+                                  PipelineErrorHandler errorHandler = {});
 
 /// Registers baq-build-kernels, baq-kernels-to-gpu and the baq-lower-cpu,
 /// baq-lower-nvvm, baq-quantize-and-lower-cpu and

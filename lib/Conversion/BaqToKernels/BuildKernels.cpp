@@ -37,14 +37,35 @@ struct BaqBuildKernelsPass
                                dequantType, unpack, unroll);
   }
 
+  /// Every numeric option is bounded: by CUDA's block size for
+  /// threads-per-block, and otherwise by what keeps the unrolled kernel
+  /// bodies (and one-shot bufferization over them) to seconds.
+  LogicalResult verifyOptions() {
+    struct Bound {
+      StringRef name;
+      int64_t value, max;
+    };
+    for (const Bound &o : {Bound{"rows-per-thread", rowsPerThread,
+                                 kMaxRowsPerThread},
+                           Bound{"accumulators", accumulators, kMaxAccumulators},
+                           Bound{"k-split", kSplit, kMaxKSplit},
+                           Bound{"unroll", unroll, kMaxUnroll},
+                           Bound{"threads-per-block", threadsPerBlock,
+                                 kMaxThreadsPerBlock},
+                           Bound{"decode-max-rows", decodeMaxRows,
+                                 kMaxDecodeRows},
+                           Bound{"tile-rows", tileRows, kMaxTileRows}})
+      if (o.value < 0 || o.value > o.max)
+        return getOperation().emitError()
+               << "baq-build-kernels: " << o.name << " must be in [0, "
+               << o.max << "], got " << o.value;
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    if (rowsPerThread < 0 || accumulators < 0 || kSplit < 0 ||
-        threadsPerBlock < 0 || tileRows < 0 || decodeMaxRows < 0 ||
-        unroll < 0) {
-      module.emitError() << "baq-build-kernels options must be non-negative";
+    if (failed(verifyOptions()))
       return signalPassFailure();
-    }
     IRRewriter rewriter(&getContext());
 
     SmallVector<linalg::MatmulOp> matmuls;
@@ -60,7 +81,18 @@ struct BaqBuildKernelsPass
               op.getDpsInputOperand(0)->get().getType()))
         rows = type.getDimSize(0);
       Location loc = op.getLoc();
-      if (failed(buildQuantizedMatmul(rewriter, op, dequant, configFor(rows))))
+      KernelConfig config = configFor(rows);
+      if (rows > 0 && rows <= config.decodeMaxRows &&
+          rows * config.unroll > kMaxDecodeUnrolledRows) {
+        op.emitError() << "decode kernel for " << rows
+                       << " activation rows with unroll=" << config.unroll
+                       << " would unroll " << rows * config.unroll
+                       << " row-chunks per loop body (at most "
+                       << kMaxDecodeUnrolledRows
+                       << "); lower unroll or decode-max-rows";
+        return signalPassFailure();
+      }
+      if (failed(buildQuantizedMatmul(rewriter, op, dequant, config)))
         emitRemark(loc) << "quantized matmul not fused (dynamic shapes or "
                            "unsupported maps); its weight is dequantized "
                            "instead";

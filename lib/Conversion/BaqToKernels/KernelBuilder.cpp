@@ -1155,8 +1155,8 @@ LogicalResult mlir::baq::buildQuantizedMatmul(RewriterBase &rewriter,
   const Layout &l = k.layout();
   int64_t rows = aType.getDimSize(0);
   Value result;
-  if (l.live == 0) {
-    // Every weight is 0: the product adds nothing.
+  if (l.live == 0 || rows == 0 || cType.getNumElements() == 0) {
+    // Every weight is 0, or the product is empty: it adds nothing.
     result = c;
   } else if (rows <= config.decodeMaxRows) {
     Value xs = k.gather(a, /*scaled=*/true);

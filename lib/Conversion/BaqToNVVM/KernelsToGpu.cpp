@@ -39,6 +39,9 @@ using namespace mlir::baq;
 
 namespace {
 
+constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
+constexpr int64_t kMaxGridYZ = 65535;
+
 bool isMapped(scf::ForallOp op, bool blocks) {
   std::optional<ArrayAttr> mapping = op.getMapping();
   if (!mapping || mapping->empty())
@@ -89,13 +92,29 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   Location loc = outer.getLoc();
   rewriter.setInsertionPoint(outer);
   SmallVector<int64_t> grid = {1, 1, 1};
+  SmallVector<int64_t> dimOfIv;
   ArrayAttr mapping = *outer.getMapping();
   for (auto [ub, attr] : llvm::zip(outer.getMixedUpperBound(), mapping)) {
+    // Linear ids (#gpu.block<linear_dim_N>) would need delinearization; the
+    // kernel builder never emits them.
+    auto dim = static_cast<int64_t>(
+        cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
+    if (dim > static_cast<int64_t>(gpu::MappingId::DimZ) ||
+        llvm::is_contained(dimOfIv, dim))
+      return outer.emitError("block mapping must use each of "
+                             "#gpu.block<x>, <y>, <z> at most once, got ")
+             << mapping;
     std::optional<int64_t> extent = getConstantIntValue(ub);
     if (!extent)
       return outer.emitError("block grid extents must be constant");
-    grid[static_cast<int64_t>(
-        cast<gpu::GPUBlockMappingAttr>(attr).getBlock())] = *extent;
+    // CUDA's grid limits: 2^31 - 1 blocks in x, 65535 in y and z.
+    int64_t limit = dim == 0 ? kMaxGridX : kMaxGridYZ;
+    if (*extent < 0 || *extent > limit)
+      return outer.emitError("grid extent ")
+             << *extent << " in dimension " << "xyz"[dim]
+             << " is outside CUDA's limit [0, " << limit << "]";
+    grid[dim] = *extent;
+    dimOfIv.push_back(dim);
   }
   OpFoldResult innerBound = inner.getMixedUpperBound()[0];
   std::optional<int64_t> threads = constantMax(innerBound);
@@ -104,6 +123,15 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
           gpu::MappingId::DimX)
     return inner.emitError("thread nest needs a constant maximum extent "
                            "mapped to #gpu.thread<x>");
+  if (*threads < 1 || *threads > kMaxThreadsPerBlock)
+    return inner.emitError("thread nest extent ")
+           << *threads << " is outside CUDA's block limit [1, "
+           << kMaxThreadsPerBlock << "]";
+  // An empty grid launches nothing (and CUDA rejects it): drop the nest.
+  if (llvm::is_contained(grid, 0)) {
+    rewriter.eraseOp(outer);
+    return success();
+  }
 
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, v);
@@ -126,9 +154,8 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value ids[3] = {blockIds.x, blockIds.y, blockIds.z};
   SmallVector<Value> outerIvs = outer.getInductionVars();
-  for (auto [iv, attr] : llvm::zip(outerIvs, mapping))
-    map.map(iv, ids[static_cast<int64_t>(
-                    cast<gpu::GPUBlockMappingAttr>(attr).getBlock())]);
+  for (auto [iv, dim] : llvm::zip(outerIvs, dimOfIv))
+    map.map(iv, ids[dim]);
   for (Operation &op : outer.getBody()->without_terminator())
     if (&op != inner.getOperation())
       rewriter.clone(op, map);

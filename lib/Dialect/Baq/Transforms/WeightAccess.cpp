@@ -8,6 +8,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/Support/MathExtras.h"
 
 #include <cstring>
 
@@ -79,7 +80,10 @@ mlir::baq::matchQuantizable(linalg::MatmulOp op) {
   if (type.getRank() != 2 || !type.hasStaticShape())
     return op.emitError() << "cannot quantize weight of type " << type
                           << "; expected a static 2-D tensor";
-  if (type.getNumElements() == 0)
+  FailureOr<int64_t> count = getMaterializableCount(op, type, "weight");
+  if (failed(count))
+    return failure();
+  if (*count == 0)
     return op.emitError() << "cannot quantize an empty weight " << type;
 
   QuantizableMatmul c;
@@ -92,35 +96,29 @@ mlir::baq::matchQuantizable(linalg::MatmulOp op) {
   return std::optional<QuantizableMatmul>(c);
 }
 
-/// IEEE binary16 to float, exact.
-static float halfToFloat(uint16_t h) {
-  uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
-  uint32_t exp = (h >> 10) & 0x1f, mant = h & 0x3ff, bits;
-  if (exp == 0x1f) {
-    bits = sign | 0x7f800000 | (mant << 13);
-  } else if (exp != 0) {
-    bits = sign | ((exp + 112) << 23) | (mant << 13);
-  } else if (mant == 0) {
-    bits = sign;
-  } else {
-    // Subnormal: renormalise.
-    int shift = 0;
-    while (!(mant & 0x400)) {
-      mant <<= 1;
-      ++shift;
-    }
-    bits = sign | ((113 - shift) << 23) | ((mant & 0x3ff) << 13);
-  }
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
+/// Elements of a static shape in checked arithmetic: a declared shape is
+/// only a claim, and a huge one over a tiny blob must not wrap into a small
+/// count. std::nullopt on overflow or past kMaxMaterializedElements.
+static std::optional<int64_t> getCheckedCount(ShapedType type) {
+  if (!type.hasStaticShape())
+    return std::nullopt;
+  int64_t count = 1;
+  for (int64_t dim : type.getShape())
+    if (llvm::MulOverflow(count, dim, count) ||
+        count > kMaxMaterializedElements)
+      return std::nullopt;
+  return count;
 }
 
-static float bf16ToFloat(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float f;
-  std::memcpy(&f, &bits, sizeof(f));
-  return f;
+FailureOr<int64_t> mlir::baq::getMaterializableCount(Operation *op,
+                                                    ShapedType type,
+                                                    StringRef what) {
+  if (std::optional<int64_t> count = getCheckedCount(type))
+    return *count;
+  return op->emitError() << what << " of type " << type
+                         << " is too large to read: at most "
+                         << kMaxMaterializedElements
+                         << " elements are supported";
 }
 
 std::optional<ArrayRef<float>> mlir::baq::borrowF32Elements(ElementsAttr attr) {
@@ -131,19 +129,21 @@ std::optional<ArrayRef<float>> mlir::baq::borrowF32Elements(ElementsAttr attr) {
   if (!blob)
     return std::nullopt;
   ArrayRef<char> data = blob->getData();
-  int64_t count = cast<ShapedType>(attr.getType()).getNumElements();
-  if (static_cast<int64_t>(data.size()) != count * 4 ||
+  std::optional<int64_t> count =
+      getCheckedCount(cast<ShapedType>(attr.getType()));
+  if (!count || data.size() != static_cast<uint64_t>(*count) * 4 ||
       reinterpret_cast<uintptr_t>(data.data()) % alignof(float) != 0)
     return std::nullopt;
-  return ArrayRef<float>(reinterpret_cast<const float *>(data.data()), count);
+  return ArrayRef<float>(reinterpret_cast<const float *>(data.data()), *count);
 }
 
 FailureOr<std::vector<float>>
 mlir::baq::readFloatElements(Operation *op, ElementsAttr attr, StringRef what) {
   auto type = cast<ShapedType>(attr.getType());
   Type element = type.getElementType();
-  int64_t count = type.getNumElements();
-  std::vector<float> out(count);
+  FailureOr<int64_t> count = getMaterializableCount(op, type, what);
+  if (failed(count))
+    return failure();
 
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
@@ -152,28 +152,32 @@ mlir::baq::readFloatElements(Operation *op, ElementsAttr attr, StringRef what) {
              << what << " resource '" << resource.getRawHandle().getKey()
              << "' has no data";
     ArrayRef<char> data = blob->getData();
+    // Compared before anything is allocated: the blob is the ground truth.
     int64_t width = element.getIntOrFloatBitWidth() / 8;
-    if (static_cast<int64_t>(data.size()) != count * width)
+    if (static_cast<int64_t>(data.size()) != *count * width)
       return op->emitError()
              << what << " resource '" << resource.getRawHandle().getKey()
              << "' holds " << data.size() << " bytes, but " << type << " needs "
-             << count * width;
+             << *count * width;
+    std::vector<float> out(*count);
     if (element.isF32()) {
-      std::memcpy(out.data(), data.data(), count * sizeof(float));
-    } else {
-      bool isHalf = element.isF16();
-      for (int64_t i = 0; i < count; ++i) {
-        uint16_t h;
-        std::memcpy(&h, data.data() + 2 * i, 2);
-        out[i] = isHalf ? halfToFloat(h) : bf16ToFloat(h);
-      }
+      std::memcpy(out.data(), data.data(), *count * sizeof(float));
+      return out;
+    }
+    const llvm::fltSemantics &semantics =
+        cast<FloatType>(element).getFloatSemantics();
+    for (int64_t i = 0; i < *count; ++i) {
+      uint16_t bits;
+      std::memcpy(&bits, data.data() + 2 * i, 2);
+      out[i] = APFloat(semantics, APInt(16, bits)).convertToFloat();
     }
     return out;
   }
   if (auto dense = dyn_cast<DenseFPElementsAttr>(attr)) {
-    int64_t i = 0;
+    std::vector<float> out;
+    out.reserve(*count);
     for (const APFloat &v : dense.getValues<APFloat>())
-      out[i++] = v.convertToFloat();
+      out.push_back(v.convertToFloat());
     return out;
   }
   return op->emitError() << what

@@ -42,6 +42,17 @@ std::optional<int64_t> getWeightChannelDim(linalg::MatmulOp op);
 FailureOr<std::optional<QuantizableMatmul>>
 matchQuantizable(linalg::MatmulOp op);
 
+/// Largest constant (weight or Hessian) the passes read into memory: 2^31
+/// elements (8 GiB of f32), far above any real layer and below the point
+/// where an absurd declared shape exhausts memory.
+constexpr int64_t kMaxMaterializedElements = int64_t(1) << 31;
+
+/// Elements of `type`, computed in checked arithmetic; an error (on `op`,
+/// naming `what`) when the shape is dynamic, overflows or exceeds
+/// kMaxMaterializedElements.
+FailureOr<int64_t> getMaterializableCount(Operation *op, ShapedType type,
+                                          StringRef what);
+
 /// Reads a dense or dense_resource f32/f16/bf16 constant as floats; errors
 /// (on `op`, naming `what`) for missing or truncated blobs.
 FailureOr<std::vector<float>>
