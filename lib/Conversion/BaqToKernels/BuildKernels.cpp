@@ -7,6 +7,7 @@
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
@@ -62,9 +63,39 @@ struct BaqBuildKernelsPass
     return success();
   }
 
+  /// The lowering pipelines bufferize func.func bodies of the module they run
+  /// on and launch kernels from host code: a baq op anywhere else would
+  /// leave unbufferized or invalid IR behind.
+  LogicalResult verifyPlacement(Operation *op) {
+    auto function = op->getParentOfType<FunctionOpInterface>();
+    if (!function)
+      return op->emitError("cannot lower a baq op outside a function");
+    if (isa<gpu::GPUFuncOp>(function.getOperation()))
+      return op->emitError("cannot lower a baq op inside 'gpu.func': the BAQ "
+                           "kernels are launched from host code (func.func); "
+                           "use --baq-expand for device code");
+    if (!isa<func::FuncOp>(function.getOperation()))
+      return op->emitError("cannot lower a baq op inside '")
+             << function->getName()
+             << "': the lowering pipelines bufferize func.func only; use "
+                "--baq-expand there";
+    if (function->getParentOp() != getOperation())
+      return op->emitError("cannot lower a baq op in a nested module: run the "
+                           "lowering on that module, e.g. --pass-pipeline="
+                           "'builtin.module(builtin.module(baq-lower-cpu))'");
+    return success();
+  }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     if (failed(verifyOptions()))
+      return signalPassFailure();
+    bool misplaced = false;
+    module.walk([&](Operation *op) {
+      if (isa<DequantizeOp, PackedConstantOp>(op) && failed(verifyPlacement(op)))
+        misplaced = true;
+    });
+    if (misplaced)
       return signalPassFailure();
     IRRewriter rewriter(&getContext());
 

@@ -224,3 +224,16 @@ func.func @bits_on_func() attributes {baq.bits = #baq.bits<[2]>} { return }
 
 // expected-error@+1 {{unknown baq attribute 'baq.typo'}}
 func.func @unknown_attr() attributes {baq.typo = 1 : i64} { return }
+
+// -----
+
+#layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
+  bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
+  group_size = 0, scale_type = f16, zero_type = f16,
+  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
+func.func @dequantize_encoding(%p: tensor<1x2xi32>, %s: tensor<2x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x2xf32, "tiled"> {
+  // expected-error@+1 {{'baq.dequantize' op result type 'tensor<2x2xf32, "tiled">' must not carry a tensor encoding}}
+  %w = baq.dequantize %p, %s, %z layout(#layout)
+      : tensor<1x2xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x2xf32, "tiled">
+  return %w : tensor<2x2xf32, "tiled">
+}

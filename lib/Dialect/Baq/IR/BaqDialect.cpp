@@ -284,6 +284,11 @@ LogicalResult DequantizeOp::verify() {
       failed(check("scales", getScales().getType(), layout.getScalesType())) ||
       failed(check("zeros", getZeros().getType(), layout.getZerosType())))
     return failure();
+  // An encoding (data tiling, sparsity) would change what the elements mean;
+  // the packed format defines plain row-major values only.
+  if (getResult().getType().getEncoding())
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must not carry a tensor encoding";
   if (getResult().getType().getShape() != ArrayRef(layout.getWeightShape()))
     return emitOpError() << "result shape must be ["
                          << layout.getWeightShape()[0] << ", "

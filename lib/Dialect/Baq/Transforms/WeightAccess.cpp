@@ -73,6 +73,12 @@ mlir::baq::matchQuantizable(linalg::MatmulOp op) {
     return std::optional<QuantizableMatmul>();
   }
   auto type = cast<ShapedType>(value.getType());
+  if (auto ranked = dyn_cast<RankedTensorType>(type);
+      ranked && ranked.getEncoding()) {
+    op.emitRemark() << "weight type " << type
+                    << " carries a tensor encoding; left unquantized";
+    return std::optional<QuantizableMatmul>();
+  }
   Type element = type.getElementType();
   if (!element.isF32() && !element.isF16() && !element.isBF16())
     return op.emitError() << "cannot quantize a weight of element type "
