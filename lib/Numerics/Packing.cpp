@@ -8,6 +8,7 @@
 #include "llvm/Support/MathExtras.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 using namespace baq::numerics;
@@ -44,6 +45,40 @@ float baq::numerics::roundToGridType(float value, GridType type) {
   rounded.convert(llvm::APFloat::IEEEsingle(),
                   llvm::APFloat::rmNearestTiesToEven, &losesInfo);
   return rounded.convertToFloat();
+}
+
+llvm::Expected<GridType>
+baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
+                              std::optional<GridType> requested) {
+  float maxAbs = 0.0f;
+  for (float v : w)
+    maxAbs = std::max(maxAbs, std::fabs(v));
+  // Row ranges reach 2 max|w|; computed in double so that it cannot overflow.
+  double widest = 2.0 * static_cast<double>(maxAbs);
+  auto holds = [&](GridType type) {
+    const llvm::fltSemantics &semantics =
+        type == GridType::F16    ? llvm::APFloat::IEEEhalf()
+        : type == GridType::BF16 ? llvm::APFloat::BFloat()
+                                 : llvm::APFloat::IEEEsingle();
+    return widest <=
+           llvm::APFloat::getLargest(semantics).convertToDouble();
+  };
+  auto name = [](GridType type) {
+    return type == GridType::F16 ? "f16" : type == GridType::BF16 ? "bf16"
+                                                                  : "f32";
+  };
+  if (requested) {
+    if (holds(*requested))
+      return *requested;
+    return detail::makeError(llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
+                     " make scale ranges exceed the largest " +
+                     name(*requested) + " value; use scale-type=f32 (or auto)");
+  }
+  for (GridType type : {GridType::F16, GridType::F32})
+    if (holds(type))
+      return type;
+  return detail::makeError(llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
+                   " make scale ranges overflow f32");
 }
 
 int64_t PackedLayout::groupOfChannel(int64_t channel) const {

@@ -99,9 +99,10 @@ class Layout:
     # -- §4: groups
     @property
     def num_groups(self) -> int:
+        # FORMAT.md §4: at least one group per row, even when every channel is 0-bit.
         if self.group_size == 0:
             return 1
-        return math.ceil(self.nonzero / self.group_size)
+        return max(1, math.ceil(self.nonzero / self.group_size))
 
     def check_attr(self) -> None:
         """Cross-check the fields the attribute repeats against the re-derived ones."""
@@ -203,12 +204,21 @@ def unpack_codes(layout: Layout, payload: np.ndarray, check_padding: bool = True
 
 def dequantize(layout: Layout, payload: np.ndarray, scales: np.ndarray,
                zeros: np.ndarray, check_padding: bool = True) -> np.ndarray:
-    """Logical ``W [M, N]`` (float32): ``w = z + q * (s / (2^b - 1))`` in f32, 0-bit -> 0."""
+    """Logical ``W [M, N]`` (float32): ``w = (q - zp) * step`` with ``step = s / (2^b - 1)``
+    and ``zp = clamp(round_half_even(-z / step), 0, 2^b - 1)`` (0 unless ``step > 0``), in
+    f32; 0-bit channels are 0 (FORMAT.md §4)."""
     M, N, G = layout.outputs, layout.inputs, layout.num_groups
     scales = np.asarray(scales, np.float32).reshape(M, -1)
     zeros = np.asarray(zeros, np.float32).reshape(M, -1)
     if layout.nonzero and (scales.shape[1] != G or zeros.shape[1] != G):
         raise FormatError(f"scales {scales.shape} / zeros {zeros.shape}, layout implies {M}x{G}")
+    # The grid's domain (FORMAT.md §4): finite values, scales not negative.
+    for name, values, allow_negative in (("scales", scales, False), ("zeros", zeros, True)):
+        bad = ~np.isfinite(values) if allow_negative else ~(np.isfinite(values) & (values >= 0))
+        if np.any(bad):
+            i, g = np.argwhere(bad)[0]
+            raise FormatError(f"{name}[{i}, {g}] = {values[i, g]} is outside the grid's domain "
+                              f"(finite{'' if allow_negative else ', non-negative'})")
     codes = unpack_codes(layout, payload, check_padding)
     perm = layout.perm
     P = layout.nonzero

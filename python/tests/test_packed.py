@@ -142,3 +142,53 @@ module {{
     np.testing.assert_array_equal(ws["plain"].weight, np.array([[1, 3, 5], [2, 4, 6]]))  # [N,M]
     tb = total_bits({"a": ws["blk0_wo"]})
     assert tb["payload_bits_per_weight"] == 32 and tb["total_bits_per_weight"] == 32
+
+
+def test_grid_domain_edges_and_rejections() -> None:
+    """FORMAT.md §4's domain: the same edge grids as
+    test/Conversion/BaqToCPU/grid-domain.mlir decode to hand-computed values, and
+    non-finite or negative scales and non-finite zeros are rejected."""
+    from baq.packed import dequantize
+    lay = parse_layout("#baq.layout<outputs = 4, inputs = 2, channel_dim = 0, bits = [2, 2], "
+                       "group_size = 0, scale_type = f16, zero_type = f16>")
+    payload = np.full((1, 4), 7, np.uint32)  # codes [3, 1] in every row
+    scales = np.array([[0.0], [3.0], [3.0], [3.0]], np.float32)
+    zeros = np.array([[0.0], [1.0], [-10.0], [-1.5]], np.float32)
+    W = dequantize(lay, payload, scales, zeros)
+    np.testing.assert_array_equal(W, [[0, 0], [3, 1], [0, -2], [1, -1]])
+    for bad_s, bad_z, match in ((-1.0, 0.0, r"scales\[2, 0\]"), (np.inf, 0.0, r"scales\[2, 0\]"),
+                                (np.nan, 0.0, r"scales\[2, 0\]"), (3.0, np.nan, r"zeros\[2, 0\]"),
+                                (3.0, -np.inf, r"zeros\[2, 0\]")):
+        s, z = scales.copy(), zeros.copy()
+        s[2, 0], z[2, 0] = bad_s, bad_z
+        with pytest.raises(FormatError, match=match):
+            dequantize(lay, payload, s, z)
+    # -0.0 is a valid (zero) scale.
+    s = scales.copy()
+    s[0, 0] = -0.0
+    np.testing.assert_array_equal(dequantize(lay, payload, s, zeros), W)
+
+
+def test_all_zero_bit_layer_from_baq_opt(tmp_path) -> None:
+    """A target so small that every channel gets 0 bits still stores one (s, z) group per
+    row (FORMAT.md §4), and the reader accepts what baq-opt wrote: all weights 0."""
+    import subprocess
+    from conftest import baq_opt
+    src = tmp_path / "m.mlir"
+    src.write_text("""
+func.func @f(%a: tensor<1x6xf32>, %c: tensor<1x3xf32>) -> tensor<1x3xf32> {
+  %w = arith.constant dense<[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [7.0, 8.0, 9.0],
+                             [1.0, -1.0, 2.0], [0.5, 0.25, 0.125], [3.0, 2.0, 1.0]]> : tensor<6x3xf32>
+  %r = linalg.matmul {baq.hessian = dense<[[2.0, 0.0, 0.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0, 0.0, 0.0],
+      [0.0, 0.0, 2.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 2.0, 0.0],
+      [0.0, 0.0, 0.0, 0.0, 0.0, 2.0]]> : tensor<6x6xf32>}
+      ins(%a, %w : tensor<1x6xf32>, tensor<6x3xf32>) outs(%c : tensor<1x3xf32>) -> tensor<1x3xf32>
+  return %r : tensor<1x3xf32>
+}
+""")
+    out = tmp_path / "q.mlir"
+    subprocess.run([str(baq_opt()), str(src), "--baq-allocate=target-bits=0.0001 group-size=4 "
+                    "progress=false", "-o", str(out)], check=True)
+    (weight,) = parse_module(out.read_text()).values()
+    assert weight.layout.nonzero == 0 and weight.layout.num_groups == 1
+    np.testing.assert_array_equal(weight.weight, np.zeros((3, 6), np.float32))

@@ -17,6 +17,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace baq {
@@ -127,6 +128,12 @@ enum class GridType { F16, BF16, F32 };
 int gridTypeBits(GridType type);
 /// Rounds `value` to the nearest representable value of `type`.
 float roundToGridType(float value, GridType type);
+/// The grid type for scales and zeros of weight `w`: `requested` if its
+/// finite range holds every row range and minimum of `w` (at most twice the
+/// largest |w|), else an error naming the option; with no request, f16 when
+/// it holds them and f32 otherwise. Errors when even f32 cannot.
+llvm::Expected<GridType> chooseGridType(llvm::ArrayRef<float> w,
+                                        std::optional<GridType> requested);
 
 struct PackedLayout {
   int64_t m = 0, n = 0;

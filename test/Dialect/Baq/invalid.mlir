@@ -237,3 +237,63 @@ func.func @dequantize_encoding(%p: tensor<1x2xi32>, %s: tensor<2x1xf16>, %z: ten
       : tensor<1x2xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x2xf32, "tiled">
   return %w : tensor<2x2xf32, "tiled">
 }
+
+// -----
+
+// Grid values outside FORMAT.md §4's domain, dense and dense_resource, each
+// grid type.
+#layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
+  bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
+  group_size = 0, scale_type = f16, zero_type = f16,
+  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
+func.func @negative_scale() {
+  // expected-error@+1 {{'baq.packed_constant' op scales[1, 0] is negative: scales must be finite and non-negative}}
+  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+      scales(dense<[[1.0], [-1.0]]> : tensor<2x1xf16>) zeros(dense<-0.5> : tensor<2x1xf16>)
+  return
+}
+
+// -----
+
+#layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
+  bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
+  group_size = 0, scale_type = f16, zero_type = f16,
+  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
+func.func @nan_zero_resource() {
+  // expected-error@+1 {{'baq.packed_constant' op zeros[1, 0] is not finite: zeros must be finite}}
+  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+      scales(dense<1.0> : tensor<2x1xf16>) zeros(dense_resource<z> : tensor<2x1xf16>)
+  return
+}
+{-#
+  dialect_resources: { builtin: { z: "0x0400000000B8007E" } }
+#-}
+
+// -----
+
+#layout = #baq.layout<outputs = 2, inputs = 4, channel_dim = 1,
+  bits = [2, 2, 2, 2], perm = [0, 1, 2, 3], segments = [2, 0, 4, 0],
+  group_size = 2, scale_type = bf16, zero_type = f32,
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 16>
+func.func @inf_scale_bf16() {
+  // expected-error@+1 {{'baq.packed_constant' op scales[0, 1] is not finite: scales must be finite and non-negative}}
+  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+      scales(dense_resource<s> : tensor<2x2xbf16>) zeros(dense<-0.5> : tensor<2x2xf32>)
+  return
+}
+{-#
+  dialect_resources: { builtin: { s: "0x04000000803F807F803F803F" } }
+#-}
+
+// -----
+
+#layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
+  bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
+  group_size = 0, scale_type = f32, zero_type = f32,
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
+func.func @nan_splat_scale() {
+  // expected-error@+1 {{'baq.packed_constant' op scales[0, 0] is not finite: scales must be finite and non-negative}}
+  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+      scales(dense<0x7FC00000> : tensor<2x1xf32>) zeros(dense<-0.5> : tensor<2x1xf32>)
+  return
+}

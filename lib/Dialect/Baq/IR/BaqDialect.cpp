@@ -13,6 +13,8 @@
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/MathExtras.h"
 
+#include <cstring>
+
 using namespace mlir;
 using namespace mlir::baq;
 namespace num = ::baq::numerics;
@@ -255,6 +257,66 @@ static LogicalResult verifyPart(Operation *op, StringRef name,
   return success();
 }
 
+/// Sign and exponent masks of a grid type's IEEE bit pattern.
+struct FloatBits {
+  uint32_t sign, exponent;
+};
+
+static FloatBits getFloatBits(Type type) {
+  if (type.isF32())
+    return {0x80000000u, 0x7f800000u};
+  if (type.isF16())
+    return {0x8000u, 0x7c00u};
+  return {0x8000u, 0x7f80u}; // bf16
+}
+
+/// Checks the grid values (docs/FORMAT.md §4): finite, and for scales not
+/// negative. Read as raw bits, so that a large artefact verifies at memory
+/// speed; the first offending (row, group) is named.
+static LogicalResult verifyGridValues(Operation *op, StringRef name,
+                                      ElementsAttr value, bool isScale) {
+  auto type = cast<RankedTensorType>(value.getType());
+  FloatBits masks = getFloatBits(type.getElementType());
+  int64_t groups = type.getDimSize(1);
+  auto check = [&](uint32_t bits, int64_t index) -> LogicalResult {
+    bool finite = (bits & masks.exponent) != masks.exponent;
+    bool negative = (bits & masks.sign) && (bits & ~masks.sign);
+    if (finite && !(isScale && negative))
+      return success();
+    return op->emitOpError()
+           << name << "[" << index / groups << ", " << index % groups
+           << "] is " << (finite ? "negative" : "not finite") << ": "
+           << (isScale ? "scales must be finite and non-negative"
+                       : "zeros must be finite");
+  };
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    ArrayRef<char> data = resource.getRawHandle().getBlob()->getData();
+    int64_t width = type.getElementTypeBitWidth() / 8;
+    for (int64_t i = 0, e = data.size() / width; i < e; ++i) {
+      uint32_t bits = 0;
+      std::memcpy(&bits, data.data() + i * width, width);
+      if (failed(check(bits, i)))
+        return failure();
+    }
+    return success();
+  }
+  auto dense = dyn_cast<DenseFPElementsAttr>(value);
+  if (!dense)
+    return op->emitOpError() << name << " must be a dense or dense_resource "
+                                        "float tensor";
+  auto bitsOf = [](const APFloat &v) {
+    return static_cast<uint32_t>(v.bitcastToAPInt().getZExtValue());
+  };
+  // A splat holds one value, however large its shape.
+  if (dense.isSplat())
+    return check(bitsOf(dense.getSplatValue<APFloat>()), 0);
+  int64_t index = 0;
+  for (const APFloat &v : dense.getValues<APFloat>())
+    if (failed(check(bitsOf(v), index++)))
+      return failure();
+  return success();
+}
+
 LogicalResult PackedConstantOp::verify() {
   PackedLayoutAttr layout = getLayout();
   if (failed(verifyPart(*this, "payload", getPayload(),
@@ -263,7 +325,9 @@ LogicalResult PackedConstantOp::verify() {
           verifyPart(*this, "scales", getScales(), layout.getScalesType())) ||
       failed(verifyPart(*this, "zeros", getZeros(), layout.getZerosType())))
     return failure();
-  return success();
+  return failure(
+      failed(verifyGridValues(*this, "scales", getScales(), /*isScale=*/true)) ||
+      failed(verifyGridValues(*this, "zeros", getZeros(), /*isScale=*/false)));
 }
 
 //===----------------------------------------------------------------------===//

@@ -208,6 +208,23 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     return failure();
 
   num::LayerOptions options = getLayerOptions();
+  // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
+  // would decode wrong weights without a word.
+  std::optional<num::GridType> requested;
+  if (scaleType == ScaleTypeKind::F16)
+    requested = num::GridType::F16;
+  else if (scaleType == ScaleTypeKind::BF16)
+    requested = num::GridType::BF16;
+  else if (scaleType == ScaleTypeKind::F32)
+    requested = num::GridType::F32;
+  llvm::Expected<num::GridType> gridType = num::chooseGridType(*w, requested);
+  if (!gridType)
+    return op.emitError() << "baq-allocate: "
+                          << llvm::toString(gridType.takeError());
+  if (!requested && *gridType != num::GridType::F16)
+    op.emitRemark() << "scales and zeros of this weight are stored as f32: "
+                       "its ranges exceed f16";
+  options.quant.scaleType = options.quant.zeroType = *gridType;
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
   if (!result)
@@ -317,6 +334,10 @@ void BaqAllocatePass::runOnOperation() {
                                                         : "exact"},
       {"quantizer", quantizer == QuantizerKind::Rtn ? "rtn" : "gptq"},
       {"group_size", groupSize.getValue()},
+      {"scale_type", scaleType == ScaleTypeKind::F16    ? "f16"
+                     : scaleType == ScaleTypeKind::BF16 ? "bf16"
+                     : scaleType == ScaleTypeKind::F32  ? "f32"
+                                                        : "auto"},
       {"damp", damp.getValue()},
   };
   llvm::json::Object root{{"options", std::move(options)},

@@ -162,9 +162,10 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         Value code = arith::AndIOp::create(nb, nl, shifted, mask);
 
         // GPTQ's grid in f32 (FORMAT.md §4): step = s / (2^b - 1),
-        // zp = clamp(roundeven(-z / step), 0, 2^b - 1), w = (q - zp) * step.
-        // maxnumf/minnumf drop the NaN of 0 / 0 when a group is all zero
-        // (step == 0), so zp = 0 and w = 0 there, as in the numerics library.
+        // zp = clamp(roundeven(-z / step), 0, 2^b - 1) if step > 0, else 0;
+        // w = (q - zp) * step. The clamp propagates NaN and the select drops
+        // the 0 / 0 of an all-zero group, exactly as the kernels and the
+        // numerics library compute it.
         Value g = index(group);
         Value s = toF32(
             nb, nl,
@@ -178,11 +179,14 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         Value ratio = arith::DivFOp::create(
             nb, nl, arith::NegFOp::create(nb, nl, z), step);
         Value zeroF = arith::ConstantOp::create(nb, nl, nb.getZeroAttr(f32));
-        Value zp = arith::MinNumFOp::create(
+        Value clamped = arith::MinimumFOp::create(
             nb, nl,
-            arith::MaxNumFOp::create(
+            arith::MaximumFOp::create(
                 nb, nl, math::RoundEvenOp::create(nb, nl, ratio), zeroF),
             levels);
+        Value positive = arith::CmpFOp::create(
+            nb, nl, arith::CmpFPredicate::OGT, step, zeroF);
+        Value zp = arith::SelectOp::create(nb, nl, positive, clamped, zeroF);
         Value w = arith::MulFOp::create(
             nb, nl, arith::SubFOp::create(nb, nl, q, zp), step);
 

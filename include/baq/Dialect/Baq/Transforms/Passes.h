@@ -18,6 +18,7 @@ enum class BudgetKind { Payload, Total };
 enum class AllocatorKind { Exact, Paper };
 enum class QuantizerKind { Gptq, Rtn };
 enum class SensitivityKind { Cholesky, Diagonal };
+enum class ScaleTypeKind { Auto, F16, BF16, F32 };
 
 #define GEN_PASS_DECL
 #include "baq/Dialect/Baq/Transforms/Passes.h.inc"

@@ -75,6 +75,16 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
            "Largest bitwidth a column may get (0..8)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
            "Input channels per scale group in packed order (0: per row)">,
+    Option<"scaleType", "scale-type", "::mlir::baq::ScaleTypeKind",
+           /*default=*/"::mlir::baq::ScaleTypeKind::Auto",
+           "Element type of the stored scales and zeros",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::ScaleTypeKind::Auto, "auto",
+                        "f16, or f32 for a layer whose ranges exceed f16"),
+             clEnumValN(::mlir::baq::ScaleTypeKind::F16, "f16",
+                        "f16 (an error if a range exceeds it)"),
+             clEnumValN(::mlir::baq::ScaleTypeKind::BF16, "bf16", "bf16"),
+             clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"))}]>,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "Relative Hessian damping (fraction of mean diagonal)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
@@ -92,7 +102,7 @@ def BaqExpand : Pass<"baq-expand", "ModuleOp"> {
     Replaces every `baq.packed_constant` by three `arith.constant`s holding
     the same values (`dense_resource` blobs stay blobs) and every
     `baq.dequantize` by a `linalg.generic` that unpacks the codes and applies
-    `z + q * (s / (2^b - 1))` in f32 (docs/FORMAT.md). Per-channel
+    `(q - zp) * s / (2^b - 1)` in f32 (docs/FORMAT.md §4). Per-channel
     constants (bitwidth, word index, next word, shift, group) are 1-D `i32`
     tensors read elementwise; payload words, scales and zeros are gathered
     with `tensor.extract`. The generic feeds the matmul directly, the
