@@ -91,6 +91,16 @@ baq::numerics::prepareHessian(llvm::ArrayRef<float> h, int64_t n,
     return makeError("Hessian diagonal is all zero: no calibration signal "
                      "reached any input channel");
   mean /= static_cast<double>(n);
+  // H^-1 and its factor are formed in f32: a Hessian whose scale is near
+  // f32's limits (denormal diagonals) would overflow there and look
+  // indefinite. Its scale does not change the allocation or GPTQ.
+  if (mean > 0 && (mean < kMinHessianScale || mean > kMaxHessianScale))
+    return makeError("Hessian diagonal mean " + formatDouble(mean) +
+                     " is outside [" + formatDouble(kMinHessianScale) + ", " +
+                     formatDouble(kMaxHessianScale) +
+                     "], where its f32 inverse is representable; multiply "
+                     "the Hessian by a constant (the allocation and GPTQ do "
+                     "not depend on its scale)");
 
   // One n x n buffer: the damped matrix is rebuilt from `h` for each attempt
   // and factored in place (h may be a resource blob that must not change).

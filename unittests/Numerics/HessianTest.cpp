@@ -52,6 +52,31 @@ TEST(HessianTest, RejectsAllZeroDiagonal) {
             std::string::npos);
 }
 
+TEST(HessianTest, RejectsDenormalScaleByName) {
+  // A positive definite but denormal H: its f32 inverse would overflow, which
+  // must not be reported as "not positive definite".
+  std::vector<float> h = {1e-40f, 0, 0, 2e-40f};
+  auto prepared = prepareHessian(h, 2, HessianOptions());
+  ASSERT_FALSE(static_cast<bool>(prepared));
+  std::string text = errorText(prepared.takeError());
+  EXPECT_NE(text.find("Hessian diagonal mean 1.5e-40 is outside [1e-30, "
+                      "1e+30]"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("positive definite"), std::string::npos) << text;
+}
+
+TEST(HessianTest, AcceptsScalesNearTheLimits) {
+  for (float scale : {2e-30f, 5e29f}) {
+    std::vector<float> h = {2 * scale, scale / 2, scale / 2, scale};
+    auto prepared = prepareHessian(h, 2, HessianOptions());
+    ASSERT_TRUE(static_cast<bool>(prepared))
+        << scale << ": " << errorText(prepared.takeError());
+    for (float u : prepared->invChol)
+      EXPECT_TRUE(std::isfinite(u)) << scale;
+  }
+}
+
 TEST(HessianTest, RejectsWrongSize) {
   std::vector<float> h(5, 1.0f);
   auto prepared = prepareHessian(h, 2, HessianOptions());

@@ -56,8 +56,15 @@ struct PreparedHessian {
   int retries = 0;
 };
 
+/// Range of the mean Hessian diagonal that prepareHessian accepts: within
+/// it, H^-1 and its Cholesky factor stay far from f32's overflow and
+/// denormals.
+constexpr double kMinHessianScale = 1e-30;
+constexpr double kMaxHessianScale = 1e30;
+
 /// Validates (square, finite, non-zero diagonal somewhere), damps and factors
-/// H. Fails with a descriptive message if H has NaN/Inf, is all zero, or stays
+/// H. Fails with a descriptive message if H has NaN/Inf, is all zero or
+/// of a scale outside [kMinHessianScale, kMaxHessianScale], or stays
 /// indefinite after all retries.
 llvm::Expected<PreparedHessian> prepareHessian(llvm::ArrayRef<float> h,
                                                int64_t n,
