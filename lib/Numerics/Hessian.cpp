@@ -27,6 +27,9 @@ using baq::numerics::detail::makeError;
 /// a^-1. Returns false if either Cholesky fails or the result is not finite.
 static bool factorInverse(std::vector<float> &a, int64_t n,
                           std::vector<float> &invDiag) {
+  // OpenBLAS's threaded potrf/potri block by thread count: on one thread the
+  // factor (and so the allocation) does not depend on OPENBLAS_NUM_THREADS.
+  detail::SingleThreadedBlas singleThreaded;
   const lapack_int ln = static_cast<lapack_int>(n);
   // Column-major 'U' reads the row-major lower triangle, as
   // torch.linalg.cholesky(H) does.

@@ -11,6 +11,8 @@
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/Error.h"
 
+#include <cblas.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,6 +22,21 @@
 namespace baq {
 namespace numerics {
 namespace detail {
+
+/// Limits OpenBLAS to one thread for its lifetime (not thread-safe: OpenBLAS
+/// keeps the count globally; the passes call the numerics from one thread).
+class SingleThreadedBlas {
+public:
+  SingleThreadedBlas() : saved(openblas_get_num_threads()) {
+    openblas_set_num_threads(1);
+  }
+  ~SingleThreadedBlas() { openblas_set_num_threads(saved); }
+  SingleThreadedBlas(const SingleThreadedBlas &) = delete;
+  SingleThreadedBlas &operator=(const SingleThreadedBlas &) = delete;
+
+private:
+  int saved;
+};
 
 inline llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
