@@ -4,7 +4,8 @@
 // --baq-allocate ... --baq-lower-cpu` does: parse into a context with the
 // dialects baq-opt registers, verify, run --baq-allocate (options chosen from
 // the input size, so the corpus covers several), check that the result
-// prints and parses back, and lower it with --baq-lower-cpu.
+// prints and parses back, and lower it with --baq-lower-cpu or
+// --baq-lower-nvvm under options drawn from the input (bounds included).
 //
 // Diagnostics are the expected outcome for bad input and are swallowed; a
 // finding is a crash, a sanitizer report, a timeout or an out-of-memory, or
@@ -37,6 +38,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 
 using namespace mlir;
 
@@ -90,15 +92,53 @@ static bool hasOnlySmallShapes(ModuleOp module) {
   return !result.wasInterrupted();
 }
 
+/// Runs `pipeline` (the pass list of a builtin.module manager: wrapped in
+/// "builtin.module(...)" it would nest and run on modules *inside* the input,
+/// that is on none). A pipeline whose options the builders reject is an
+/// expected outcome only where `mayReject`; the fixed ones must parse.
 static LogicalResult runPipeline(MLIRContext &context, ModuleOp module,
-                                 StringRef pipeline) {
-  // `pipeline` is the pass list of a builtin.module manager: wrapped in
-  // "builtin.module(...)" it would nest and run on modules *inside* the
-  // input, that is on none.
+                                 StringRef pipeline, bool mayReject = false) {
   PassManager pm = PassManager::on<ModuleOp>(&context);
-  if (failed(parsePassPipeline(pipeline, pm, llvm::errs())))
-    __builtin_trap(); // the pipelines below are fixed: must parse
+  std::string errors;
+  llvm::raw_string_ostream os(errors);
+  if (failed(parsePassPipeline(pipeline, pm, os))) {
+    if (mayReject)
+      return failure();
+    llvm::errs() << errors << "\n";
+    __builtin_trap();
+  }
   return pm.run(module);
+}
+
+/// A lowering pipeline with option values drawn from the input's bytes:
+/// defaults, typical and boundary values, and values past every bound
+/// (docs/RELIABILITY.md, round 2), so that option validation and the kernel
+/// builders' extremes are fuzzed with the IR.
+static std::string pickLowering(const uint8_t *data, size_t size) {
+  uint64_t hash = 1469598103934665603ull; // FNV-1a
+  for (size_t i = 0; i < std::min<size_t>(size, 64); ++i)
+    hash = (hash ^ data[i]) * 1099511628211ull;
+  auto pick = [&](std::initializer_list<const char *> values) {
+    const char *value = values.begin()[hash % values.size()];
+    hash = hash / values.size() + (hash << 7);
+    return std::string(value);
+  };
+  std::string kernel =
+      "rows-per-thread=" + pick({"0", "1", "3", "16", "17", "-1"}) +
+      " accumulators=" + pick({"0", "1", "8", "9"}) +
+      " k-split=" + pick({"0", "1", "7", "256", "257", "100000"}) +
+      " unroll=" + pick({"0", "1", "2", "8", "9", "1000"}) +
+      " threads-per-block=" + pick({"0", "1", "33", "1024", "4096"}) +
+      " decode-max-rows=" + pick({"0", "1", "16", "17", "100"}) +
+      " tile-rows=" + pick({"0", "1", "5", "16", "17"}) +
+      " dequant-type=" + pick({"default", "f16", "f32"}) +
+      " unpack=" + pick({"default", "convert", "magic"});
+  if (hash % 3 == 0)
+    return "baq-lower-nvvm{" + kernel +
+           " chip=" + pick({"sm_80", "sm_90a", "", "sm_9", "gfx90a"}) +
+           " opt-level=" + pick({"0", "3", "4"}) + "}";
+  return "baq-lower-cpu{" + kernel +
+         " kernel-target=" + pick({"cpu", "gpu", "tpu"}) + "}";
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -159,6 +199,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     }
   }
 
-  (void)runPipeline(context, *module, "baq-lower-cpu");
+  std::string lowering = pickLowering(data, size);
+  if (verbose)
+    llvm::errs() << "baq-fuzz: lowering with " << lowering << "\n";
+  (void)runPipeline(context, *module, lowering, /*mayReject=*/true);
   return 0;
 }
