@@ -74,9 +74,15 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
                      " make scale ranges exceed the largest " +
                      name(*requested) + " value; use scale-type=f32 (or auto)");
   }
-  for (GridType type : {GridType::F16, GridType::F32})
-    if (holds(type))
-      return type;
+  // A layer whose ranges all sit below f16's normal range would get scales
+  // with a few bits of precision: f32 too.
+  double f16MinNormal =
+      llvm::APFloat::getSmallestNormalized(llvm::APFloat::IEEEhalf())
+          .convertToDouble();
+  if (holds(GridType::F16) && !(widest > 0 && widest < f16MinNormal))
+    return GridType::F16;
+  if (holds(GridType::F32))
+    return GridType::F32;
   return detail::makeError(llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
                    " make scale ranges overflow f32");
 }

@@ -14,7 +14,7 @@
 // BF16:        scale_type = bf16, zero_type = bf16
 func.func @beyond_f16(%a: tensor<1x4xf32>, %c: tensor<1x1xf32>) -> tensor<1x1xf32> {
   %w = arith.constant dense<[[1.0e5], [-1.0e5], [5.0e4], [1.0]]> : tensor<4x1xf32>
-  // expected-remark @below {{scales and zeros of this weight are stored as f32: its ranges exceed f16}}
+  // expected-remark @below {{scales and zeros of this weight are stored as f32: its ranges exceed f16 (or all lie below its normal range)}}
   %r = linalg.matmul {baq.hessian = dense<[[2.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0, 2.0]]> : tensor<4x4xf32>}
       ins(%a, %w : tensor<1x4xf32>, tensor<4x1xf32>) outs(%c : tensor<1x1xf32>) -> tensor<1x1xf32>
   return %r : tensor<1x1xf32>
@@ -38,6 +38,20 @@ func.func @within_f16(%a: tensor<1x2xf32>, %c: tensor<1x1xf32>) -> tensor<1x1xf3
 func.func @beyond_f32(%a: tensor<1x2xf32>, %c: tensor<1x1xf32>) -> tensor<1x1xf32> {
   %w = arith.constant dense<[[3.0e38], [-3.0e38]]> : tensor<2x1xf32>
   // expected-error @below {{baq-allocate: weights up to 3e+38 make scale ranges overflow f32}}
+  %r = linalg.matmul {baq.hessian = dense<[[2.0, 0.0], [0.0, 2.0]]> : tensor<2x2xf32>}
+      ins(%a, %w : tensor<1x2xf32>, tensor<2x1xf32>) outs(%c : tensor<1x1xf32>) -> tensor<1x1xf32>
+  return %r : tensor<1x1xf32>
+}
+
+// -----
+
+// All ranges below f16's smallest normal (6.1e-5): f16 scales would keep a
+// few bits of precision, so auto picks f32 here too.
+// CHECK-LABEL: func.func @below_f16_normal
+// CHECK:       scale_type = f32, zero_type = f32
+func.func @below_f16_normal(%a: tensor<1x2xf32>, %c: tensor<1x1xf32>) -> tensor<1x1xf32> {
+  %w = arith.constant dense<[[1.0e-6], [-1.0e-6]]> : tensor<2x1xf32>
+  // expected-remark @below {{scales and zeros of this weight are stored as f32}}
   %r = linalg.matmul {baq.hessian = dense<[[2.0, 0.0], [0.0, 2.0]]> : tensor<2x2xf32>}
       ins(%a, %w : tensor<1x2xf32>, tensor<2x1xf32>) outs(%c : tensor<1x1xf32>) -> tensor<1x1xf32>
   return %r : tensor<1x1xf32>

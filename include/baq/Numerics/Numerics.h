@@ -138,7 +138,8 @@ float roundToGridType(float value, GridType type);
 /// The grid type for scales and zeros of weight `w`: `requested` if its
 /// finite range holds every row range and minimum of `w` (at most twice the
 /// largest |w|), else an error naming the option; with no request, f16 when
-/// it holds them and f32 otherwise. Errors when even f32 cannot.
+/// it holds them (and they are not all below f16's normal range) and f32
+/// otherwise. Errors when even f32 cannot.
 llvm::Expected<GridType> chooseGridType(llvm::ArrayRef<float> w,
                                         std::optional<GridType> requested);
 

@@ -223,7 +223,8 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                           << llvm::toString(gridType.takeError());
   if (!requested && *gridType != num::GridType::F16)
     op.emitRemark() << "scales and zeros of this weight are stored as f32: "
-                       "its ranges exceed f16";
+                       "its ranges exceed f16 (or all lie below its normal "
+                       "range)";
   options.quant.scaleType = options.quant.zeroType = *gridType;
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
