@@ -51,8 +51,10 @@ llvm::Expected<GridType>
 baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
                               std::optional<GridType> requested) {
   float maxAbs = 0.0f;
+  // Non-finite weights are quantizeLayer's to diagnose, with their position.
   for (float v : w)
-    maxAbs = std::max(maxAbs, std::fabs(v));
+    if (std::isfinite(v))
+      maxAbs = std::max(maxAbs, std::fabs(v));
   // Row ranges reach 2 max|w|; computed in double so that it cannot overflow.
   double widest = 2.0 * static_cast<double>(maxAbs);
   auto holds = [&](GridType type) {

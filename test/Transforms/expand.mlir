@@ -102,8 +102,10 @@
 // CHECK: %[[NEGZ:.*]] = arith.negf %[[ZV]] : f32
 // CHECK: %[[RATIO:.*]] = arith.divf %[[NEGZ]], %[[STEP]] : f32
 // CHECK: %[[ZPR:.*]] = math.roundeven %[[RATIO]] : f32
-// CHECK: %[[ZPLO:.*]] = arith.maxnumf %[[ZPR]], %[[ZERO:.*]] : f32
-// CHECK: %[[ZP:.*]] = arith.minnumf %[[ZPLO]], %[[L]] : f32
+// CHECK: %[[ZPLO:.*]] = arith.maximumf %[[ZPR]], %[[ZERO:.*]] : f32
+// CHECK: %[[ZPC:.*]] = arith.minimumf %[[ZPLO]], %[[L]] : f32
+// CHECK: %[[POS:.*]] = arith.cmpf ogt, %[[STEP]], %[[ZERO]] : f32
+// CHECK: %[[ZP:.*]] = arith.select %[[POS]], %[[ZPC]], %[[ZERO]] : f32
 // CHECK: %[[QZ:.*]] = arith.subf %[[Q]], %[[ZP]] : f32
 // CHECK: %[[V:.*]] = arith.mulf %[[QZ]], %[[STEP]] : f32
 // CHECK: %[[DROP:.*]] = arith.cmpi eq, %[[B]], %{{.*}} : i32

@@ -9,6 +9,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
+#include <string>
 #include <random>
 
 using namespace baq::numerics;
@@ -245,6 +248,33 @@ TEST(PackingTest, DequantizeReproducesQuantizersExactly) {
       }
     }
   }
+}
+
+TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
+  auto chosen = [](std::vector<float> w, std::optional<GridType> requested) {
+    llvm::Expected<GridType> type = chooseGridType(w, requested);
+    if (!type)
+      return std::string("error: ") + llvm::toString(type.takeError());
+    return std::string(*type == GridType::F16    ? "f16"
+                       : *type == GridType::BF16 ? "bf16"
+                                                 : "f32");
+  };
+  // Row ranges reach 2 max|w|: 32752 fits f16 (2 x 32752 = 65504), one
+  // more step does not.
+  EXPECT_EQ(chosen({32752.0f, -1.0f}, std::nullopt), "f16");
+  EXPECT_EQ(chosen({32768.0f, -1.0f}, std::nullopt), "f32");
+  EXPECT_EQ(chosen({1e-6f, -1e-6f}, std::nullopt), "f32");
+  EXPECT_EQ(chosen({0.0f, 0.0f}, std::nullopt), "f16");
+  EXPECT_EQ(chosen({1e5f}, GridType::BF16), "bf16");
+  EXPECT_EQ(chosen({1e5f}, GridType::F16),
+            "error: weights up to 100000 make scale ranges exceed the "
+            "largest f16 value; use scale-type=f32 (or auto)");
+  EXPECT_EQ(chosen({3e38f}, std::nullopt),
+            "error: weights up to 3e+38 make scale ranges overflow f32");
+  // Non-finite weights are left to quantizeLayer, which names the position.
+  EXPECT_EQ(chosen({std::numeric_limits<float>::infinity(), 1.0f},
+                   std::nullopt),
+            "f16");
 }
 
 } // namespace
