@@ -54,6 +54,19 @@ constexpr StringLiteral kBufferize =
 
 } // namespace
 
+/// The end of baq-lower-cpu: bufferized loops and memrefs to LLVM dialect.
+static LogicalResult addCPUToLLVM(OpPassManager &pm, bool cInterface) {
+  std::string text = llvm::formatv(
+      "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
+      "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
+      "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
+      "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+      "finalize-memref-to-llvm,{0}convert-func-to-llvm,convert-cf-to-llvm,"
+      "reconcile-unrealized-casts,canonicalize,cse",
+      cInterface ? "func.func(llvm-request-c-wrappers)," : "");
+  return addPipeline(pm, text);
+}
+
 /// baq-lower-cpu for any options type with the CPU target's options.
 template <typename Options>
 static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
@@ -62,38 +75,41 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
     return failure();
   }
   std::string text = llvm::formatv(
+      "baq-build-kernels{{{0}},baq-constants-to-globals,{1}",
+      kernelOptions(o, o.kernelTarget.getValue()), kBufferize);
+  return failure(failed(addPipeline(pm, text)) ||
+                 failed(addCPUToLLVM(pm, o.cInterface)));
+}
+
+/// The first half of baq-lower-nvvm: GPU kernels as outlined gpu.funcs.
+template <typename Options>
+static LogicalResult addNVVMKernels(OpPassManager &pm, const Options &o) {
+  std::string text = llvm::formatv(
       "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
-      "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
-      "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
-      "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
-      "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-      "finalize-memref-to-llvm,{2}convert-func-to-llvm,convert-cf-to-llvm,"
-      "reconcile-unrealized-casts,canonicalize,cse",
-      kernelOptions(o, o.kernelTarget.getValue()), kBufferize,
-      o.cInterface ? "func.func(llvm-request-c-wrappers)," : "");
+      "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce",
+      kernelOptions(o, "gpu"), kBufferize);
   return addPipeline(pm, text);
 }
 
 /// baq-lower-nvvm for any options type with the NVVM target's options.
 template <typename Options>
 static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o) {
+  if (failed(addNVVMKernels(pm, o)))
+    return failure();
   // Mirrors upstream gpu-lower-to-nvvm-pipeline, minus gpu-module-to-binary
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
   std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
-      "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce,"
       "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
       "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
       "expand-strided-metadata,lower-affine,"
-      "nvvm-attach-target{{chip={2} features={3} O={4}},"
+      "nvvm-attach-target{{chip={0} features={1} O={2}},"
       "convert-vector-to-llvm,convert-math-to-llvm,convert-func-to-llvm,"
       "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"
       "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
       "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse,symbol-dce",
-      kernelOptions(o, "gpu"), kBufferize, o.chip.getValue(),
-      o.features.getValue(), o.optLevel.getValue());
+      o.chip.getValue(), o.features.getValue(), o.optLevel.getValue());
   return addPipeline(pm, text);
 }
 
@@ -118,6 +134,16 @@ LogicalResult mlir::baq::buildLowerCPUPipeline(OpPassManager &pm,
 LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
                                                 const LowerNVVMOptions &o) {
   return addLowerNVVM(pm, o);
+}
+
+LogicalResult mlir::baq::buildNVVMKernelsPipeline(OpPassManager &pm,
+                                                  const LowerNVVMOptions &o) {
+  return addNVVMKernels(pm, o);
+}
+
+LogicalResult mlir::baq::buildCPUToLLVMPipeline(OpPassManager &pm,
+                                                bool cInterface) {
+  return addCPUToLLVM(pm, cInterface);
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(
