@@ -74,9 +74,9 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
     llvm::errs() << "baq-lower-cpu: kernel-target must be 'cpu' or 'gpu'\n";
     return failure();
   }
-  std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},baq-constants-to-globals,{1}",
-      kernelOptions(o, o.kernelTarget.getValue()), kBufferize);
+  std::string text =
+      llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1}",
+                    kernelOptions(o, o.kernelTarget.getValue()), kBufferize);
   return failure(failed(addPipeline(pm, text)) ||
                  failed(addCPUToLLVM(pm, o.cInterface)));
 }
@@ -84,10 +84,10 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o) {
 /// The first half of baq-lower-nvvm: GPU kernels as outlined gpu.funcs.
 template <typename Options>
 static LogicalResult addNVVMKernels(OpPassManager &pm, const Options &o) {
-  std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
-      "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce",
-      kernelOptions(o, "gpu"), kBufferize);
+  std::string text =
+      llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
+                    "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce",
+                    kernelOptions(o, "gpu"), kBufferize);
   return addPipeline(pm, text);
 }
 

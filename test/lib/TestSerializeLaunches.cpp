@@ -51,12 +51,10 @@ void assertKnownSizes(OpBuilder &b, Location loc, ValueRange sizes,
     return;
   for (auto [size, expected] : llvm::zip(sizes, *known)) {
     Value c = arith::ConstantIndexOp::create(b, loc, expected);
-    Value ok =
-        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size, c);
-    cf::AssertOp::create(b, loc, ok,
-                         ("launch " + what + " differs from the kernel's known_" +
-                          what)
-                             .str());
+    Value ok = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, size, c);
+    cf::AssertOp::create(
+        b, loc, ok,
+        ("launch " + what + " differs from the kernel's known_" + what).str());
   }
 }
 
@@ -83,8 +81,8 @@ LogicalResult checkSerializable(gpu::GPUFuncOp kernel) {
 /// Builds `@name(kernel args..., grid x/y/z, block x/y/z)` running `kernel`
 /// for every block and thread of that launch.
 FailureOr<func::FuncOp> buildSerialKernel(OpBuilder &b, ModuleOp module,
-                                          gpu::GPUFuncOp kernel,
-                                          StringRef name, bool reverse) {
+                                          gpu::GPUFuncOp kernel, StringRef name,
+                                          bool reverse) {
   if (failed(checkSerializable(kernel)))
     return failure();
   Location loc = kernel.getLoc();
@@ -152,7 +150,8 @@ FailureOr<func::FuncOp> buildSerialKernel(OpBuilder &b, ModuleOp module,
 /// `module`; an identical host symbol of the same name is reused.
 LogicalResult moveDeviceSymbols(gpu::GPUModuleOp gpuModule, ModuleOp module,
                                 SymbolTable &symbols) {
-  for (Operation &op : llvm::make_early_inc_range(gpuModule.getBody()->getOperations())) {
+  for (Operation &op :
+       llvm::make_early_inc_range(gpuModule.getBody()->getOperations())) {
     if (isa<gpu::GPUFuncOp>(op))
       continue;
     auto symbol = dyn_cast<SymbolOpInterface>(op);
@@ -166,8 +165,7 @@ LogicalResult moveDeviceSymbols(gpu::GPUModuleOp gpuModule, ModuleOp module,
     }
     if (!OperationEquivalence::isEquivalentTo(
             &op, existing, OperationEquivalence::ignoreValueEquivalence,
-            /*markEquivalent=*/nullptr,
-            OperationEquivalence::IgnoreLocations))
+            /*markEquivalent=*/nullptr, OperationEquivalence::IgnoreLocations))
       return op.emitError("device symbol clashes with a different host "
                           "symbol of the same name");
   }

@@ -181,14 +181,14 @@ TEST(GptqTest, RtnRoundsToNearest) {
 
 /// Exact RTN codes where every value is a tie, hand-computed: 2 bits and a
 /// range of 3 give step 1, so code = clamp(nearbyint(w) + zp, 0, 3) with
-/// zp = nearbyint(-min(w, 0)), both rounding half to even.
+/// zp = nearbyint(-min(w, 0)), both rounding half to even. The rows' zero
+/// points are 0, 3, nearbyint(0.5) = 0 and nearbyint(1.5) = 2.
 TEST(GptqTest, RtnCodesRoundTiesToEven) {
   const int64_t m = 4, n = 5;
-  const std::vector<float> w = {
-      0.5f,  1.5f, 2.5f,  3.0f, 0.0f,  // zp 0
-      -3.0f, -2.5f, -1.5f, -0.5f, 0.0f, // zp 3
-      -0.5f, 2.5f, 0.5f,  1.5f, 0.0f,  // zp nearbyint(0.5) = 0
-      -1.5f, 1.5f, -0.5f, 0.5f, 0.0f}; // zp nearbyint(1.5) = 2
+  const std::vector<float> w = {0.5f,  1.5f,  2.5f,  3.0f,  0.0f, //
+                                -3.0f, -2.5f, -1.5f, -0.5f, 0.0f, //
+                                -0.5f, 2.5f,  0.5f,  1.5f,  0.0f, //
+                                -1.5f, 1.5f,  -0.5f, 0.5f,  0.0f};
   const std::vector<uint8_t> expected = {0, 2, 2, 3, 0, //
                                          0, 1, 1, 3, 3, //
                                          0, 2, 0, 2, 0, //
