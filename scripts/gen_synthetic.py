@@ -33,7 +33,15 @@ def hex_blob(array: np.ndarray) -> str:
     return "0x" + np.uint32(max(4, data.itemsize)).tobytes().hex().upper() + data.tobytes().hex().upper()
 
 
-MLIR_TYPES = {"f32": np.float32, "f16": np.float16}
+MLIR_TYPES = {"f32": np.float32, "f16": np.float16, "bf16": None}
+
+
+def to_storage(x: np.ndarray, dtype: str) -> np.ndarray:
+    """Values in the blob's element type (bf16: its 16-bit patterns, rounded to nearest even)."""
+    if dtype != "bf16":
+        return x.astype(MLIR_TYPES[dtype])
+    u = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    return (((u + 0x7FFF + ((u >> 16) & 1)) >> 16) & 0xFFFF).astype(np.uint16)
 
 
 def main(argv=None) -> int:
@@ -65,13 +73,12 @@ def main(argv=None) -> int:
         for name in names:
             shared[name] = names[0] + "_hessian"
 
-    dtype = MLIR_TYPES[args.dtype]
     funcs, blobs, hessians = [], {}, {}
     for name, m, n in layers:
         # Column scales spread over two orders of magnitude: uneven sensitivity.
         w = rng.standard_normal((m, n)) * np.exp(rng.normal(0.0, 0.7, size=n))[None, :] * 0.05
         wt = "tensor<{}x{}x{}>".format(*((m, n) if args.orientation == "nk" else (n, m)), args.dtype)
-        blobs[name] = (w if args.orientation == "nk" else w.T).astype(dtype)
+        blobs[name] = to_storage(w if args.orientation == "nk" else w.T, args.dtype)
         attr = ""
         if name not in args.no_hessian:
             key = shared.get(name, name + "_hessian")

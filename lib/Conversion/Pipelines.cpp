@@ -88,6 +88,20 @@ constexpr StringLiteral kBufferize =
 
 } // namespace
 
+/// The end of baq-lower-cpu: bufferized loops and memrefs to LLVM dialect.
+static LogicalResult addCPUToLLVM(OpPassManager &pm, bool cInterface,
+                                  ErrorHandler fail) {
+  std::string text = llvm::formatv(
+      "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
+      "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
+      "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
+      "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
+      "finalize-memref-to-llvm,{0}convert-func-to-llvm,convert-cf-to-llvm,"
+      "reconcile-unrealized-casts,canonicalize,cse",
+      cInterface ? "func.func(llvm-request-c-wrappers)," : "");
+  return addPipeline(pm, text, fail);
+}
+
 /// baq-lower-cpu for any options type with the CPU target's options.
 template <typename Options>
 static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
@@ -95,16 +109,21 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
   if (o.kernelTarget != "cpu" && o.kernelTarget != "gpu")
     return fail("baq-lower-cpu: kernel-target must be 'cpu' or 'gpu', got '" +
                 o.kernelTarget.getValue() + "'");
-  std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
-      "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
-      "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
-      "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
-      "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-      "finalize-memref-to-llvm,{2}convert-func-to-llvm,convert-cf-to-llvm,"
-      "reconcile-unrealized-casts,canonicalize,cse",
-      kernelOptions(o, o.kernelTarget.getValue()), kBufferize,
-      o.cInterface ? "func.func(llvm-request-c-wrappers)," : "");
+  std::string text =
+      llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1}",
+                    kernelOptions(o, o.kernelTarget.getValue()), kBufferize);
+  return failure(failed(addPipeline(pm, text, fail)) ||
+                 failed(addCPUToLLVM(pm, o.cInterface, fail)));
+}
+
+/// The first half of baq-lower-nvvm: GPU kernels as outlined gpu.funcs.
+template <typename Options>
+static LogicalResult addNVVMKernels(OpPassManager &pm, const Options &o,
+                                    ErrorHandler fail) {
+  std::string text =
+      llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
+                    "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce",
+                    kernelOptions(o, "gpu"), kBufferize);
   return addPipeline(pm, text, fail);
 }
 
@@ -112,25 +131,22 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
 template <typename Options>
 static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o,
                                   ErrorHandler fail) {
-  if (failed(verifyNVVMTarget(o, fail)))
+  if (failed(verifyNVVMTarget(o, fail)) || failed(addNVVMKernels(pm, o, fail)))
     return failure();
   // Mirrors upstream gpu-lower-to-nvvm-pipeline, minus gpu-module-to-binary
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
   std::string text = llvm::formatv(
-      "baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
-      "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce,"
       "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
       "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
       "expand-strided-metadata,lower-affine,"
-      "nvvm-attach-target{{chip={2} features={3} O={4}},"
+      "nvvm-attach-target{{chip={0} features={1} O={2}},"
       "convert-vector-to-llvm,convert-math-to-llvm,convert-func-to-llvm,"
       "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"
       "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
       "reconcile-unrealized-casts),"
       "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse,symbol-dce",
-      kernelOptions(o, "gpu"), kBufferize, o.chip.getValue(),
-      o.features.getValue(), o.optLevel.getValue());
+      o.chip.getValue(), o.features.getValue(), o.optLevel.getValue());
   return addPipeline(pm, text, fail);
 }
 
@@ -157,6 +173,16 @@ LogicalResult mlir::baq::buildLowerNVVMPipeline(OpPassManager &pm,
                                                 const LowerNVVMOptions &o,
                                                 ErrorHandler fail) {
   return addLowerNVVM(pm, o, fail ? fail : printError);
+}
+
+LogicalResult mlir::baq::buildNVVMKernelsPipeline(OpPassManager &pm,
+                                                  const LowerNVVMOptions &o) {
+  return addNVVMKernels(pm, o, printError);
+}
+
+LogicalResult mlir::baq::buildCPUToLLVMPipeline(OpPassManager &pm,
+                                                bool cInterface) {
+  return addCPUToLLVM(pm, cInterface, printError);
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(

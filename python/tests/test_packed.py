@@ -192,3 +192,15 @@ func.func @f(%a: tensor<1x6xf32>, %c: tensor<1x3xf32>) -> tensor<1x3xf32> {
     (weight,) = parse_module(out.read_text()).values()
     assert weight.layout.nonzero == 0 and weight.layout.num_groups == 1
     np.testing.assert_array_equal(weight.weight, np.zeros((3, 6), np.float32))
+def test_zero_point_ties_round_half_even() -> None:
+    """The integer zero point of FORMAT.md §4 rounds -zero/step half to even. Hand-computed:
+    2 bits, scale 3 -> step 1; every code is 3 (W = 1 packs to the top of a [0, 1] grid).
+    zero -2.5 -> zp 2 (half-up: 3), -0.5 -> zp 0 (half-up: 1), -1.5 -> zp 2, so the weights
+    (3 - zp) * 1 are 1, 3, 1 (half-up would read 0, 2, 1)."""
+    pk = pack(np.ones((3, 1), np.float32), [2], 0)
+    assert pk["codes"].tolist() == [[3], [3], [3]]
+    pk = dict(pk, scales=np.full((3, 1), 3.0, np.float32),
+              zeros=np.array([[-2.5], [-0.5], [-1.5]], np.float32))
+    for channel_dim in (1, 0):
+        got = parse_module(module([packed_function("f", pk, channel_dim)]))["f"].weight
+        assert got.tolist() == [[1.0], [3.0], [1.0]]

@@ -11,6 +11,8 @@
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 
+#include "TestPasses.h"
+
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/InitAllDialects.h"
@@ -44,6 +46,7 @@ int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::baq::registerBaqPasses();
   mlir::baq::registerBaqLoweringPasses();
+  mlir::baq::test::registerBaqTestPassesAndPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

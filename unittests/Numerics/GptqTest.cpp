@@ -172,11 +172,30 @@ TEST(GptqTest, RtnRoundsToNearest) {
       // ends, which lie within half a step of the range because the zero
       // point is rounded), on the grid, and 0 is on the grid.
       double dq = q.dequant[i * n + j];
-      EXPECT_LE(std::fabs(dq - w[i * n + j]), step + 1e-6);
+      EXPECT_LE(std::fabs(dq - w[i * n + j]), 0.5 * step + 1e-6);
       EXPECT_NEAR(dq, (q.codes[i * n + j] - zp) * step, 1e-6);
       EXPECT_NEAR(dq / step, std::nearbyint(dq / step), 1e-4);
     }
   }
+}
+
+/// Exact RTN codes where every value is a tie, hand-computed: 2 bits and a
+/// range of 3 give step 1, so code = clamp(nearbyint(w) + zp, 0, 3) with
+/// zp = nearbyint(-min(w, 0)), both rounding half to even. The rows' zero
+/// points are 0, 3, nearbyint(0.5) = 0 and nearbyint(1.5) = 2.
+TEST(GptqTest, RtnCodesRoundTiesToEven) {
+  const int64_t m = 4, n = 5;
+  const std::vector<float> w = {0.5f,  1.5f,  2.5f,  3.0f,  0.0f, //
+                                -3.0f, -2.5f, -1.5f, -0.5f, 0.0f, //
+                                -0.5f, 2.5f,  0.5f,  1.5f,  0.0f, //
+                                -1.5f, 1.5f,  -0.5f, 0.5f,  0.0f};
+  const std::vector<uint8_t> expected = {0, 2, 2, 3, 0, //
+                                         0, 1, 1, 3, 3, //
+                                         0, 2, 0, 2, 0, //
+                                         0, 3, 2, 2, 2};
+  std::vector<int8_t> bits(n, 2);
+  QuantizedWeight q = quantizeRtn(w, m, n, bits, f32Options(128));
+  EXPECT_EQ(q.codes, expected);
 }
 
 TEST(GptqTest, GridsFollowPackedGroups) {

@@ -190,6 +190,16 @@ LogicalResult buildLowerNVVMPipeline(OpPassManager &pm,
                                      const LowerNVVMOptions &options,
                                      PipelineErrorHandler errorHandler = {});
 
+/// Adds the first part of baq-lower-nvvm: the kernels in the GPU
+/// configuration, bufferized, turned into gpu.launch and outlined into
+/// gpu.modules whose gpu.funcs still hold scf/memref code. baq-lower-nvvm is
+/// this plus the host and device lowering to LLVM/NVVM.
+LogicalResult buildNVVMKernelsPipeline(OpPassManager &pm,
+                                       const LowerNVVMOptions &options);
+/// Adds the last part of baq-lower-cpu: bufferized loops, vectors and memrefs
+/// to the LLVM dialect (with C wrappers if `cInterface`).
+LogicalResult buildCPUToLLVMPipeline(OpPassManager &pm, bool cInterface);
+
 /// Adds baq-allocate, then baq-lower-cpu.
 LogicalResult
 buildQuantizeAndLowerCPUPipeline(OpPassManager &pm,

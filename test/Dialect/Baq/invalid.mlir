@@ -75,6 +75,32 @@ func.func @layout_scale_bytes() attributes {test = #baq.layout<outputs = 1, inpu
 
 // -----
 
+// Only the zero count is wrong. (The byte-count cases use 32 payload bits per
+// row, one word in any packing.)
+// expected-error@+1 {{scale_bytes/zero_bytes are 2/999, expected 2/2 for 1 (row, group) pairs}}
+func.func @layout_zero_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 4, channel_dim = 0, bits = [8, 8, 8, 8], perm = [0, 1, 2, 3], segments = [8, 0, 4, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 999>} { return }
+
+// -----
+
+// The zero count follows zero_type (f32), not scale_type (f16).
+// expected-error@+1 {{scale_bytes/zero_bytes are 2/2, expected 2/4 for 1 (row, group) pairs}}
+func.func @layout_zero_type_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 4, channel_dim = 0, bits = [8, 8, 8, 8], perm = [0, 1, 2, 3], segments = [8, 0, 4, 0], group_size = 0, scale_type = f16, zero_type = f32, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// Scale and zero counts scale with rows x groups: 3 rows, 4 live channels in
+// groups of 2.
+// expected-error@+1 {{scale_bytes/zero_bytes are 6/6, expected 12/12 for 6 (row, group) pairs}}
+func.func @layout_group_bytes() attributes {test = #baq.layout<outputs = 3, inputs = 5, channel_dim = 0, bits = [8, 0, 8, 8, 8], perm = [0, 2, 3, 4, 1], segments = [8, 0, 4, 0], group_size = 2, scale_type = f16, zero_type = f16, payload_bytes = 12, scale_bytes = 6, zero_bytes = 6>} { return }
+
+// -----
+
+// The payload count scales with the rows (3 rows of one word).
+// expected-error@+1 {{payload_bytes is 4, expected 12}}
+func.func @layout_payload_rows() attributes {test = #baq.layout<outputs = 3, inputs = 4, channel_dim = 0, bits = [8, 8, 8, 8], perm = [0, 1, 2, 3], segments = [8, 0, 4, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 6, zero_bytes = 6>} { return }
+
+// -----
+
 #l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
 func.func @constant_payload_type() {
   // expected-error@+1 {{'baq.packed_constant' op payload has type 'tensor<1x1xi32>', but the layout requires 'tensor<2x1xi32>'}}
