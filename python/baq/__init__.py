@@ -9,6 +9,7 @@ Modules:
   packed   - independent reader of the packed weight format (docs/FORMAT.md)
   eval     - baq-eval: perplexity and honest bits of a (quantized) model.mlir, sweeps
   report   - baq-report: PNG plots from the pass report and sweep JSON
+  results  - baq-results: docs/RESULTS.md from a method x calibration x bits x seed matrix
 """
 
 __version__ = "0.1.0"

@@ -285,3 +285,93 @@ def test_stories260k_true_sequential(tmp_path) -> None:
     r = json.loads(res.read_text())
     assert r["quantized_layers"] == 35 and r["payload_bits"] == pytest.approx(3.0)
     assert 1.0 < r["perplexity"] < 100.0
+
+
+# ----------------------------------------------------------------------------------------
+# baq.results on the synthetic model
+# ----------------------------------------------------------------------------------------
+
+
+def results_args(files, tmp_path, *extra):
+    return ["--checkpoint", str(files / "model.bin"), "--tokenizer", str(files / "tok.bin"),
+            "--calib", str(files / "calib.txt"), "--text", str(files / "dev.txt"),
+            "--windows", "3", "--work-dir", str(tmp_path / "wd"), "--doc",
+            str(tmp_path / "R.md"), "--plot", str(tmp_path / "plots" / "p.png"), *extra]
+
+
+def test_results_matrix(files, tmp_path, capsys) -> None:
+    from baq import results
+    tool = baq_opt()
+    doc = tmp_path / "R.md"
+    doc.write_text("# Results\n\nhand-written intro\n\n" + results.BEGIN + "\nold\n" +
+                   results.END + "\n\n## Discussion\n\nkept\n")
+    argv = results_args(files, tmp_path, "--baq-opt", str(tool), "--methods", "gptq",
+                        "baq-exact", "--calibrations", "fp32", "sequential", "--targets",
+                        "payload:2", "uniform:2", "--seeds", "0", "1", "--jobs", "2",
+                        "--extra", "group-size=-5")
+    rc = results.main(argv)
+    assert rc == 1  # the deliberately invalid extra configuration fails, the rest succeed
+    text = doc.read_text()
+    assert text.startswith("# Results\n\nhand-written intro\n\n" + results.BEGIN)
+    assert text.endswith(results.END + "\n\n## Discussion\n\nkept\n") and "\nold\n" not in text
+    assert "| method | fp32 | sequential |" in text and "Machine: " in text
+    assert "baq-exact+group-size=-5 | failed (2) | failed (2) |" in text
+    assert "group-size must be >= 0" in text
+    png = (tmp_path / "plots" / "p.png").read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    doc_json = json.loads((tmp_path / "wd" / "results.json").read_text())
+    runs = doc_json["runs"]
+    # gptq's payload:2 run serves both columns; BAQ's uniform:2 column is budget=total at
+    # uniform GPTQ's measured total, rounded down
+    tot = doc_json["uniform_totals"]["2.0"]
+    ex = [r for r in runs if r["run"]["method"] == "baq-exact" and r["run"]["column"] == "uniform:2"]
+    assert len(ex) == 4 and all(r["run"]["budget"] == "total" for r in ex)
+    assert all(tot - 1e-4 < r["run"]["target"] <= tot for r in ex)
+    g = {(r["run"]["calibration"], r["run"]["seed"], r["run"]["column"]): r for r in runs
+         if r["run"]["method"] == "gptq"}
+    assert g[("fp32", 0, "payload:2")]["perplexity"] == g[("fp32", 0, "uniform:2")]["perplexity"]
+    # budget=total at the tiny synthetic shapes may be infeasible per layer; all else runs
+    plain = [r for r in runs if r["run"]["budget"] == "payload" and not r["run"]["extra"]]
+    assert len(plain) == 12 and not [r["error"] for r in plain if "error" in r]
+    assert all(r["payload_bits"] <= 2 + 1e-9 for r in plain)
+    assert all("error" in r for r in runs if r["run"]["extra"])
+    # mean and min-max over the seeds, as printed
+    p = [g[("sequential", s, "payload:2")]["perplexity"] for s in (0, 1)]
+    assert f"**{np.mean(p):.4g}** ({min(p):.4g}–{max(p):.4g})" in text
+    # cached: a second invocation runs nothing and renders the same tables
+    mtime = {r["slug"]: (tmp_path / "wd" / "runs" / r["slug"] / "result.json").stat().st_mtime_ns
+             for r in runs}
+    capsys.readouterr()
+    assert results.main(argv + ["--render-only"]) == 1
+    assert "FAILED" not in capsys.readouterr().err
+    for slug, m in mtime.items():
+        assert (tmp_path / "wd" / "runs" / slug / "result.json").stat().st_mtime_ns == m
+    tables = [ln for ln in text.splitlines() if ln.startswith("|")]
+    assert tables == [ln for ln in doc.read_text().splitlines() if ln.startswith("|")]
+
+
+def test_results_lock_and_errors(files, tmp_path, capsys) -> None:
+    import os
+    import socket
+
+    from baq import results
+    tool = baq_opt()
+    # a run claimed by a live process is skipped, one whose owner is gone is taken over
+    run = results.Run("gptq", "fp32", "payload:2", "payload", 2.0, 0)
+    d = tmp_path / "wd" / "runs" / run.slug
+    d.mkdir(parents=True)
+    (d / "run.lock").write_text(f"{socket.gethostname()} {os.getpid()}")
+    argv = results_args(files, tmp_path, "--baq-opt", str(tool), "--methods", "gptq",
+                        "--calibrations", "fp32", "--targets", "payload:2", "--seeds", "0")
+    assert results.main(argv) == 1
+    assert "held by another process" in capsys.readouterr().err
+    assert "Incomplete: 0 of 1 runs finished" in (tmp_path / "R.md").read_text()
+    (d / "run.lock").write_text(f"{socket.gethostname()} 999999999")
+    assert results.main(argv) == 0 and (d / "result.json").is_file()
+    assert not (d / "run.lock").exists()
+    with pytest.raises(SystemExit):
+        results.main(results_args(files, tmp_path, "--targets", "totl:2"))
+    assert "expected total:B, payload:B or uniform:B" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        results.main(results_args(files, tmp_path, "--baq-opt", str(tmp_path / "none")))
+    assert "baq-opt not found" in capsys.readouterr().err
