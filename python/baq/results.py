@@ -13,7 +13,9 @@ on the dev text, and tabulates every configuration as mean and min-max over the 
   methods at ``budget=total`` equal to uniform GPTQ's measured total (4 decimals, rounded
   down), so every row of that column stores at most as many bits as uniform GPTQ.
 
-Runs are cached in ``--work-dir`` (one directory per run, result written atomically) and
+Runs are cached in ``--work-dir`` (one directory per run under a hash of baq-opt, the
+Python code and the data, so a rebuilt tool never reuses old numbers; result written
+atomically) and
 claimed with an exclusive lock file, so an interrupted matrix resumes and several
 invocations (or ``--jobs N``) can share one work directory without running anything twice.
 """
@@ -137,9 +139,29 @@ def _alive(lock: Path) -> bool:
     return True
 
 
+def fingerprint(a: argparse.Namespace) -> str:
+    """Cache key of everything a run's numbers depend on besides its own options: the
+    baq-opt binary, the Python code that calibrates, reads and evaluates, the data files."""
+    import hashlib
+    h = hashlib.sha256()
+    pkg = Path(__file__).resolve().parent
+    for f in [a.baq_opt] + [pkg / f"{m}.py" for m in ("quantize", "export", "llama2c", "mlir",
+                                                     "packed", "eval")]:
+        h.update(f.read_bytes())
+    for f in (a.checkpoint, a.tokenizer, a.calib, a.text):
+        st = f.stat()
+        h.update(f"{f.name} {st.st_size} {st.st_mtime_ns}".encode())
+    h.update(f"windows={a.windows}".encode())
+    return h.hexdigest()[:12]
+
+
+def run_dir(run: Run, a: argparse.Namespace) -> Path:
+    return a.work_dir / "runs" / a.fingerprint / run.slug
+
+
 def execute(run: Run, a: argparse.Namespace) -> dict | None:
     """Quantize + evaluate one run unless it is cached or another process holds it."""
-    d: Path = a.work_dir / "runs" / run.slug
+    d = run_dir(run, a)
     res = d / "result.json"
     if res.is_file():
         return json.loads(res.read_text())
@@ -211,8 +233,8 @@ def run_all(runs: list[Run], a: argparse.Namespace) -> list[dict]:
     runs held by another process are left out."""
     unique = list({r.slug: r for r in runs}.values())
     if a.render_only:
-        got = [json.loads(p.read_text()) if (p := a.work_dir / "runs" / r.slug /
-                                             "result.json").is_file() else None for r in unique]
+        got = [json.loads(p.read_text()) if (p := run_dir(r, a) / "result.json").is_file()
+               else None for r in unique]
     elif a.jobs <= 1:
         got = [execute(r, a) for r in unique]
     else:
@@ -309,7 +331,8 @@ def render(a: argparse.Namespace, results: list[dict], expected: int, fp32: floa
              "", f"Command: `{header['command']}`", "",
              f"Machine: {header['cpu']}, {os.cpu_count()} CPUs; {header['date']}; load average "
              f"{header['load_start']} at start, {header['load_end']} at end; baq-opt "
-             f"`{a.baq_opt}` (repository at `{header['commit']}`); {header['elapsed']}.", "",
+             f"`{a.baq_opt}` (repository at `{header['commit']}`, run cache key "
+             f"`{a.fingerprint}`); {header['elapsed']}.", "",
              f"Model `{a.checkpoint.name}`, calibration `{a.calib.name}` ({a.windows} windows "
              f"per run, seeds {', '.join(map(str, a.seeds))}), perplexity on "
              f"`{a.text.name}` (every 512-token window). FP32 perplexity **{fp32:.4f}**.", "",
@@ -414,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                          "(repeatable), e.g. --extra 'group-size=32'")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (1)")
     ap.add_argument("--work-dir", type=Path, default=Path("results-work"),
-                    help="run cache (default results-work/)")
+                    help="run cache (default results-work/), keyed by a hash of baq-opt, "
+                         "the Python code and the data")
     ap.add_argument("--doc", type=Path, default=Path("docs/RESULTS.md"),
                     help="markdown file whose generated block is replaced")
     ap.add_argument("--plot", type=Path, default=Path("docs/results/ppl-vs-total-bits.png"))
@@ -440,6 +464,9 @@ def main(argv: list[str] | None = None) -> int:
     for p in ("checkpoint", "tokenizer", "calib", "text", "baq_opt", "work_dir"):
         setattr(a, p, getattr(a, p).resolve())
 
+    if a.render_only and not a.baq_opt.is_file():
+        ap.error(f"baq-opt not found at {a.baq_opt} (it is part of the cache key)")
+    a.fingerprint = fingerprint(a)
     t0 = time.time()
     load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
     fp32 = fp32_perplexity(a)
@@ -483,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     plot(a, results, fp32, a.plot)
     write_doc(a.doc, block)
     (a.work_dir / "results.json").write_text(json.dumps(
-        {"fp32_perplexity": fp32, "uniform_totals": uniform_totals, "runs": results}, indent=1))
+        {"fingerprint": a.fingerprint, "fp32_perplexity": fp32,
+         "uniform_totals": uniform_totals, "runs": results}, indent=1))
     log(f"{len(results)}/{expected} runs; wrote {a.doc}, {a.plot} and "
         f"{a.work_dir / 'results.json'} in {time.time() - t0:.0f} s")
     return 0 if len(results) == expected and not any("error" in r for r in results) else 1

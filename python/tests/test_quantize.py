@@ -339,13 +339,13 @@ def test_results_matrix(files, tmp_path, capsys) -> None:
     p = [g[("sequential", s, "payload:2")]["perplexity"] for s in (0, 1)]
     assert f"**{np.mean(p):.4g}** ({min(p):.4g}–{max(p):.4g})" in text
     # cached: a second invocation runs nothing and renders the same tables
-    mtime = {r["slug"]: (tmp_path / "wd" / "runs" / r["slug"] / "result.json").stat().st_mtime_ns
-             for r in runs}
+    runs_dir = tmp_path / "wd" / "runs" / doc_json["fingerprint"]
+    mtime = {r["slug"]: (runs_dir / r["slug"] / "result.json").stat().st_mtime_ns for r in runs}
     capsys.readouterr()
     assert results.main(argv + ["--render-only"]) == 1
     assert "FAILED" not in capsys.readouterr().err
     for slug, m in mtime.items():
-        assert (tmp_path / "wd" / "runs" / slug / "result.json").stat().st_mtime_ns == m
+        assert (runs_dir / slug / "result.json").stat().st_mtime_ns == m
     tables = [ln for ln in text.splitlines() if ln.startswith("|")]
     assert tables == [ln for ln in doc.read_text().splitlines() if ln.startswith("|")]
 
@@ -358,11 +358,13 @@ def test_results_lock_and_errors(files, tmp_path, capsys) -> None:
     tool = baq_opt()
     # a run claimed by a live process is skipped, one whose owner is gone is taken over
     run = results.Run("gptq", "fp32", "payload:2", "payload", 2.0, 0)
-    d = tmp_path / "wd" / "runs" / run.slug
-    d.mkdir(parents=True)
-    (d / "run.lock").write_text(f"{socket.gethostname()} {os.getpid()}")
     argv = results_args(files, tmp_path, "--baq-opt", str(tool), "--methods", "gptq",
                         "--calibrations", "fp32", "--targets", "payload:2", "--seeds", "0")
+    assert results.main(argv + ["--render-only"]) == 1  # nothing cached yet
+    key = json.loads((tmp_path / "wd" / "results.json").read_text())["fingerprint"]
+    d = tmp_path / "wd" / "runs" / key / run.slug
+    d.mkdir(parents=True)
+    (d / "run.lock").write_text(f"{socket.gethostname()} {os.getpid()}")
     assert results.main(argv) == 1
     assert "held by another process" in capsys.readouterr().err
     assert "Incomplete: 0 of 1 runs finished" in (tmp_path / "R.md").read_text()
@@ -375,3 +377,20 @@ def test_results_lock_and_errors(files, tmp_path, capsys) -> None:
     with pytest.raises(SystemExit):
         results.main(results_args(files, tmp_path, "--baq-opt", str(tmp_path / "none")))
     assert "baq-opt not found" in capsys.readouterr().err
+
+
+def test_results_cache_key(files, tmp_path) -> None:
+    """A rebuilt baq-opt (or other data) gets a fresh cache: old numbers are never reused."""
+    from argparse import Namespace
+
+    from baq import results
+    tool = tmp_path / "baq-opt"
+    tool.write_bytes(b"binary v1")
+    ns = Namespace(baq_opt=tool, checkpoint=files / "model.bin", tokenizer=files / "tok.bin",
+                   calib=files / "calib.txt", text=files / "dev.txt", windows=3)
+    k1 = results.fingerprint(ns)
+    assert results.fingerprint(ns) == k1
+    tool.write_bytes(b"binary v2")
+    k2 = results.fingerprint(ns)
+    ns.windows = 4
+    assert len({k1, k2, results.fingerprint(ns)}) == 3
