@@ -291,9 +291,17 @@ def aggregate(results: list[dict]) -> dict[tuple[str, str, str], dict]:
                      total_mean=float(t.mean()), total_min=float(t.min()),
                      total_max=float(t.max()),
                      payload_mean=float(np.mean([r["payload_bits"] for r in ok])),
+                     payload_max=float(np.max([r["payload_bits"] for r in ok])),
                      quantize_s=float(np.mean([r["quantize_s"] for r in ok])))
         out[k] = s
     return out
+
+
+def fmt_ppl(x: float) -> str:
+    """Perplexity with 3-4 significant digits, large values without exponents."""
+    if x >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.1f}" if x >= 100 else f"{x:.2f}" if x >= 10 else f"{x:.3f}"
 
 
 def _cell(s: dict | None) -> str:
@@ -301,9 +309,13 @@ def _cell(s: dict | None) -> str:
         return "–"
     if not s["n"]:
         return f"failed ({s['failed']})"
-    txt = f"**{s['ppl_mean']:.4g}** ({s['ppl_min']:.4g}–{s['ppl_max']:.4g}) @ {s['total_mean']:.3f}"
+    txt = (f"**{fmt_ppl(s['ppl_mean'])}** ({fmt_ppl(s['ppl_min'])}–{fmt_ppl(s['ppl_max'])}) "
+           f"@ {s['total_mean']:.3f}")
     if s["total_max"] - s["total_min"] > 5e-4:
         txt += f" ({s['total_min']:.3f}–{s['total_max']:.3f})"
+    used = s["total_max"] if s["budget"] == "total" else s["payload_max"]
+    if used > s["target"] + 1e-9:
+        txt += f" ⚠ over the {s['budget']} budget ({used:.4f} > {s['target']:.4g})"
     if s["failed"]:
         txt += f", {s['failed']} failed"
     return txt
@@ -338,7 +350,8 @@ def render(a: argparse.Namespace, results: list[dict], expected: int, fp32: floa
              f"`{a.text.name}` (every 512-token window). FP32 perplexity **{fp32:.4f}**.", "",
              "Each cell: **mean** (min–max) perplexity over the calibration seeds @ mean total "
              "honest bits per weight (FORMAT.md §6, all linear layers, from the independent "
-             "reader). RTN reads no Hessian: it is run with FP32 calibration only.", ""]
+             "reader); ⚠ marks a configuration whose stored bits exceed its budget in some "
+             "seed. RTN reads no Hessian: it is run with FP32 calibration only.", ""]
     if len(results) < expected:
         lines += [f"**Incomplete: {len(results)} of {expected} runs finished.**", ""]
     for col in a.targets:

@@ -337,7 +337,10 @@ def test_results_matrix(files, tmp_path, capsys) -> None:
     assert all("error" in r for r in runs if r["run"]["extra"])
     # mean and min-max over the seeds, as printed
     p = [g[("sequential", s, "payload:2")]["perplexity"] for s in (0, 1)]
-    assert f"**{np.mean(p):.4g}** ({min(p):.4g}–{max(p):.4g})" in text
+    f = results.fmt_ppl
+    assert f"**{f(np.mean(p))}** ({f(min(p))}–{f(max(p))})" in text
+    assert [f(x) for x in (4.4544, 12.345, 473.66, 37587.3)] == ["4.454", "12.35", "473.7",
+                                                                  "37,587"]
     # cached: a second invocation runs nothing and renders the same tables
     runs_dir = tmp_path / "wd" / "runs" / doc_json["fingerprint"]
     mtime = {r["slug"]: (runs_dir / r["slug"] / "result.json").stat().st_mtime_ns for r in runs}
@@ -394,3 +397,18 @@ def test_results_cache_key(files, tmp_path) -> None:
     k2 = results.fingerprint(ns)
     ns.windows = 4
     assert len({k1, k2, results.fingerprint(ns)}) == 3
+
+
+def test_results_cell_flags_budget_overrun() -> None:
+    from baq import results
+    s = {"n": 3, "failed": 0, "budget": "total", "target": 2.47, "ppl_mean": 290.1,
+         "ppl_min": 227.2, "ppl_max": 377.2, "total_mean": 2.818, "total_min": 2.800,
+         "total_max": 2.831, "payload_max": 2.0}
+    cell = results._cell(s)
+    assert cell.startswith("**290.1** (227.2–377.2) @ 2.818 (2.800–2.831)")
+    assert "⚠ over the total budget (2.8310 > 2.47)" in cell
+    assert "⚠" not in results._cell({**s, "target": 2.9})
+    assert "⚠ over the payload budget" in results._cell({**s, "budget": "payload",
+                                                          "target": 2, "payload_max": 2.001})
+    assert results._cell(None) == "–" and results._cell({**s, "n": 0, "failed": 3}) == \
+        "failed (3)"
