@@ -184,6 +184,7 @@ def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, b
         differ = [n for n, w in fed.items() if n not in got or
                   not np.array_equal(got[n].weight, w)]
         if differ:
+            output.unlink()  # it does not hold the weights the calibration was made with
             raise BaqOptError(
                 f"the final whole-module baq-opt run quantized {', '.join(differ[:4])}"
                 f"{' ...' if len(differ) > 4 else ''} differently from the block-wise runs "

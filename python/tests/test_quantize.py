@@ -260,6 +260,29 @@ def test_bad_allocate_options(files, tmp_path, monkeypatch, capsys) -> None:
     assert rc == 2 and "rejected by baq-opt" in err
 
 
+def test_final_run_must_reproduce_fed_weights(files, tmp_path, monkeypatch, capsys) -> None:
+    """If the whole-module run quantizes differently from the block-wise runs (here: a
+    wrapper changes its target), the driver fails and leaves no output behind."""
+    tool = baq_opt()
+    wrapper = tmp_path / "baq-opt-wrapper"
+    wrapper.write_text(f"""#!/bin/sh
+case "$2" in *calibrated.mlir)
+  exec {tool} "$(echo "$1" | sed s/target-bits=2/target-bits=3/)" "$2" "$3" "$4";;
+esac
+exec {tool} "$@"
+""")
+    wrapper.chmod(0o755)
+    out = tmp_path / "q.mlir"
+    rc, err = cli(args(files, "--baq-opt", str(wrapper), "--calibration", "sequential",
+                       "--allocate", "target-bits=2", "-o", str(out)), monkeypatch, capsys)
+    assert rc == 2 and "differently from the block-wise runs" in err, err
+    assert not out.exists()
+    # the fp32 mode has nothing fed forward to compare: the wrapper's output stands
+    rc, err = cli(args(files, "--baq-opt", str(wrapper), "--calibration", "fp32",
+                       "--allocate", "target-bits=2", "-o", str(out)), monkeypatch, capsys)
+    assert rc == 0 and read_module(out)["blk0_wq"].layout.bits.mean() == 3
+
+
 # ----------------------------------------------------------------------------------------
 # The real model, short calibration
 # ----------------------------------------------------------------------------------------
