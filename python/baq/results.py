@@ -194,8 +194,7 @@ def _execute_locked(run: Run, a: argparse.Namespace, d: Path, res: Path) -> dict
     qcmd = [sys.executable, "-m", "baq.quantize", "--checkpoint", str(a.checkpoint),
             "--tokenizer", str(a.tokenizer), "--calib", str(a.calib), "--baq-opt",
             str(a.baq_opt), "--allocate", run.options, "--calibration", run.calibration,
-            "--windows", str(a.windows), "--seed", str(run.seed), "--work-dir", str(d / "work"),
-            "-o", str(q)]
+            "--windows", str(a.windows), "--seed", str(run.seed), "-o", str(q)]
     ecmd = [sys.executable, "-m", "baq.eval", "--checkpoint", str(a.checkpoint), "--tokenizer",
             str(a.tokenizer), "--text", str(a.text), "--json", str(ev), str(q)]
     out: dict = {"run": asdict(run), "options": run.options, "slug": run.slug,

@@ -366,6 +366,8 @@ def test_results_matrix(files, tmp_path, capsys) -> None:
                                                                   "37,587"]
     # cached: a second invocation runs nothing and renders the same tables
     runs_dir = tmp_path / "wd" / "runs" / doc_json["fingerprint"]
+    kept = {p.name for p in (runs_dir / runs[0]["slug"]).iterdir()}
+    assert kept == {"q.mlir", "quantize.log", "eval.log", "eval.json", "result.json"}
     mtime = {r["slug"]: (runs_dir / r["slug"] / "result.json").stat().st_mtime_ns for r in runs}
     capsys.readouterr()
     assert results.main(argv + ["--render-only"]) == 1
