@@ -70,15 +70,27 @@ METHODS = [
 ]
 
 
-def run_baq_opt(baq_opt: Path, model: Path, out: Path, options: str, log_path: Path) -> float:
+class BaqOptError(RuntimeError):
+    """``baq-opt`` could not be run or rejected its input/options (message has its log)."""
+
+
+def run_baq_opt(baq_opt: Path, model: Path, out: Path, options: str, log_path: Path,
+                echo: str | None = "baq-eval") -> float:
+    """``baq-opt --baq-allocate=<options> model -o out``, output to ``log_path``; seconds.
+
+    ``echo``: program name to prefix the logged command line with (None: silent)."""
     cmd = [str(baq_opt), f"--baq-allocate={options}", str(model), "-o", str(out)]
-    log("baq-eval: $ " + " ".join(shlex.quote(c) for c in cmd))
+    if echo:
+        log(f"{echo}: $ " + " ".join(shlex.quote(c) for c in cmd))
     t0 = time.time()
-    with open(log_path, "w") as lf:
-        p = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT)
+    try:
+        with open(log_path, "w") as lf:
+            p = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT)
+    except OSError as e:
+        raise BaqOptError(f"cannot run {baq_opt}: {e}") from e
     if p.returncode != 0:
         tail = log_path.read_text()[-2000:]
-        raise RuntimeError(f"baq-opt failed (exit {p.returncode}); log {log_path}:\n{tail}")
+        raise BaqOptError(f"baq-opt failed (exit {p.returncode}); log {log_path}:\n{tail}")
     return time.time() - t0
 
 

@@ -395,13 +395,9 @@ class Transformer:
         self.cfg = ckpt.config
         self.dtype = np.dtype(dtype)
         self.W: dict[str, np.ndarray] = {}
-        for name in self.cfg.linear_names():
-            w = ckpt.linear(name) if weights is None or name not in weights else weights[name]
-            w = np.asarray(w)
-            if w.shape != self.cfg.linear_shape(parse_linear_name(name)[1]):
-                raise ValueError(f"{name}: substituted weight has shape {w.shape}, expected "
-                                 f"{self.cfg.linear_shape(parse_linear_name(name)[1])}")
-            self.W[name] = np.ascontiguousarray(w.T, dtype=self.dtype)  # [in, out] for x @ W
+        for name in self.cfg.linear_names():  # stored [in, out] for x @ W
+            self.set_linear(name, ckpt.linear(name) if weights is None or name not in weights
+                            else weights[name])
         t = ckpt.tensors
         self.emb = t["token_embedding"].astype(self.dtype)
         self.wcls_t = np.ascontiguousarray(ckpt.wcls.T, dtype=self.dtype)
@@ -429,6 +425,87 @@ class Transformer:
         out[..., 1::2] = v0 * sin + v1 * cos
         return out
 
+    def set_linear(self, name: str, weight: np.ndarray) -> None:
+        """Replace one linear layer's ``[out, in]`` weight (e.g. by its quantized version)."""
+        kind = parse_linear_name(name)[1]
+        w = np.asarray(weight)
+        if w.shape != self.cfg.linear_shape(kind):
+            raise ValueError(f"{name}: substituted weight has shape {w.shape}, expected "
+                             f"{self.cfg.linear_shape(kind)}")
+        self.W[name] = np.ascontiguousarray(w.T, dtype=self.dtype)
+
+    def embed(self, tokens: np.ndarray | Sequence[int]) -> np.ndarray:
+        """Residual stream ``[B, T, dim]`` entering block 0 (token embeddings)."""
+        tok = np.asarray(tokens, dtype=np.int64)
+        if tok.ndim != 2:
+            raise ValueError(f"tokens must be [B, T], got shape {tok.shape}")
+        if tok.shape[1] > self.cfg.seq_len:
+            raise ValueError(f"sequence of {tok.shape[1]} tokens exceeds seq_len "
+                             f"{self.cfg.seq_len}")
+        return self.emb[tok]
+
+    def block(self, l: int, x: np.ndarray, hook: HookFn | None = None,
+              stop_after: str | None = None) -> np.ndarray | None:
+        """Transformer block ``l`` on the residual stream ``x [B, T, dim]``; returns the new
+        stream, or None right after linear kind ``stop_after`` has been applied (its input
+        reached ``hook``), which is all sequential calibration of that sublayer needs."""
+        cfg = self.cfg
+        B, T, _ = x.shape
+        hs, H, KV = cfg.head_size, cfg.n_heads, cfg.n_kv_heads
+        kv_mul = H // KV
+        cos, sin = self._rope(T)
+        cos_k, sin_k = cos[:, : cfg.kv_dim // 2], sin[:, : cfg.kv_dim // 2]
+        mask = np.where(np.triu(np.ones((T, T), dtype=bool), k=1), -np.inf, 0.0).astype(self.dtype)
+        scale = self.dtype.type(1.0 / math.sqrt(hs))
+        att = np.empty((T, T), dtype=self.dtype)
+        p = f"blk{l}_"
+
+        def lin(kind: str, inp: np.ndarray) -> np.ndarray:
+            if hook is not None:
+                hook(p + kind, inp.reshape(-1, inp.shape[-1]))
+            return inp @ self.W[p + kind]
+
+        xb = _rmsnorm(x, self.rms_att[l])
+        q = self._rotate(lin("wq", xb), cos, sin)
+        k = self._rotate(lin("wk", xb), cos_k, sin_k)
+        v = lin("wv", xb)
+        if stop_after in ("wq", "wk", "wv"):
+            return None
+        q = q.reshape(B, T, H, hs).transpose(0, 2, 1, 3)  # [B, H, T, hs]
+        k = k.reshape(B, T, KV, hs).transpose(0, 2, 1, 3)  # [B, KV, T, hs]
+        v = v.reshape(B, T, KV, hs).transpose(0, 2, 1, 3)  # [B, KV, T, hs]
+        # One 2-D (T x T) score matrix at a time: it stays in cache, which is ~2x faster
+        # than one batched [B, H, T, T] tensor; q @ k^T goes through BLAS (hs is tiny).
+        # The score buffer is reused: fresh 1 MB arrays would be mmap'ed and page-faulted
+        # on every head.
+        o = np.empty((B, H, T, hs), dtype=self.dtype)
+        q *= scale
+        for b in range(B):
+            for h in range(H):
+                kh = h // kv_mul  # GQA: head h reads kv head h // kv_mul
+                np.matmul(q[b, h], k[b, kh].T, out=att)
+                att += mask
+                att -= att.max(axis=-1, keepdims=True)
+                np.exp(att, out=att)
+                att /= att.sum(axis=-1, keepdims=True)
+                np.matmul(att, v[b, kh], out=o[b, h])
+        o = o.transpose(0, 2, 1, 3).reshape(B, T, cfg.dim)
+        x = x + lin("wo", o)
+        if stop_after == "wo":
+            return None
+        xb = _rmsnorm(x, self.rms_ffn[l])
+        h1 = lin("w1", xb)
+        h3 = lin("w3", xb)
+        if stop_after in ("w1", "w3"):
+            return None
+        h = h1 * (self.dtype.type(1.0) / (self.dtype.type(1.0) + np.exp(-h1))) * h3
+        return x + lin("w2", h)
+
+    def head(self, x: np.ndarray, logits: bool = True) -> np.ndarray:
+        """Final RMSNorm and (with ``logits``) the classifier."""
+        x = _rmsnorm(x, self.rms_final)
+        return x @ self.wcls_t if logits else x
+
     def forward(self, tokens: np.ndarray | Sequence[int], hook: HookFn | None = None,
                 logits: bool = True) -> np.ndarray:
         """Logits ``[B, T, vocab]`` (or ``[T, vocab]`` for 1-D input); positions start at 0.
@@ -437,61 +514,10 @@ class Transformer:
         """
         tok = np.asarray(tokens, dtype=np.int64)
         squeeze = tok.ndim == 1
-        if squeeze:
-            tok = tok[None]
-        B, T = tok.shape
-        cfg = self.cfg
-        if T > cfg.seq_len:
-            raise ValueError(f"sequence of {T} tokens exceeds seq_len {cfg.seq_len}")
-        hs, H, KV = cfg.head_size, cfg.n_heads, cfg.n_kv_heads
-        kv_mul = H // KV
-        cos, sin = self._rope(T)
-        cos_k, sin_k = cos[:, : cfg.kv_dim // 2], sin[:, : cfg.kv_dim // 2]
-        mask = np.where(np.triu(np.ones((T, T), dtype=bool), k=1), -np.inf, 0.0).astype(self.dtype)
-        scale = self.dtype.type(1.0 / math.sqrt(hs))
-        x = self.emb[tok]  # [B, T, D]
-        att = np.empty((T, T), dtype=self.dtype)
-
-        def lin(name: str, inp: np.ndarray) -> np.ndarray:
-            if hook is not None:
-                hook(name, inp.reshape(-1, inp.shape[-1]))
-            return inp @ self.W[name]
-
-        for l in range(cfg.n_layers):
-            p = f"blk{l}_"
-            xb = _rmsnorm(x, self.rms_att[l])
-            q = self._rotate(lin(p + "wq", xb), cos, sin)
-            k = self._rotate(lin(p + "wk", xb), cos_k, sin_k)
-            v = lin(p + "wv", xb)
-            q = q.reshape(B, T, H, hs).transpose(0, 2, 1, 3)  # [B, H, T, hs]
-            k = k.reshape(B, T, KV, hs).transpose(0, 2, 1, 3)  # [B, KV, T, hs]
-            v = v.reshape(B, T, KV, hs).transpose(0, 2, 1, 3)  # [B, KV, T, hs]
-            # One 2-D (T x T) score matrix at a time: it stays in cache, which is ~2x faster
-            # than one batched [B, H, T, T] tensor; q @ k^T goes through BLAS (hs is tiny).
-            # The score buffer is reused: fresh 1 MB arrays would be mmap'ed and page-faulted
-            # on every head.
-            o = np.empty((B, H, T, hs), dtype=self.dtype)
-            q *= scale
-            for b in range(B):
-                for h in range(H):
-                    kh = h // kv_mul  # GQA: head h reads kv head h // kv_mul
-                    np.matmul(q[b, h], k[b, kh].T, out=att)
-                    att += mask
-                    att -= att.max(axis=-1, keepdims=True)
-                    np.exp(att, out=att)
-                    att /= att.sum(axis=-1, keepdims=True)
-                    np.matmul(att, v[b, kh], out=o[b, h])
-            o = o.transpose(0, 2, 1, 3).reshape(B, T, cfg.dim)
-            x = x + lin(p + "wo", o)
-            xb = _rmsnorm(x, self.rms_ffn[l])
-            h1 = lin(p + "w1", xb)
-            h3 = lin(p + "w3", xb)
-            h = h1 * (self.dtype.type(1.0) / (self.dtype.type(1.0) + np.exp(-h1))) * h3
-            x = x + lin(p + "w2", h)
-        x = _rmsnorm(x, self.rms_final)
-        if not logits:
-            return x[0] if squeeze else x
-        out = x @ self.wcls_t
+        x = self.embed(tok[None] if squeeze else tok)
+        for l in range(self.cfg.n_layers):
+            x = self.block(l, x, hook)
+        out = self.head(x, logits)
         return out[0] if squeeze else out
 
     def generate_greedy(self, steps: int, prompt: Sequence[int] = (BOS_ID,)) -> list[int]:

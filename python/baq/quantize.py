@@ -1,0 +1,273 @@
+"""baq-quantize: calibrate and quantize a llama2.c model block by block (GPTQ protocol).
+
+``--calibration`` chooses where each layer's Hessian ``H = 2/n sum x x^T`` comes from:
+
+* ``fp32``: one full-precision forward pass (what ``baq-export`` writes), all layers
+  quantized by one ``baq-opt`` run;
+* ``sequential`` (GPTQ ``llama.py``): block b's Hessians are taken from the outputs of blocks
+  0..b-1 *already quantized*; the block's seven layers are quantized by one ``baq-opt`` run
+  and the block's quantized output becomes the next block's input;
+* ``true-sequential`` (GPTQ ``--true-sequential``): additionally, inside a block the
+  sublayer groups q/k/v, o, w1/w3, w2 are quantized in that order, each group's Hessian
+  taken with the earlier groups of the block already quantized.
+
+Every quantization step is ``baq-opt --baq-allocate=<--allocate>`` on a module holding just
+that step's layers; its packed result is decoded by the independent reader
+(:mod:`baq.packed`) and fed forward. The output is one module: the ``baq-export``-format
+module holding the Hessians actually used, quantized by a single final ``baq-opt`` run with
+the same options, checked to reproduce the fed-forward weights exactly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .eval import BaqOptError, run_baq_opt
+from .export import (HessianAccumulator, build_module, calibration_windows, collect_hessians,
+                     hessian_key)
+from .llama2c import (Checkpoint, CheckpointError, Tokenizer, TokenizerError, Transformer,
+                      read_checkpoint, token_stream)
+from .mlir import ModuleWriter
+from .packed import FormatError, parse_module
+
+CALIBRATIONS = ("fp32", "sequential", "true-sequential")
+# The mode measured best on stories260K (docs/RESULTS.md, baq.results).
+DEFAULT_CALIBRATION = "true-sequential"
+# true-sequential order inside a block: each group reads the outputs of the previous ones.
+GROUPS: tuple[tuple[str, ...], ...] = (("wq", "wk", "wv"), ("wo",), ("w1", "w3"), ("w2",))
+
+# (layer names, Hessians by blob key) -> dequantized [out, in] weights by layer name
+QuantizeFn = Callable[[list[str], dict[str, np.ndarray]], dict[str, np.ndarray]]
+ProgressFn = Callable[[str], None]
+
+
+class CalibrationError(ValueError):
+    """The calibration request cannot be met (e.g. more windows than the text holds)."""
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def calibrate(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str,
+              quantize: QuantizeFn | None, batch: int = 8,
+              progress: ProgressFn | None = None
+              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Hessians (by blob key, float64) under ``mode`` and, for the sequential modes, the
+    quantized weights that were fed forward (by layer name; empty for ``fp32``, whose layers
+    do not depend on each other's quantization)."""
+    if mode not in CALIBRATIONS:
+        raise CalibrationError(f"unknown calibration mode {mode!r} (one of {CALIBRATIONS})")
+    if not windows:
+        raise CalibrationError("no calibration windows")
+    if mode == "fp32":
+        return collect_hessians(ckpt, list(windows), batch), {}
+    if quantize is None:
+        raise CalibrationError(f"{mode} calibration needs a quantizer")
+    cfg = ckpt.config
+    model = Transformer(ckpt)
+    xs = [model.embed(np.stack(windows[s:s + batch])) for s in range(0, len(windows), batch)]
+    groups = GROUPS if mode == "true-sequential" else (tuple(k for g in GROUPS for k in g),)
+    hessians: dict[str, np.ndarray] = {}
+    fed: dict[str, np.ndarray] = {}
+    t_start = time.time()
+    for l in range(cfg.n_layers):
+        t_block, t_h, t_q = time.time(), 0.0, 0.0
+        for g in groups:
+            names = [f"blk{l}_{k}" for k in g]
+            acc = HessianAccumulator()
+            wanted = set(names)
+
+            def hook(name: str, x: np.ndarray) -> None:
+                if name in wanted:
+                    acc(name, x)
+
+            # The last group needs the whole block; earlier ones stop after their sublayer.
+            stop = g[-1] if len(groups) > 1 and g != groups[-1] else None
+            t0 = time.time()
+            for x in xs:
+                model.block(l, x, hook, stop_after=stop)
+            h = acc.hessians()
+            t_h += time.time() - t0
+            t0 = time.time()
+            q = quantize(names, h)
+            t_q += time.time() - t0
+            for n in names:
+                model.set_linear(n, q[n])
+                fed[n] = q[n]
+            hessians.update(h)
+        t0 = time.time()
+        xs = [model.block(l, x) for x in xs]
+        if progress:
+            progress(f"block {l + 1}/{cfg.n_layers} ({mode}): {time.time() - t_block:.1f} s "
+                     f"(Hessians {t_h:.1f} s, baq-opt {t_q:.1f} s in {len(groups)} "
+                     f"call{'s' if len(groups) > 1 else ''}, forward {time.time() - t0:.1f} s); "
+                     f"elapsed {time.time() - t_start:.1f} s")
+    return hessians, fed
+
+
+_REPORT_RE = re.compile(r"(?:^|\s)report=(?:\"[^\"]*\"|'[^']*'|\{[^}]*\}|\S*)")
+
+
+def strip_report(options: str) -> str:
+    """``--baq-allocate`` options without ``report=...`` (only the final run writes it)."""
+    return " ".join(_REPORT_RE.sub(" ", options).split())
+
+
+class BaqOptQuantizer:
+    """QuantizeFn running ``baq-opt --baq-allocate`` on a module of just the given layers."""
+
+    def __init__(self, ckpt: Checkpoint, baq_opt: Path, options: str, work_dir: Path):
+        self.ckpt, self.baq_opt, self.work_dir = ckpt, baq_opt, work_dir
+        self.options = strip_report(options)
+        self.calls = 0
+
+    def __call__(self, names: list[str], hessians: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        self.calls += 1
+        stem = self.work_dir / f"step{self.calls:03d}-{names[0]}"
+        w = ModuleWriter()
+        for n in names:
+            key = hessian_key(n)
+            w.add_linear(n, self.ckpt.linear(n), key, hessians[key])
+        src, out = stem.with_suffix(".mlir"), Path(f"{stem}.q.mlir")
+        src.write_text(w.text())
+        run_baq_opt(self.baq_opt, src, out, self.options, Path(f"{stem}.log"), echo=None)
+        got = parse_module(out.read_text())
+        bad = [n for n in names if n not in got or got[n].layout is None]
+        if bad:
+            raise BaqOptError(f"baq-opt left {', '.join(bad)} unquantized (log {stem}.log)")
+        return {n: got[n].weight for n in names}
+
+
+def check_baq_opt(baq_opt: Path, options: str, work_dir: Path) -> None:
+    """Fail fast on a missing tool or options the pass rejects (an empty module suffices)."""
+    if not baq_opt.is_file():
+        raise BaqOptError(f"baq-opt not found at {baq_opt} (build it: cmake --build build)")
+    src = work_dir / "empty.mlir"
+    src.write_text("module {}\n")
+    try:
+        p = subprocess.run([str(baq_opt), f"--baq-allocate={strip_report(options)}", str(src),
+                            "-o", str(work_dir / "empty.q.mlir")],
+                           capture_output=True, text=True)
+    except OSError as e:
+        raise BaqOptError(f"cannot run {baq_opt}: {e}") from e
+    if p.returncode != 0:
+        raise BaqOptError(f"--allocate {options!r} rejected by baq-opt:\n"
+                          f"{p.stderr.strip()[-2000:]}")
+
+
+def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, baq_opt: Path,
+                   options: str, output: Path, work_dir: Path, batch: int = 8,
+                   progress: ProgressFn | None = None,
+                   save_calibrated: Path | None = None) -> dict:
+    """The whole driver (see the module docstring); returns timings and call counts."""
+    t0 = time.time()
+    check_baq_opt(baq_opt, options, work_dir)
+    quantizer = BaqOptQuantizer(ckpt, baq_opt, options, work_dir)
+    hessians, fed = calibrate(ckpt, windows, mode, quantizer, batch, progress)
+    t_cal = time.time() - t0
+    calibrated = save_calibrated or work_dir / "calibrated.mlir"
+    calibrated.write_text(build_module(ckpt, hessians))
+    t1 = time.time()
+    run_baq_opt(baq_opt, calibrated, output, options, work_dir / "final.log", echo=None)
+    if fed:
+        got = parse_module(output.read_text())
+        differ = [n for n, w in fed.items() if n not in got or
+                  not np.array_equal(got[n].weight, w)]
+        if differ:
+            output.unlink()  # it does not hold the weights the calibration was made with
+            raise BaqOptError(
+                f"the final whole-module baq-opt run quantized {', '.join(differ[:4])}"
+                f"{' ...' if len(differ) > 4 else ''} differently from the block-wise runs "
+                f"whose outputs were fed forward: --allocate options that couple layers "
+                f"(a module-wide budget) cannot be honoured block by block")
+    if progress:
+        progress(f"final module: baq-opt {time.time() - t1:.1f} s; wrote {output}")
+    return {"calibration": mode, "windows": len(windows), "baq_opt_calls": quantizer.calls + 1,
+            "calibrate_s": t_cal, "total_s": time.time() - t0}
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="baq-quantize", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoint", type=Path, required=True, help="llama2.c checkpoint")
+    ap.add_argument("--tokenizer", type=Path, required=True, help="llama2.c tokenizer.bin")
+    ap.add_argument("--calib", type=Path, required=True,
+                    help="calibration text (stories split by <|endoftext|> lines)")
+    ap.add_argument("--baq-opt", type=Path, default=Path("build/bin/baq-opt"),
+                    help="baq-opt binary (default build/bin/baq-opt)")
+    ap.add_argument("--allocate", default="", metavar="OPTIONS",
+                    help="--baq-allocate options, e.g. 'target-bits=2.47 budget=total'; "
+                         "report=FILE is written by the final whole-module run only")
+    ap.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
+                    help=f"where Hessians come from (default {DEFAULT_CALIBRATION})")
+    ap.add_argument("--windows", type=int, default=128,
+                    help="calibration windows, drawn as random distinct non-overlapping "
+                         "slots with --seed (default 128; 0: every window of the text)")
+    ap.add_argument("--seed", type=int, default=0, help="window sampling seed (0)")
+    ap.add_argument("--window-len", type=int, default=512, help="tokens per window (512)")
+    ap.add_argument("--batch", type=int, default=8, help="windows per forward batch (8)")
+    ap.add_argument("--save-calibrated", type=Path, metavar="MLIR",
+                    help="also keep the unquantized module with the Hessians used")
+    ap.add_argument("--work-dir", type=Path,
+                    help="keep per-step modules and baq-opt logs here (default: a temporary "
+                         "directory, removed)")
+    ap.add_argument("-o", "--output", type=Path, required=True, help="quantized model.mlir")
+    ap.add_argument("-q", "--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    if a.windows < 0:
+        ap.error(f"--windows must be >= 0 (0: all), got {a.windows}")
+    if a.window_len < 2:
+        ap.error(f"--window-len must be >= 2, got {a.window_len}")
+    if a.batch < 1:
+        ap.error(f"--batch must be >= 1, got {a.batch}")
+    if not a.output.parent.is_dir():
+        ap.error(f"output directory {a.output.parent} does not exist")
+
+    def progress(msg: str) -> None:
+        if not a.quiet:
+            log("baq-quantize: " + msg)
+
+    t0 = time.time()
+    ckpt = read_checkpoint(a.checkpoint)
+    tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
+    stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
+    wl = min(a.window_len, ckpt.config.seq_len)
+    slots = len(stream) // wl
+    if a.windows > slots:
+        raise CalibrationError(f"--windows {a.windows}: {a.calib} has only {slots} windows of "
+                               f"{wl} tokens ({len(stream)} tokens)")
+    windows = calibration_windows(stream, wl, a.windows, a.seed)
+    if not windows:
+        raise CalibrationError(f"{a.calib}: no calibration tokens")
+    progress(f"{len(stream)} calibration tokens, {len(windows)} windows of {wl} "
+             f"(seed {a.seed}), calibration {a.calibration}")
+    with tempfile.TemporaryDirectory(prefix="baq-quantize-") as tmp:
+        work = a.work_dir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        info = quantize_model(ckpt, windows, a.calibration, a.baq_opt, a.allocate, a.output,
+                              work, a.batch, progress, a.save_calibrated)
+    progress(f"done in {time.time() - t0:.1f} s ({info['baq_opt_calls']} baq-opt runs)")
+    return 0
+
+
+def cli() -> int:
+    """Console entry point: input errors become one ``baq-quantize: error:`` line, exit 2."""
+    try:
+        return main()
+    except (CheckpointError, TokenizerError, FormatError, CalibrationError, BaqOptError,
+            OSError, UnicodeDecodeError) as e:
+        print(f"baq-quantize: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
