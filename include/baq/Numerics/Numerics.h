@@ -117,10 +117,10 @@ std::vector<int> allocatePaper(llvm::ArrayRef<double> c, double avgBits,
 
 struct Segment {
   int bits = 0;
-  int64_t start = 0;      // first packed position
-  int64_t count = 0;      // number of channels
-  int64_t wordOffset = 0; // first word of the segment in a row
-  int64_t words() const { return (count * bits + 31) / 32; }
+  int64_t start = 0;     // first packed position
+  int64_t count = 0;     // number of channels
+  int64_t bitOffset = 0; // first bit of the segment in a row's bit stream
+  int64_t streamBits() const { return count * bits; }
 };
 
 enum class GridType { F16, BF16, F32 };
@@ -137,10 +137,19 @@ struct PackedLayout {
   int64_t live = 0;      // channels with bits > 0 (= P)
   int64_t groupSize = 0; // 0: one group per row
   int64_t numGroups = 0; // G (at least 1)
-  int64_t wordsPerRow = 0;
+  int64_t rowBits = 0;   // L: bits of one row's stream (sum of bits)
+  int64_t fullWords = 0; // F = floor(L / 32): row-interleaved words per row
+  int64_t tailBits = 0;  // r = L mod 32: bits per row in the shared tail
+  int64_t payloadWords = 0; // F * M + ceil(M * r / 32)
 
   int64_t groupOfChannel(int64_t channel) const;
+  /// Bit address in the flat payload (word a / 32, bit a % 32) of bit `t`
+  /// of row `row`'s stream (FORMAT.md §3).
+  int64_t flatBit(int64_t row, int64_t t) const;
 };
+
+/// Payload words of an M-row layout whose rows carry `rowBits` bits each.
+int64_t countPayloadWords(int64_t rowBits, int64_t m);
 
 /// Scale groups per row for `live` packed channels (at least 1; 0 = one
 /// group per row).
@@ -160,8 +169,8 @@ struct StorageBits {
 StorageBits computeStorage(const PackedLayout &layout, GridType scaleType,
                            GridType zeroType);
 
-/// Packs codes (M x N, original channel order, code < 2^bits) into
-/// words (wordsPerRow x M, as uint32).
+/// Packs codes (M x N, original channel order, code < 2^bits) into the
+/// flat payload of `payloadWords` uint32 words.
 std::vector<uint32_t> packCodes(const PackedLayout &layout,
                                 llvm::ArrayRef<uint8_t> codes);
 /// Inverse of packCodes; 0-bit channels get code 0.
