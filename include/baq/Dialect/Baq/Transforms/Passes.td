@@ -26,7 +26,10 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
 
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
-    bitwidth table, padding) counts against it too.
+    bitwidth table, padding) counts against it too. With `budget-scope=layer`
+    every matmul meets the budget; with `budget-scope=module` (exact
+    allocator only) the sum over all matmuls does, and the allocation is
+    made across layers before any weight is quantized.
   }];
   let dependentDialects = [
     "::mlir::baq::BaqDialect", "::mlir::arith::ArithDialect",
@@ -43,6 +46,16 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
                         "payload bits only"),
              clEnumValN(::mlir::baq::BudgetKind::Total, "total",
                         "payload plus every metadata bit"))}]>,
+    Option<"budgetScope", "budget-scope", "::mlir::baq::BudgetScope",
+           /*default=*/"::mlir::baq::BudgetScope::Layer",
+           "Where `target-bits` is met",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::BudgetScope::Layer, "layer",
+                        "by every matmul on its own"),
+             clEnumValN(::mlir::baq::BudgetScope::Module, "module",
+                        "over all matmuls together (allocator=exact): bits "
+                        "go where they lower the predicted loss most per "
+                        "stored bit, across layers"))}]>,
     Option<"allocator", "allocator", "::mlir::baq::AllocatorKind",
            /*default=*/"::mlir::baq::AllocatorKind::Exact",
            "Integer bit allocation rule",
