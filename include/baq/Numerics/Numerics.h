@@ -201,9 +201,15 @@ struct QuantizerOptions {
   GridType zeroType = GridType::F16;
   /// GPTQ lazy-batch block size.
   int64_t blockSize = 128;
+  /// MSE-optimal grids (GPTQ's `mse` option): per (row, group), the min-max
+  /// range shrunk by p = 1 - k / 100, k < 80, that minimises
+  /// sum |Q(w) - w|^2.4 over the group's weights, each at its own bitwidth
+  /// and with the scale and zero rounded to their storage types.
+  bool mseGrid = false;
 };
 
-/// Static min-max grids (FORMAT.md §4) of each (row, group) computed from W.
+/// Static grids (FORMAT.md §4) of each (row, group) computed from W: the
+/// min-max range, or the MSE-optimal shrink of it (QuantizerOptions::mseGrid).
 void computeGrids(llvm::ArrayRef<float> w, const PackedLayout &layout,
                   const QuantizerOptions &options, std::vector<float> &scales,
                   std::vector<float> &zeros);

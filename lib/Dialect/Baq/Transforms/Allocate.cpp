@@ -124,6 +124,7 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   options.maxBits = maxBits;
   options.quant.groupSize = groupSize;
   options.quant.blockSize = blockSize;
+  options.quant.mseGrid = mseGrid;
   // Losses cost a GEMM each and only appear in the report.
   options.measureLoss = !reportFile.empty();
   options.measureUniformBaseline = !reportFile.empty();
@@ -379,6 +380,7 @@ void BaqAllocatePass::runOnOperation() {
                                                         : "exact"},
       {"quantizer", quantizer == QuantizerKind::Rtn ? "rtn" : "gptq"},
       {"group_size", groupSize.getValue()},
+      {"mse_grid", mseGrid.getValue()},
       {"damp", damp.getValue()},
   };
   llvm::json::Object root{{"options", std::move(options)},

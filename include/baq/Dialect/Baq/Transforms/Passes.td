@@ -88,6 +88,9 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
            "Largest bitwidth a column may get (0..8)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
            "Input channels per scale group in packed order (0: per row)">,
+    Option<"mseGrid", "mse-grid", "bool", /*default=*/"false",
+           "Shrink each (row, group) range to the MSE-optimal clipping "
+           "(GPTQ's `mse` search) instead of min-max">,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "Relative Hessian damping (fraction of mean diagonal)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
