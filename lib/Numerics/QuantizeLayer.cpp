@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <queue>
 
 using namespace baq::numerics;
@@ -280,13 +281,54 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
   return lossOf(perLayer) < lossOf(bits) ? perLayer : bits;
 }
 
+/// Columns of an M x N matrix in `order` (column a of the result is column
+/// order[a] of `w`).
+static std::vector<float> permuteColumns(llvm::ArrayRef<float> w, int64_t m,
+                                         int64_t n,
+                                         llvm::ArrayRef<int64_t> order) {
+  std::vector<float> p(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t a = 0; a < n; ++a)
+      p[i * n + a] = w[i * n + order[a]];
+  return p;
+}
+
+/// Act-order state: the column order and the Hessian prepared in it.
+struct ActOrder {
+  std::vector<int64_t> order;
+  PreparedHessian prepared;
+};
+
 static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
                                     int64_t n, llvm::ArrayRef<int8_t> bits,
                                     const PreparedHessian &prepared,
-                                    const LayerOptions &options) {
+                                    const LayerOptions &options,
+                                    const ActOrder *act = nullptr) {
   if (options.quantizer == Quantizer::Rtn)
     return quantizeRtn(w, m, n, bits, options.quant);
-  return quantizeGptq(w, m, n, bits, prepared, options.quant);
+  if (!act)
+    return quantizeGptq(w, m, n, bits, prepared, options.quant);
+  // GPTQ in act order, then back to channel order. With one group per row
+  // the grids do not depend on the order, so only codes and weights move.
+  assert(options.quant.groupSize == 0 && "act-order needs group-size=0");
+  std::vector<int8_t> permutedBits(n);
+  for (int64_t a = 0; a < n; ++a)
+    permutedBits[a] = bits[act->order[a]];
+  QuantizedWeight q =
+      quantizeGptq(permuteColumns(w, m, n, act->order), m, n, permutedBits,
+                   act->prepared, options.quant);
+  QuantizedWeight result;
+  result.layout = computeLayout(bits, m, options.quant.groupSize);
+  result.scales = std::move(q.scales);
+  result.zeros = std::move(q.zeros);
+  result.codes.assign(m * n, 0);
+  result.dequant.assign(m * n, 0.0f);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t a = 0; a < n; ++a) {
+      result.codes[i * n + act->order[a]] = q.codes[i * n + a];
+      result.dequant[i * n + act->order[a]] = q.dequant[i * n + a];
+    }
+  return result;
 }
 
 llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
@@ -301,8 +343,41 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   zeroDeadColumns(w, m, prepared);
 
   LayerResult result;
-  result.sensitivities =
-      computeSensitivities(w, m, n, prepared, options.sensitivity);
+  std::unique_ptr<ActOrder> act;
+  if (options.actOrder && options.quantizer == Quantizer::Gptq) {
+    if (options.quant.groupSize != 0)
+      return makeError("act-order needs group-size=0");
+    // GPTQ's desc_act: decreasing diag(H), ties to the lower index.
+    act = std::make_unique<ActOrder>();
+    act->order.resize(n);
+    for (int64_t j = 0; j < n; ++j)
+      act->order[j] = j;
+    std::stable_sort(act->order.begin(), act->order.end(),
+                     [&](int64_t a, int64_t b) {
+                       return h[a * n + a] > h[b * n + b];
+                     });
+    std::vector<float> permutedH(n * n);
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b)
+        permutedH[a * n + b] = h[act->order[a] * n + act->order[b]];
+    HessianOptions hessianOptions;
+    hessianOptions.damp = prepared.dampUsed;
+    llvm::Expected<PreparedHessian> permuted =
+        prepareHessian(permutedH, n, hessianOptions);
+    if (!permuted)
+      return permuted.takeError();
+    act->prepared = std::move(*permuted);
+    // [H_F^-1]_jj in the order GPTQ will run, back in channel order.
+    std::vector<double> c = computeSensitivities(
+        permuteColumns(w, m, n, act->order), m, n, act->prepared,
+        options.sensitivity);
+    result.sensitivities.resize(n);
+    for (int64_t a = 0; a < n; ++a)
+      result.sensitivities[act->order[a]] = c[a];
+  } else {
+    result.sensitivities =
+        computeSensitivities(w, m, n, prepared, options.sensitivity);
+  }
   result.ratioC = ratioC(result.sensitivities);
 
   llvm::Expected<std::vector<int8_t>> bits =
@@ -312,7 +387,7 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   if (!bits)
     return bits.takeError();
 
-  result.weight = runQuantizer(w, m, n, *bits, prepared, options);
+  result.weight = runQuantizer(w, m, n, *bits, prepared, options, act.get());
   result.storage = computeStorage(result.weight.layout, options.quant.scaleType,
                                   options.quant.zeroType);
   for (int8_t b : *bits)
@@ -332,7 +407,7 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     if (!uniformBits)
       return uniformBits.takeError();
     QuantizedWeight baseline =
-        runQuantizer(w, m, n, *uniformBits, prepared, uniform);
+        runQuantizer(w, m, n, *uniformBits, prepared, uniform, act.get());
     result.uniformBits = uniformBits->front();
     result.uniformHessianLoss = hessianLoss(weight, baseline.dequant, m, n, h);
   }

@@ -38,6 +38,13 @@
 // MSE: differ True
 // RUN: baq-opt %t.mse.mlir --baq-expand -o /dev/null
 //
+// Act-order: same budget rules; recorded; a valid artefact.
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 act-order=true report=%t.act.json progress=false" -o %t.act.mlir
+// RUN: %python %S/Inputs/check_report.py %t.act.json --target 2 --mode exact | FileCheck %s --check-prefix=OK
+// RUN: %python -c "import json; print('act_order', json.load(open('%t.act.json'))['options']['act_order'])" | FileCheck %s --check-prefix=ACT
+// ACT: act_order True
+// RUN: baq-opt %t.act.mlir --baq-expand -o /dev/null
+//
 // RUN: %python -c "import json; r = json.load(open('%t.exact.json')); print(sorted(r['matmuls'][0]), sorted(r['total']))" \
 // RUN:   | FileCheck %s --check-prefix=KEYS
 // KEYS: ['bits', 'bits_histogram', 'hessian_loss', 'location', 'name', 'predicted_loss', 'ratio_c', 'shape', 'uniform_bits', 'uniform_hessian_loss']

@@ -33,6 +33,10 @@ struct LayerOptions {
   bool measureUniformBaseline = false;
   /// Bitwidths chosen beforehand (allocateModule); empty: chooseBits.
   std::vector<int8_t> fixedBits;
+  /// GPTQ's act-order (desc_act): quantize columns by decreasing H_jj; the
+  /// sensitivities use the Cholesky factor in that order. Needs
+  /// quant.groupSize == 0 (a row's grid is then order-independent).
+  bool actOrder = false;
 };
 
 struct LayerResult {

@@ -104,6 +104,9 @@ LogicalResult BaqAllocatePass::verifyOptions() {
       (uniform || allocator != AllocatorKind::Exact))
     return module.emitError() << "baq-allocate: budget-scope=module needs "
                                  "allocator=exact and uniform=false";
+  if (actOrder && (groupSize != 0 || budgetScope == BudgetScope::Module))
+    return module.emitError() << "baq-allocate: act-order needs group-size=0 "
+                                 "and budget-scope=layer";
   return success();
 }
 
@@ -125,6 +128,7 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   options.quant.groupSize = groupSize;
   options.quant.blockSize = blockSize;
   options.quant.mseGrid = mseGrid;
+  options.actOrder = actOrder;
   // Losses cost a GEMM each and only appear in the report.
   options.measureLoss = !reportFile.empty();
   options.measureUniformBaseline = !reportFile.empty();
@@ -381,6 +385,7 @@ void BaqAllocatePass::runOnOperation() {
       {"quantizer", quantizer == QuantizerKind::Rtn ? "rtn" : "gptq"},
       {"group_size", groupSize.getValue()},
       {"mse_grid", mseGrid.getValue()},
+      {"act_order", actOrder.getValue()},
       {"damp", damp.getValue()},
   };
   llvm::json::Object root{{"options", std::move(options)},

@@ -88,6 +88,9 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
            "Largest bitwidth a column may get (0..8)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
            "Input channels per scale group in packed order (0: per row)">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "GPTQ's act-order: quantize columns by decreasing H_jj "
+           "(group-size=0, budget-scope=layer)">,
     Option<"mseGrid", "mse-grid", "bool", /*default=*/"false",
            "Shrink each (row, group) range to the MSE-optimal clipping "
            "(GPTQ's `mse` search) instead of min-max">,
