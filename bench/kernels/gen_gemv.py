@@ -76,14 +76,14 @@ def main():
         bits = bits_from_mlir(args.bits_from, n)
     else:
         bits = synthetic_bits(n, args.avg, rng)
-    perm, segs, wpr, live, groups = gen_case.layout(bits, 0)
+    perm, segs, nwords, live, groups = gen_case.layout(bits, 0, m)
     codes = np.zeros((m, n), dtype=np.int64)
     for j, b in enumerate(bits):
         if b:
             codes[:, j] = rng.integers(0, 1 << b, m)
     scales = rng.uniform(0.01, 0.03, (m, 1)).astype(np.float16)
     zeros = (-0.5 * scales.astype(np.float32)).astype(np.float16)
-    words = gen_case.pack(codes, bits, perm, segs, wpr)
+    words = gen_case.pack(codes, bits, perm, segs, nwords)
     if args.weights:
         w = np.zeros((m, n), dtype=np.float32)
         for j, b in enumerate(bits):
@@ -95,8 +95,8 @@ def main():
     layout = (f"#baq.layout<outputs = {m}, inputs = {n}, channel_dim = 1, "
               f"bits = [{', '.join(map(str, bits))}], perm = [{', '.join(map(str, perm))}], "
               f"segments = [{flat}], group_size = 0, scale_type = f16, zero_type = f16, "
-              f"payload_bytes = {4 * wpr * m}, scale_bytes = {2 * m}, zero_bytes = {2 * m}>")
-    ptype, stype, wtype = f"tensor<{wpr}x{m}xi32>", f"tensor<{m}x1xf16>", f"tensor<{m}x{n}xf32>"
+              f"payload_bytes = {4 * nwords}, scale_bytes = {2 * m}, zero_bytes = {2 * m}>")
+    ptype, stype, wtype = f"tensor<{nwords}xi32>", f"tensor<{m}x1xf16>", f"tensor<{m}x{n}xf32>"
     maps = ("indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, "
             "affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]")
     out = [f"#layout = {layout}", "module {"]
@@ -121,8 +121,8 @@ def main():
         f.write("\n".join(out) + "\n")
     hist = np.bincount(bits, minlength=9)
     print(f"bits: avg {np.mean(bits):.3f}, histogram 0..8 {hist.tolist()}, "
-          f"{len(segs)} segments, {wpr} words/row, payload {4 * wpr * m} bytes "
-          f"({32 * wpr / n:.3f} bits/weight incl. padding)")
+          f"{len(segs)} segments, {nwords} words, payload {4 * nwords} bytes "
+          f"({32 * nwords / (m * n):.3f} bits/weight incl. padding)")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cmath>
 
 using namespace baq::numerics;
 using baq::numerics::detail::dequantCode;
@@ -41,8 +42,37 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
         lo = std::min(lo, v);
         hi = std::max(hi, v);
       }
-      scales[i * g + group] = roundToGridType(hi - lo, options.scaleType);
-      zeros[i * g + group] = roundToGridType(lo, options.zeroType);
+      float scale = roundToGridType(hi - lo, options.scaleType);
+      float zero = roundToGridType(lo, options.zeroType);
+      if (options.mseGrid && hi > lo) {
+        // GPTQ's search (grid = 100, maxshrink = 0.8, norm = 2.4); p = 1 is
+        // the first candidate, so the result is never worse than min-max.
+        auto error = [&](float s, float z) {
+          double sum = 0;
+          for (int64_t p = begin; p < end; ++p) {
+            int64_t j = layout.perm[p];
+            float v = w[i * n + j];
+            float q = dequantCode(quantizeValue(v, layout.bits[j], s, z),
+                                  layout.bits[j], s, z);
+            sum += std::pow(std::fabs(static_cast<double>(q) - v), 2.4);
+          }
+          return sum;
+        };
+        double best = error(scale, zero);
+        for (int k = 1; k < 80; ++k) {
+          float shrink = 1.0f - static_cast<float>(k) / 100.0f;
+          float s = roundToGridType((hi - lo) * shrink, options.scaleType);
+          float z = roundToGridType(lo * shrink, options.zeroType);
+          double e = error(s, z);
+          if (e < best) {
+            best = e;
+            scale = s;
+            zero = z;
+          }
+        }
+      }
+      scales[i * g + group] = scale;
+      zeros[i * g + group] = zero;
     }
   }
 }

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 using namespace baq::numerics;
@@ -118,8 +119,8 @@ PackedLayout baq::numerics::computeLayout(llvm::ArrayRef<int8_t> bits,
   for (int64_t p = 0; p < n; ++p)
     layout.posOf[layout.perm[p]] = p;
 
-  // §2: runs of equal bitwidth among the live positions.
-  int64_t wordOffset = 0;
+  // §2: runs of equal bitwidth among the live positions, one bit stream.
+  int64_t bitOffset = 0;
   for (int64_t p = 0; p < n;) {
     int b = bits[layout.perm[p]];
     if (b == 0)
@@ -131,16 +132,37 @@ PackedLayout baq::numerics::computeLayout(llvm::ArrayRef<int8_t> bits,
     segment.bits = b;
     segment.start = p;
     segment.count = end - p;
-    segment.wordOffset = wordOffset;
-    wordOffset += segment.words();
+    segment.bitOffset = bitOffset;
+    bitOffset += segment.streamBits();
     layout.segments.push_back(segment);
     layout.live = end;
     p = end;
   }
-  layout.wordsPerRow = wordOffset;
+  // §3: full words interleaved by row, the rest in one shared tail.
+  layout.rowBits = bitOffset;
+  layout.fullWords = bitOffset / 32;
+  layout.tailBits = bitOffset % 32;
+  layout.payloadWords = countPayloadWords(bitOffset, m);
   layout.groupSize = std::max<int64_t>(0, groupSize);
   layout.numGroups = countGroups(layout.live, layout.groupSize);
   return layout;
+}
+
+int64_t baq::numerics::countPayloadWords(int64_t rowBits, int64_t m) {
+  // Saturates: the verifier rejects absurd shapes after computing a layout.
+  int64_t full, tail, total;
+  if (llvm::MulOverflow<int64_t>(rowBits / 32, m, full) ||
+      llvm::MulOverflow<int64_t>(rowBits % 32, m, tail) ||
+      llvm::AddOverflow<int64_t>(full, llvm::divideCeil(tail, 32), total))
+    return std::numeric_limits<int64_t>::max();
+  return total;
+}
+
+int64_t PackedLayout::flatBit(int64_t row, int64_t t) const {
+  const int64_t mainBits = 32 * fullWords;
+  if (t < mainBits)
+    return ((t / 32) * m + row) * 32 + t % 32;
+  return mainBits * m + row * tailBits + (t - mainBits);
 }
 
 int64_t baq::numerics::countGroups(int64_t live, int64_t groupSize) {
@@ -157,7 +179,7 @@ StorageBits baq::numerics::computeStorage(const PackedLayout &layout,
   for (int8_t b : layout.bits)
     bitsPerRow += b;
   storage.payload = layout.m * bitsPerRow;
-  storage.padding = 32 * layout.m * layout.wordsPerRow - storage.payload;
+  storage.padding = 32 * layout.payloadWords - storage.payload;
   storage.scales = layout.m * layout.numGroups * gridTypeBits(scaleType);
   storage.zeros = layout.m * layout.numGroups * gridTypeBits(zeroType);
   storage.bitTable = 4 * layout.n;
@@ -165,26 +187,47 @@ StorageBits baq::numerics::computeStorage(const PackedLayout &layout,
   return storage;
 }
 
+/// Calls fn(flatBit, codeBit, count) for the pieces of a `bits`-bit code at
+/// stream bit `t` of `row` that are contiguous in the flat payload: a code
+/// is split where it crosses a row-interleaved word boundary.
+template <typename Fn>
+static void forEachPiece(const PackedLayout &layout, int64_t row, int64_t t,
+                         int bits, Fn fn) {
+  const int64_t mainBits = 32 * layout.fullWords;
+  for (int done = 0; done < bits;) {
+    int64_t s = t + done;
+    int take = bits - done;
+    if (s < mainBits)
+      take = std::min<int>(take, 32 - static_cast<int>(s % 32));
+    fn(layout.flatBit(row, s), done, take);
+    done += take;
+  }
+}
+
 std::vector<uint32_t> baq::numerics::packCodes(const PackedLayout &layout,
                                                llvm::ArrayRef<uint8_t> codes) {
   const int64_t m = layout.m, n = layout.n;
   assert(static_cast<int64_t>(codes.size()) == m * n && "codes are M x N");
-  std::vector<uint32_t> words(layout.wordsPerRow * m, 0u);
+  std::vector<uint32_t> words(layout.payloadWords, 0u);
   for (const Segment &segment : layout.segments) {
     const uint32_t mask = (1u << segment.bits) - 1u;
     for (int64_t k = 0; k < segment.count; ++k) {
       const int64_t channel = layout.perm[segment.start + k];
-      const int64_t bit = k * segment.bits;
-      const int64_t word = segment.wordOffset + bit / 32;
-      const int shift = static_cast<int>(bit % 32);
+      const int64_t t = segment.bitOffset + k * segment.bits;
       for (int64_t i = 0; i < m; ++i) {
         uint32_t q = codes[i * n + channel];
         assert(q <= mask && "code does not fit its bitwidth");
         q &= mask;
-        words[word * m + i] |= q << shift;
-        // Codes of 3, 5, 6 and 7 bits may straddle into the next word.
-        if (shift + segment.bits > 32)
-          words[(word + 1) * m + i] |= q >> (32 - shift);
+        forEachPiece(layout, i, t, segment.bits,
+                     [&](int64_t a, int from, int count) {
+                       uint64_t v = static_cast<uint64_t>(
+                                        (q >> from) & ((1u << count) - 1u))
+                                    << (a % 32);
+                       words[a / 32] |= static_cast<uint32_t>(v);
+                       // A tail piece may straddle two flat words.
+                       if (v >> 32)
+                         words[a / 32 + 1] |= static_cast<uint32_t>(v >> 32);
+                     });
       }
     }
   }
@@ -195,21 +238,25 @@ std::vector<uint8_t>
 baq::numerics::unpackCodes(const PackedLayout &layout,
                            llvm::ArrayRef<uint32_t> words) {
   const int64_t m = layout.m, n = layout.n;
-  assert(static_cast<int64_t>(words.size()) == layout.wordsPerRow * m &&
-         "payload is wordsPerRow x M");
+  assert(static_cast<int64_t>(words.size()) == layout.payloadWords &&
+         "payload has payloadWords words");
   std::vector<uint8_t> codes(m * n, 0);
   for (const Segment &segment : layout.segments) {
-    const uint32_t mask = (1u << segment.bits) - 1u;
     for (int64_t k = 0; k < segment.count; ++k) {
       const int64_t channel = layout.perm[segment.start + k];
-      const int64_t bit = k * segment.bits;
-      const int64_t word = segment.wordOffset + bit / 32;
-      const int shift = static_cast<int>(bit % 32);
+      const int64_t t = segment.bitOffset + k * segment.bits;
       for (int64_t i = 0; i < m; ++i) {
-        uint32_t q = words[word * m + i] >> shift;
-        if (shift + segment.bits > 32)
-          q |= words[(word + 1) * m + i] << (32 - shift);
-        codes[i * n + channel] = static_cast<uint8_t>(q & mask);
+        uint32_t q = 0;
+        forEachPiece(layout, i, t, segment.bits,
+                     [&](int64_t a, int from, int count) {
+                       uint64_t v = words[a / 32];
+                       if (a % 32 + count > 32)
+                         v |= static_cast<uint64_t>(words[a / 32 + 1]) << 32;
+                       q |= static_cast<uint32_t>((v >> (a % 32)) &
+                                                  ((1u << count) - 1u))
+                            << from;
+                     });
+        codes[i * n + channel] = static_cast<uint8_t>(q);
       }
     }
   }

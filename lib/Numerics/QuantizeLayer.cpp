@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <memory>
+#include <queue>
 
 using namespace baq::numerics;
 
@@ -19,18 +21,114 @@ static std::string formatBits(double bits) {
   return buffer;
 }
 
-/// Total honest bits per weight of a bit assignment.
-static double totalBitsPerWeight(llvm::ArrayRef<int8_t> bits, int64_t m,
-                                 const QuantizerOptions &quant) {
+int64_t baq::numerics::storedBits(llvm::ArrayRef<int8_t> bits, int64_t m,
+                                  const QuantizerOptions &quant) {
   PackedLayout layout = computeLayout(bits, m, quant.groupSize);
-  StorageBits storage = computeStorage(layout, quant.scaleType, quant.zeroType);
-  return static_cast<double>(storage.total()) /
-         static_cast<double>(m * static_cast<int64_t>(bits.size()));
+  return computeStorage(layout, quant.scaleType, quant.zeroType).total();
 }
 
 static std::vector<int8_t> toBits(llvm::ArrayRef<int> bits) {
   return std::vector<int8_t>(bits.begin(), bits.end());
 }
+
+/// Total honest bits per weight of a bit assignment.
+static double totalBitsPerWeight(llvm::ArrayRef<int8_t> bits, int64_t m,
+                                 const QuantizerOptions &quant) {
+  return static_cast<double>(storedBits(bits, m, quant)) /
+         static_cast<double>(m * static_cast<int64_t>(bits.size()));
+}
+
+/// Stored bits of a layer from its row stream length and live channels:
+/// payload words (FORMAT.md §3), scale groups and the bit table.
+static int64_t layerBits(int64_t rowBits, int64_t live, int64_t m, int64_t n,
+                         const QuantizerOptions &quant) {
+  int64_t grid = gridTypeBits(quant.scaleType) + gridTypeBits(quant.zeroType);
+  return 32 * countPayloadWords(rowBits, m) +
+         m * countGroups(live, quant.groupSize) * grid + 4 * n;
+}
+
+/// The exact allocator under a total budget (see chooseBits).
+static llvm::Expected<std::vector<int8_t>>
+chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
+                 const LayerOptions &options, double eps) {
+  const int64_t n = static_cast<int64_t>(c.size());
+  const QuantizerOptions &quant = options.quant;
+  const int64_t budget =
+      static_cast<int64_t>(std::floor(options.targetBits * m * n + eps));
+  const int64_t grid =
+      m * (gridTypeBits(quant.scaleType) + gridTypeBits(quant.zeroType));
+  const int64_t gs = quant.groupSize;
+  const int64_t maxGroups = countGroups(n, gs);
+  // allocateExact's greedy with at most `cap` live channels: a column's first
+  // bit is taken only while fewer than `cap` columns have one.
+  auto capped = [&](int64_t rowBits, int64_t cap) {
+    std::vector<int8_t> bits(n, static_cast<int8_t>(options.minBits));
+    int64_t used = static_cast<int64_t>(options.minBits) * n;
+    int64_t live = options.minBits > 0 ? n : 0;
+    auto gain = [&](int64_t j) { return c[j] * std::exp2(-2.0 * bits[j]); };
+    auto lower = [&](int64_t a, int64_t b) {
+      double ga = gain(a), gb = gain(b);
+      return ga != gb ? ga < gb : a > b;
+    };
+    std::priority_queue<int64_t, std::vector<int64_t>, decltype(lower)> heap(
+        lower);
+    for (int64_t j = 0; j < n; ++j)
+      if (c[j] > 0 && bits[j] < options.maxBits)
+        heap.push(j);
+    while (!heap.empty() && used < rowBits) {
+      int64_t j = heap.top();
+      heap.pop();
+      if (bits[j] == 0 && live >= cap)
+        continue;
+      live += bits[j] == 0;
+      ++bits[j];
+      ++used;
+      if (bits[j] < options.maxBits)
+        heap.push(j);
+    }
+    return bits;
+  };
+
+  std::vector<int8_t> best;
+  double bestLoss = 0;
+  auto consider = [&](std::vector<int8_t> bits) {
+    if (storedBits(bits, m, quant) > budget)
+      return;
+    std::vector<int> asInt(bits.begin(), bits.end());
+    double loss = predictedLoss(c, asInt);
+    if (best.empty() || loss < bestLoss) {
+      best = std::move(bits);
+      bestLoss = loss;
+    }
+  };
+  // Groups G: at most G * group_size live channels, so G groups of metadata;
+  // the rest of the budget, in whole payload words, goes to the payload.
+  for (int64_t g = gs > 0 ? 1 : maxGroups; g <= maxGroups; ++g) {
+    int64_t cap = gs > 0 ? std::min(n, g * gs) : n;
+    if (options.minBits > 0 && cap < n)
+      continue;
+    int64_t avail = budget - 4 * n - g * grid;
+    if (avail < 0)
+      continue;
+    int64_t rowBits = (avail / 32) * 32 / m;
+    if (rowBits < static_cast<int64_t>(options.minBits) * n)
+      continue;
+    consider(capped(rowBits, cap));
+  }
+  for (int b = options.minBits; b <= options.maxBits; ++b)
+    consider(std::vector<int8_t>(n, static_cast<int8_t>(b)));
+  if (best.empty())
+    return makeError(
+        "target-bits=" + llvm::Twine(formatBits(options.targetBits)) +
+        " cannot be met with budget=total: the smallest layout of this "
+        "layer (min-bits=" +
+        llvm::Twine(options.minBits) + ") costs " +
+        llvm::Twine(formatBits(totalBitsPerWeight(
+            std::vector<int8_t>(n, options.minBits), m, quant))) +
+        " bits per weight");
+  return best;
+}
+
 
 llvm::Expected<std::vector<int8_t>>
 baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
@@ -70,41 +168,167 @@ baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
     return toBits(allocatePaper(c, avg, options.minBits, options.maxBits));
   }
 
-  // Exact: the integer optimum for the payload budget; for a total budget,
-  // shrink the payload budget until payload plus metadata fits.
+  if (options.budgetTotal)
+    return chooseExactTotal(c, m, options, eps);
+  // Exact: the integer optimum for the payload budget.
   int64_t budget = static_cast<int64_t>(std::floor(target * n + eps));
-  for (int attempt = 0; attempt < 64; ++attempt) {
-    if (budget < static_cast<int64_t>(options.minBits) * n)
-      break;
-    llvm::Expected<std::vector<int>> bits =
-        allocateExact(c, budget, options.minBits, options.maxBits);
-    if (!bits)
-      return bits.takeError();
-    std::vector<int8_t> result = toBits(*bits);
-    if (!options.budgetTotal)
-      return result;
-    double excess = totalBitsPerWeight(result, m, options.quant) - target;
-    if (excess <= eps)
-      return result;
-    // Each payload bit of the budget is worth 1/n bits per weight.
-    budget -= std::max<int64_t>(1, static_cast<int64_t>(std::ceil(excess * n)));
-  }
-  return makeError(
-      "target-bits=" + llvm::Twine(formatBits(target)) +
-      " cannot be met with budget=total: the metadata of this "
-      "layer alone costs about " +
-      llvm::Twine(formatBits(totalBitsPerWeight(
-          std::vector<int8_t>(n, options.minBits), m, options.quant))) +
-      " bits per weight");
+  if (budget < static_cast<int64_t>(options.minBits) * n)
+    return makeError("target-bits=" + llvm::Twine(formatBits(target)) +
+                     " is below min-bits=" + llvm::Twine(options.minBits));
+  llvm::Expected<std::vector<int>> bits =
+      allocateExact(c, budget, options.minBits, options.maxBits);
+  if (!bits)
+    return bits.takeError();
+  return toBits(*bits);
 }
+
+llvm::Expected<std::vector<std::vector<int8_t>>>
+baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
+                              const LayerOptions &options) {
+  constexpr double eps = 1e-9;
+  const QuantizerOptions &quant = options.quant;
+  std::vector<std::vector<int8_t>> bits;
+  std::vector<int64_t> rowBits, live, cost;
+  int64_t weights = 0, spent = 0;
+  for (const LayerDemand &layer : layers) {
+    int64_t n = static_cast<int64_t>(layer.sensitivities.size());
+    weights += layer.m * n;
+    bits.emplace_back(n, static_cast<int8_t>(options.minBits));
+    rowBits.push_back(static_cast<int64_t>(options.minBits) * n);
+    live.push_back(options.minBits > 0 ? n : 0);
+    cost.push_back(options.budgetTotal
+                       ? layerBits(rowBits.back(), live.back(), layer.m, n,
+                                   quant)
+                       : layer.m * rowBits.back());
+    spent += cost.back();
+  }
+  const int64_t budget =
+      static_cast<int64_t>(std::floor(options.targetBits * weights + eps));
+  if (spent > budget)
+    return makeError(
+        "target-bits=" + llvm::Twine(formatBits(options.targetBits)) +
+        " cannot be met over the module: min-bits=" +
+        llvm::Twine(options.minBits) + " already costs " +
+        llvm::Twine(formatBits(static_cast<double>(spent) /
+                               static_cast<double>(weights))) +
+        " bits per weight" +
+        (options.budgetTotal ? " with its metadata" : ""));
+
+  // Max-heap of (gain per stored bit, layer, column); ties to the lower
+  // layer, then the lower column, for determinism.
+  struct Step {
+    double gain;
+    int64_t layer, column;
+    bool operator<(const Step &o) const {
+      if (gain != o.gain)
+        return gain < o.gain;
+      if (layer != o.layer)
+        return layer > o.layer;
+      return column > o.column;
+    }
+  };
+  auto stepOf = [&](int64_t l, int64_t j) {
+    double r = bits[l][j];
+    return Step{layers[l].sensitivities[j] * std::exp2(-2.0 * r) * 0.75 /
+                    static_cast<double>(layers[l].m),
+                l, j};
+  };
+  std::priority_queue<Step> heap;
+  for (int64_t l = 0, e = layers.size(); l < e; ++l)
+    for (int64_t j = 0, n = bits[l].size(); j < n; ++j)
+      if (layers[l].sensitivities[j] > 0 && bits[l][j] < options.maxBits)
+        heap.push(stepOf(l, j));
+  while (!heap.empty()) {
+    Step step = heap.top();
+    heap.pop();
+    int64_t l = step.layer, j = step.column;
+    int64_t m = layers[l].m, n = bits[l].size();
+    int64_t newLive = live[l] + (bits[l][j] == 0 ? 1 : 0);
+    int64_t newCost = options.budgetTotal
+                          ? layerBits(rowBits[l] + 1, newLive, m, n, quant)
+                          : m * (rowBits[l] + 1);
+    // Spending only grows: a step that does not fit now never will.
+    if (spent - cost[l] + newCost > budget)
+      continue;
+    spent += newCost - cost[l];
+    cost[l] = newCost;
+    ++rowBits[l];
+    live[l] = newLive;
+    if (++bits[l][j] < options.maxBits)
+      heap.push(stepOf(l, j));
+  }
+
+  // Costs differ between layers (M bits per column bit), so the greedy is a
+  // knapsack heuristic: keep the per-layer optimum where it is better (it
+  // meets the module budget, each layer meeting it alone).
+  auto lossOf = [&](const std::vector<std::vector<int8_t>> &plan) {
+    double total = 0;
+    for (auto [layer, b] : llvm::zip(layers, plan))
+      total += predictedLoss(layer.sensitivities,
+                             std::vector<int>(b.begin(), b.end()));
+    return total;
+  };
+  std::vector<std::vector<int8_t>> perLayer;
+  for (const LayerDemand &layer : layers) {
+    llvm::Expected<std::vector<int8_t>> b =
+        chooseBits(layer.sensitivities, layer.m, options);
+    if (!b) {
+      llvm::consumeError(b.takeError());
+      return bits;
+    }
+    perLayer.push_back(std::move(*b));
+  }
+  return lossOf(perLayer) < lossOf(bits) ? perLayer : bits;
+}
+
+/// Columns of an M x N matrix in `order` (column a of the result is column
+/// order[a] of `w`).
+static std::vector<float> permuteColumns(llvm::ArrayRef<float> w, int64_t m,
+                                         int64_t n,
+                                         llvm::ArrayRef<int64_t> order) {
+  std::vector<float> p(m * n);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t a = 0; a < n; ++a)
+      p[i * n + a] = w[i * n + order[a]];
+  return p;
+}
+
+/// Act-order state: the column order and the Hessian prepared in it.
+struct ActOrder {
+  std::vector<int64_t> order;
+  PreparedHessian prepared;
+};
 
 static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
                                     int64_t n, llvm::ArrayRef<int8_t> bits,
                                     const PreparedHessian &prepared,
-                                    const LayerOptions &options) {
+                                    const LayerOptions &options,
+                                    const ActOrder *act = nullptr) {
   if (options.quantizer == Quantizer::Rtn)
     return quantizeRtn(w, m, n, bits, options.quant);
-  return quantizeGptq(w, m, n, bits, prepared, options.quant);
+  if (!act)
+    return quantizeGptq(w, m, n, bits, prepared, options.quant);
+  // GPTQ in act order, then back to channel order. With one group per row
+  // the grids do not depend on the order, so only codes and weights move.
+  assert(options.quant.groupSize == 0 && "act-order needs group-size=0");
+  std::vector<int8_t> permutedBits(n);
+  for (int64_t a = 0; a < n; ++a)
+    permutedBits[a] = bits[act->order[a]];
+  QuantizedWeight q =
+      quantizeGptq(permuteColumns(w, m, n, act->order), m, n, permutedBits,
+                   act->prepared, options.quant);
+  QuantizedWeight result;
+  result.layout = computeLayout(bits, m, options.quant.groupSize);
+  result.scales = std::move(q.scales);
+  result.zeros = std::move(q.zeros);
+  result.codes.assign(m * n, 0);
+  result.dequant.assign(m * n, 0.0f);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t a = 0; a < n; ++a) {
+      result.codes[i * n + act->order[a]] = q.codes[i * n + a];
+      result.dequant[i * n + act->order[a]] = q.dequant[i * n + a];
+    }
+  return result;
 }
 
 llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
@@ -119,16 +343,51 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   zeroDeadColumns(w, m, prepared);
 
   LayerResult result;
-  result.sensitivities =
-      computeSensitivities(w, m, n, prepared, options.sensitivity);
+  std::unique_ptr<ActOrder> act;
+  if (options.actOrder && options.quantizer == Quantizer::Gptq) {
+    if (options.quant.groupSize != 0)
+      return makeError("act-order needs group-size=0");
+    // GPTQ's desc_act: decreasing diag(H), ties to the lower index.
+    act = std::make_unique<ActOrder>();
+    act->order.resize(n);
+    for (int64_t j = 0; j < n; ++j)
+      act->order[j] = j;
+    std::stable_sort(act->order.begin(), act->order.end(),
+                     [&](int64_t a, int64_t b) {
+                       return h[a * n + a] > h[b * n + b];
+                     });
+    std::vector<float> permutedH(n * n);
+    for (int64_t a = 0; a < n; ++a)
+      for (int64_t b = 0; b < n; ++b)
+        permutedH[a * n + b] = h[act->order[a] * n + act->order[b]];
+    HessianOptions hessianOptions;
+    hessianOptions.damp = prepared.dampUsed;
+    llvm::Expected<PreparedHessian> permuted =
+        prepareHessian(permutedH, n, hessianOptions);
+    if (!permuted)
+      return permuted.takeError();
+    act->prepared = std::move(*permuted);
+    // [H_F^-1]_jj in the order GPTQ will run, back in channel order.
+    std::vector<double> c = computeSensitivities(
+        permuteColumns(w, m, n, act->order), m, n, act->prepared,
+        options.sensitivity);
+    result.sensitivities.resize(n);
+    for (int64_t a = 0; a < n; ++a)
+      result.sensitivities[act->order[a]] = c[a];
+  } else {
+    result.sensitivities =
+        computeSensitivities(w, m, n, prepared, options.sensitivity);
+  }
   result.ratioC = ratioC(result.sensitivities);
 
   llvm::Expected<std::vector<int8_t>> bits =
-      chooseBits(result.sensitivities, m, options);
+      options.fixedBits.empty() ? chooseBits(result.sensitivities, m, options)
+                                : llvm::Expected<std::vector<int8_t>>(
+                                      options.fixedBits);
   if (!bits)
     return bits.takeError();
 
-  result.weight = runQuantizer(w, m, n, *bits, prepared, options);
+  result.weight = runQuantizer(w, m, n, *bits, prepared, options, act.get());
   result.storage = computeStorage(result.weight.layout, options.quant.scaleType,
                                   options.quant.zeroType);
   for (int8_t b : *bits)
@@ -141,13 +400,14 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   if (options.measureUniformBaseline) {
     LayerOptions uniform = options;
     uniform.allocator = Allocator::Uniform;
+    uniform.fixedBits.clear();
     uniform.quantizer = Quantizer::Gptq;
     llvm::Expected<std::vector<int8_t>> uniformBits =
         chooseBits(result.sensitivities, m, uniform);
     if (!uniformBits)
       return uniformBits.takeError();
     QuantizedWeight baseline =
-        runQuantizer(w, m, n, *uniformBits, prepared, uniform);
+        runQuantizer(w, m, n, *uniformBits, prepared, uniform, act.get());
     result.uniformBits = uniformBits->front();
     result.uniformHessianLoss = hessianLoss(weight, baseline.dequant, m, n, h);
   }

@@ -2,7 +2,7 @@
 
 It shares no code with the C++ packer: it takes only the per-channel bitwidths, the shape,
 ``group_size``, ``channel_dim`` and the scale/zero types from the ``#baq.layout<...>``
-attribute and re-derives the permutation, segments, word offsets and groups from the
+attribute and re-derives the permutation, segments, bit offsets and groups from the
 bitwidths as FORMAT.md §1-§4 prescribe. Fields the attribute repeats (``perm``,
 ``segments``, byte sizes) are only cross-checked, so a disagreement between the C++ side
 and the spec is reported instead of silently trusted.
@@ -33,11 +33,7 @@ class Segment:
     bits: int
     start: int
     count: int
-    word_offset: int
-
-    @property
-    def words(self) -> int:
-        return (self.count * self.bits + 31) // 32
+    bit_offset: int  # first bit of the segment in each row's stream
 
 
 @dataclass
@@ -86,15 +82,30 @@ class Layout:
             q = p
             while q < len(pb) and pb[q] == pb[p]:
                 q += 1
-            s = Segment(int(pb[p]), p, q - p, off)
-            segs.append(s)
-            off += s.words
+            segs.append(Segment(int(pb[p]), p, q - p, off))
+            off += (q - p) * int(pb[p])
             p = q
         return segs
 
+    # -- §3: payload words
     @property
-    def words_per_row(self) -> int:
-        return sum(s.words for s in self.segments)
+    def row_bits(self) -> int:
+        """L: bits of one row's stream."""
+        return int(self.bits.sum())
+
+    @property
+    def full_words(self) -> int:
+        """F: words per row interleaved by row."""
+        return self.row_bits // 32
+
+    @property
+    def tail_bits(self) -> int:
+        """r: bits per row in the shared tail."""
+        return self.row_bits % 32
+
+    @property
+    def payload_words(self) -> int:
+        return self.full_words * self.outputs + -(-(self.tail_bits * self.outputs) // 32)
 
     # -- §4: groups
     @property
@@ -109,11 +120,11 @@ class Layout:
         if self.attr_perm is not None and list(self.attr_perm) != self.perm.tolist():
             raise FormatError("layout perm differs from the canonical permutation of the bits")
         if self.attr_segments is not None:
-            flat = [v for s in self.segments for v in (s.bits, s.start, s.count, s.word_offset)]
+            flat = [v for s in self.segments for v in (s.bits, s.start, s.count, s.bit_offset)]
             if list(self.attr_segments) != flat:
                 raise FormatError(f"layout segments {self.attr_segments} differ from the "
                                   f"derived {flat}")
-        want = {"payload_bytes": 4 * self.words_per_row * self.outputs,
+        want = {"payload_bytes": 4 * self.payload_words,
                 "scale_bytes": self.outputs * self.num_groups * ELEM_BITS[self.scale_type] // 8,
                 "zero_bytes": self.outputs * self.num_groups * ELEM_BITS[self.zero_type] // 8}
         for k, v in self.attr_bytes.items():
@@ -125,7 +136,7 @@ class Layout:
         M, N = self.outputs, self.inputs
         payload = M * int(self.bits.sum())
         d = {"payload": payload,
-             "padding": 32 * M * self.words_per_row - payload,
+             "padding": 32 * self.payload_words - payload,
              "scales": M * self.num_groups * ELEM_BITS[self.scale_type],
              "zeros": M * self.num_groups * ELEM_BITS[self.zero_type],
              "bit_table": 4 * N,
@@ -176,29 +187,37 @@ def parse_layout(text: str) -> Layout:
 
 
 def unpack_codes(layout: Layout, payload: np.ndarray, check_padding: bool = True) -> np.ndarray:
-    """Codes ``[M, P]`` in packed order from the ``[words_per_row, M]`` payload (§3)."""
-    words = np.asarray(payload).astype(np.int64) & 0xFFFFFFFF
+    """Codes ``[M, P]`` in packed order from the flat ``[payload_words]`` payload (§3)."""
+    words = np.asarray(payload).astype(np.int64).reshape(-1) & 0xFFFFFFFF
     M = layout.outputs
-    if words.shape != (layout.words_per_row, M):
-        raise FormatError(f"payload shape {words.shape}, layout implies "
-                          f"{(layout.words_per_row, M)}")
-    w64 = np.vstack([words, np.zeros((1, M), np.int64)]).astype(np.uint64)  # guard word
+    if np.shape(payload) != (layout.payload_words,):
+        raise FormatError(f"payload shape {np.shape(payload)}, layout implies "
+                          f"{(layout.payload_words,)}")
+    F, r = layout.full_words, layout.tail_bits
+    w64 = words.astype(np.uint64)
+    rows = np.arange(M, dtype=np.int64)
+
+    def flat_bit(t: np.ndarray) -> np.ndarray:
+        """[len(t), M] payload bit addresses of row stream bits t."""
+        t = t[:, None]
+        main = ((t // 32) * M + rows[None, :]) * 32 + t % 32
+        tail = 32 * F * M + rows[None, :] * r + (t - 32 * F)
+        return np.where(t < 32 * F, main, tail)
+
     codes = np.zeros((M, layout.nonzero), dtype=np.int64)
     for s in layout.segments:
-        t = np.arange(s.count, dtype=np.int64) * s.bits  # stream bit of each code
-        wi = s.word_offset + t // 32
-        sh = (t % 32).astype(np.uint64)
-        # Two adjacent words as one 64-bit value cover codes that straddle a word boundary;
-        # for the others the mask never reaches the second word.
-        both = w64[wi] | (w64[wi + 1] << np.uint64(32))  # [count, M]
-        vals = (both >> sh[:, None]) & np.uint64((1 << s.bits) - 1)
+        t0 = s.bit_offset + np.arange(s.count, dtype=np.int64) * s.bits  # first bit of each code
+        vals = np.zeros((s.count, M), np.uint64)
+        # Bit by bit: a code may cross a row-interleaved word or run from a row's last
+        # full word into its tail, so its bits need not be adjacent in the payload.
+        for k in range(s.bits):
+            a = flat_bit(t0 + k)
+            bit = (w64[a // 32] >> (a % 32).astype(np.uint64)) & np.uint64(1)
+            vals |= bit << np.uint64(k)
         codes[:, s.start:s.start + s.count] = vals.T.astype(np.int64)
-        if check_padding:
-            used = s.count * s.bits
-            last = words[s.word_offset + s.words - 1] if s.words else None
-            if last is not None and used % 32:
-                if np.any(last >> (used % 32)):
-                    raise FormatError(f"non-zero padding bits in the {s.bits}-bit segment")
+    used = (r * M) % 32
+    if check_padding and used and words[-1] >> used:
+        raise FormatError("non-zero padding bits after the last row's tail")
     return codes
 
 

@@ -42,9 +42,13 @@ def pack(W: np.ndarray, bits: list[int], group_size: int, stype: str = "f16",
         while q < P and bits[order[q]] == b:
             q += 1
         segs.append((b, p, q - p, off))
-        off += -(-(q - p) * b // 32)
+        off += (q - p) * b
         p = q
-    wpr = off
+    # Row streams of L bits: F full words per row interleaved by row, then
+    # every row's r = L % 32 remaining bits back to back.
+    L = off
+    F, r = L // 32, L % 32
+    nwords = F * M + -(-(r * M) // 32)
     G = 1 if group_size == 0 else -(-P // group_size)
     scales = np.zeros((M, G), np.float32)
     zeros = np.zeros((M, G), np.float32)
@@ -68,15 +72,19 @@ def pack(W: np.ndarray, bits: list[int], group_size: int, stype: str = "f16",
         q = np.where(step > 0, q, zp.astype(np.int64))
         codes[:, j] = q
         W_hat[:, j] = (q.astype(np.float32) - zp) * step
-    payload = np.zeros((wpr, M), np.uint32)
+    payload = np.zeros(nwords, np.uint32)
+    tail = 0  # all rows' tails as one integer
     for i in range(M):
-        for b, start, count, woff in segs:
-            stream = 0
+        stream = 0
+        for b, start, count, boff in segs:
             for k in range(count):
-                stream |= int(codes[i, order[start + k]]) << (k * b)
-            for w in range(-(-count * b // 32)):
-                payload[woff + w, i] = (stream >> (32 * w)) & 0xFFFFFFFF
-    return dict(order=order, segs=segs, wpr=wpr, G=G, scales=scales, zeros=zeros,
+                stream |= int(codes[i, order[start + k]]) << (boff + k * b)
+        for w in range(F):
+            payload[w * M + i] = (stream >> (32 * w)) & 0xFFFFFFFF
+        tail |= (stream >> (32 * F)) << (i * r)
+    for w in range(nwords - F * M):
+        payload[F * M + w] = (tail >> (32 * w)) & 0xFFFFFFFF
+    return dict(order=order, segs=segs, nwords=nwords, G=G, scales=scales, zeros=zeros,
                 codes=codes, W_hat=W_hat, payload=payload, stype=stype, ztype=ztype,
                 bits=list(bits), group_size=group_size, M=M, N=N)
 
@@ -88,7 +96,7 @@ def hexblob(raw: bytes) -> str:
 def packed_function(name: str, pk: dict, channel_dim: int = 1, array_syntax: bool = False,
                     perm_override: list[int] | None = None) -> tuple[str, dict[str, str]]:
     """(function text, resources) in the FORMAT.md §7 shape."""
-    M, N, G, wpr = pk["M"], pk["N"], pk["G"], pk["wpr"]
+    M, N, G, nwords = pk["M"], pk["N"], pk["G"], pk["nwords"]
     st, zt = pk["stype"], pk["ztype"]
     bits = ", ".join(map(str, pk["bits"]))
     bits_attr = f"array<i8: {bits}>" if array_syntax else f"[{bits}]"
@@ -98,17 +106,17 @@ def packed_function(name: str, pk: dict, channel_dim: int = 1, array_syntax: boo
     layout = (f"#baq.layout<outputs = {M}, inputs = {N}, channel_dim = {channel_dim}, "
               f"bits = {bits_attr}, perm = [{', '.join(map(str, perm))}], segments = [{seg}], "
               f"group_size = {pk['group_size']}, scale_type = {st}, zero_type = {zt}, "
-              f"payload_bytes = {4 * wpr * M}, scale_bytes = {sb[st] * M * G}, "
+              f"payload_bytes = {4 * nwords}, scale_bytes = {sb[st] * M * G}, "
               f"zero_bytes = {sb[zt] * M * G}>")
     wshape = f"{M}x{N}" if channel_dim == 1 else f"{N}x{M}"
     maps = ("indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> "
             "(d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] " if channel_dim == 1 else "")
     text = f"""  func.func @{name}(%x: tensor<1x{N}xf32>) -> tensor<1x{M}xf32> {{
     %p, %s, %z = baq.packed_constant {layout}
-        payload(dense_resource<{name}_payload> : tensor<{wpr}x{M}xi32>)
+        payload(dense_resource<{name}_payload> : tensor<{nwords}xi32>)
         scales(dense_resource<{name}_scales> : tensor<{M}x{G}x{st}>)
         zeros(dense_resource<{name}_zeros> : tensor<{M}x{G}x{zt}>)
-    %w = baq.dequantize %p, %s, %z {layout} : tensor<{wpr}x{M}xi32>, tensor<{M}x{G}x{st}>, tensor<{M}x{G}x{zt}> -> tensor<{wshape}xf32>
+    %w = baq.dequantize %p, %s, %z {layout} : tensor<{nwords}xi32>, tensor<{M}x{G}x{st}>, tensor<{M}x{G}x{zt}> -> tensor<{wshape}xf32>
     %cst = arith.constant 0.000000e+00 : f32
     %e = tensor.empty() : tensor<1x{M}xf32>
     %acc = linalg.fill ins(%cst : f32) outs(%e : tensor<1x{M}xf32>) -> tensor<1x{M}xf32>

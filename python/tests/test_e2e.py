@@ -110,7 +110,7 @@ def test_packed_layer_eval(files, capsys) -> None:
     n_all = sum(np.prod(CFG.linear_shape(k)) for k in ("wq", "wk", "wv", "wo", "w1", "w2", "w3")) * 2
     P = sum(b > 0 for b in bits)
     G = -(-P // 16)
-    packed_total = 16 * sum(bits) + (32 * 16 * pk["wpr"] - 16 * sum(bits)) + 16 * G * 32 + 4 * 40
+    packed_total = 16 * sum(bits) + (32 * pk["nwords"] - 16 * sum(bits)) + 16 * G * 32 + 4 * 40
     want = (32 * (n_all - 16 * 40) + packed_total) / n_all
     assert r["total_bits"] == pytest.approx(want, rel=1e-12)
 

@@ -43,10 +43,11 @@ def test_roundtrip(M: int, N: int, gs: int, st: str, zt: str, seed: int,
     if j8 is not None:
         assert err[:, j8].max() <= (np.ptp(W, axis=1).max() + 1) / 255 + 1e-3
     lay = got.layout
-    assert lay is not None and lay.words_per_row == pk["wpr"] and lay.num_groups == pk["G"]
+    assert lay is not None and lay.payload_words == pk["nwords"] and lay.num_groups == pk["G"]
     acc = got.bit_accounting()
     assert acc["payload"] == M * sum(bits)
-    assert acc["payload"] + acc["padding"] == 32 * M * pk["wpr"]
+    assert acc["payload"] + acc["padding"] == 32 * pk["nwords"]
+    assert 0 <= acc["padding"] < 32  # FORMAT.md §3: only the last word is padded
     bw = {"f16": 16, "bf16": 16, "f32": 32}
     assert acc["scales"] == M * pk["G"] * bw[st] and acc["zeros"] == M * pk["G"] * bw[zt]
     assert acc["bit_table"] == 4 * N and acc["permutation"] == 0
@@ -55,12 +56,13 @@ def test_roundtrip(M: int, N: int, gs: int, st: str, zt: str, seed: int,
 def test_straddling_codes_exact() -> None:
     """7-bit codes across word boundaries decode exactly; the largest weight lands within
     one step of the range's top (the integer zero point shifts the grid by < 1 step)."""
-    N = 13  # 91 bits: codes 4, 9 straddle words 0/1 and 1/2
+    N = 13  # 91 bits: codes 4, 9 straddle words 0/1 and 1/2; code 12 (bits 84-90)
+    # runs from word 2 into the row's 27-bit tail
     W = np.tile(np.linspace(-1, 1, N, dtype=np.float32), (2, 1))
     pk = pack(W, [7] * N, 0)
     got = parse_module(module([packed_function("f", pk)]))["f"].weight
     np.testing.assert_array_equal(got, pk["W_hat"])
-    assert pk["wpr"] == 3
+    assert pk["nwords"] == 2 * 2 + 2  # F = 2 words per row, 2 x 27 tail bits
     assert got[0, -1] == pytest.approx(1.0, abs=2.0 / 127)
     assert got[0, N // 2] == 0.0  # 0 is a grid point
 
@@ -75,8 +77,9 @@ def test_reader_rejects_inconsistent_artefacts() -> None:
     with pytest.raises(FormatError, match="perm"):
         parse_module(module([packed_function("f", pk, perm_override=bad_perm)]))
     pk2 = dict(pk, payload=pk["payload"].copy())
-    last = [s for s in pk["segs"] if (s[2] * s[0]) % 32][0]  # a segment with padding
-    pk2["payload"][last[3] + (-(-last[2] * last[0] // 32)) - 1, 0] |= np.uint32(1 << 31)
+    # 3 rows x 31 bits = 93 bits in 3 words: the top 3 bits of the last are padding
+    assert pk["nwords"] == 3
+    pk2["payload"][-1] |= np.uint32(1 << 31)
     with pytest.raises(FormatError, match="padding"):
         parse_module(module([packed_function("f", pk2)]))
     pk3 = dict(pk, bits=[9] + bits[1:])
@@ -88,17 +91,21 @@ def test_layout_parse_tolerant_and_honest_bits() -> None:
     lay = parse_layout("#baq.layout<zero_type = bf16, bits = array<i8: 2, 0, 3>, "
                        "group_size = 0, inputs = 3, outputs = 4, scale_type = f32>")
     assert lay.bits.tolist() == [2, 0, 3] and lay.perm.tolist() == [2, 0, 1]
-    assert [(s.bits, s.start, s.count, s.word_offset) for s in lay.segments] == \
-        [(3, 0, 1, 0), (2, 1, 1, 1)]
+    assert [(s.bits, s.start, s.count, s.bit_offset) for s in lay.segments] == \
+        [(3, 0, 1, 0), (2, 1, 1, 3)]
     assert lay.channel_dim == 1 and lay.scale_type == "f32" and lay.zero_type == "bf16"
     # FORMAT.md §6 example: 64 x 64 at 2 bits, one f16 scale + zero per row -> +0.5 bit
     sq = Layout(outputs=64, inputs=64, bits=np.full(64, 2), group_size=0)
     a = sq.bit_accounting()
     assert a["payload"] / 4096 == 2.0 and (a["scales"] + a["zeros"]) / 4096 == 0.5
     assert a["total"] / 4096 == 2.0 + 0.5 + 4 * 64 / 4096
-    # 3-bit x 11 channels = 33 bits -> 2 words per row, 31 padding bits
+    # 3-bit x 11 channels = 33 bits: one word per row, the 2 x 1 tail bits share a
+    # word, 30 padding bits
     odd = Layout(outputs=2, inputs=11, bits=np.full(11, 3)).bit_accounting()
-    assert odd["padding"] == 2 * 31
+    assert odd["padding"] == 30
+    # a 64 x 64 mixed layer wastes < 32 bits: under 0.01 bit per weight
+    mixed = Layout(outputs=64, inputs=64, bits=np.r_[np.full(21, 3), np.full(43, 2)])
+    assert mixed.bit_accounting()["padding"] / 4096 < 0.01
 
 
 def test_fp32_passthrough_with_aliases() -> None:
@@ -151,7 +158,7 @@ def test_grid_domain_edges_and_rejections() -> None:
     from baq.packed import dequantize
     lay = parse_layout("#baq.layout<outputs = 4, inputs = 2, channel_dim = 0, bits = [2, 2], "
                        "group_size = 0, scale_type = f16, zero_type = f16>")
-    payload = np.full((1, 4), 7, np.uint32)  # codes [3, 1] in every row
+    payload = np.array([0x7777], np.uint32)  # codes [3, 1] in every row (4-bit tails)
     scales = np.array([[0.0], [3.0], [3.0], [3.0]], np.float32)
     zeros = np.array([[0.0], [1.0], [-10.0], [-1.5]], np.float32)
     W = dequantize(lay, payload, scales, zeros)

@@ -102,9 +102,9 @@ func.func @layout_payload_negative() attributes {test = #baq.layout<outputs = 1,
 // -----
 
 // A layout in an op: the dequantize's result type must match it.
-#l = #baq.layout<outputs = 2, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
-func.func @dequantize_wrong_channel_dim(%p: tensor<1x2xi32>, %s: tensor<2x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x1xf32> {
+#l = #baq.layout<outputs = 2, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 4, zero_bytes = 4>
+func.func @dequantize_wrong_channel_dim(%p: tensor<1xi32>, %s: tensor<2x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x1xf32> {
   // expected-error@+1 {{'baq.dequantize' op result shape must be [1, 2] for channel_dim = 0}}
-  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<1x2xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x1xf32>
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<1xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x1xf32>
   return %w : tensor<2x1xf32>
 }

@@ -50,17 +50,17 @@
 
 #layout = #baq.layout<outputs = 4, inputs = 6, channel_dim = 0,
   bits = [2, 3, 0, 2, 8, 1], perm = [4, 1, 0, 3, 5, 2],
-  segments = [8, 0, 1, 0, 3, 1, 1, 1, 2, 2, 2, 2, 1, 4, 1, 3],
+  segments = [8, 0, 1, 0, 3, 1, 1, 8, 2, 2, 2, 11, 1, 4, 1, 15],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 64, scale_bytes = 8, zero_bytes = 8>
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
 
 func.func @kernel(%a: tensor<4x6xf32>, %c: tensor<4x4xf32>) -> tensor<4x4xf32> {
   %p, %s, %z = baq.packed_constant #layout
-      payload(dense<7> : tensor<4x4xi32>)
+      payload(dense<-1090011385> : tensor<2xi32>)
       scales(dense<1.0> : tensor<4x1xf16>)
       zeros(dense<-0.5> : tensor<4x1xf16>)
   %w = baq.dequantize %p, %s, %z layout(#layout)
-      : tensor<4x4xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
+      : tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
   %y = linalg.matmul ins(%a, %w : tensor<4x6xf32>, tensor<6x4xf32>)
       outs(%c : tensor<4x4xf32>) -> tensor<4x4xf32>
   return %y : tensor<4x4xf32>

@@ -16,7 +16,7 @@ func.func @one_f32(%a: tensor<1x1xf32>, %c: tensor<1x1xf32>) -> tensor<1x1xf32> 
 
 // CHECK-LABEL: func.func @one_f16_blob
 // CHECK:       baq.packed_constant #baq.layout<outputs = 1, inputs = 1, channel_dim = 1, bits = [2]
-// CHECK-SAME:  payload(dense_resource<w_payload> : tensor<1x1xi32>)
+// CHECK-SAME:  payload(dense_resource<w_payload> : tensor<1xi32>)
 // CHECK:       baq.dequantize {{.*}} -> tensor<1x1xf16>
 func.func @one_f16_blob(%a: tensor<1x1xf16>, %c: tensor<1x1xf16>) -> tensor<1x1xf16> {
   %w = arith.constant dense_resource<w> : tensor<1x1xf16>

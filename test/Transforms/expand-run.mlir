@@ -73,14 +73,17 @@
 // HAND-NEXT: [0.683594,   0.207031]]
 
 // Codes (row 0 | row 1): ch0 5|0, ch2 127|1, ch3 1|126, ch5 64|33, ch6 100|77
-// (7 bits), ch4 3|2 (2 bits); ch6 occupies stream bits [28, 35).
+// (7 bits), ch4 3|2 (2 bits); ch6 occupies stream bits [28, 35): its low 4
+// bits end the row's full word, its top 3 start the row's 5-bit tail (row i
+// at bit 5 i of word 2: 6 | 3 << 3 = 30 and 4 | 2 << 3 = 20, 30 | 20 << 5 =
+// 670).
 func.func @hand(%x: tensor<7x7xbf16>) -> tensor<7x2xbf16> {
-  %p, %s, %z = baq.packed_constant #baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 2], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 24, scale_bytes = 24, zero_bytes = 12>
-      payload(dense<[[1207992197, -734035840], [6, 4], [3, 2]]> : tensor<3x2xi32>)
+  %p, %s, %z = baq.packed_constant #baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 35], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 12, scale_bytes = 24, zero_bytes = 12>
+      payload(dense<[1207992197, -734035840, 670]> : tensor<3xi32>)
       scales(dense<[[63.5, 12.7, 1.5], [127.0, 3.0, 0.75]]> : tensor<2x3xf32>)
       zeros(dense<[[-32.0, -6.25, -0.5], [-64.0, -1.5, -0.25]]> : tensor<2x3xbf16>)
-  %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 2], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 24, scale_bytes = 24, zero_bytes = 12>)
-      : tensor<3x2xi32>, tensor<2x3xf32>, tensor<2x3xbf16> -> tensor<7x2xbf16>
+  %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 35], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 12, scale_bytes = 24, zero_bytes = 12>)
+      : tensor<3xi32>, tensor<2x3xf32>, tensor<2x3xbf16> -> tensor<7x2xbf16>
   %zero = arith.constant 0.0 : bf16
   %empty = tensor.empty() : tensor<7x2xbf16>
   %acc = linalg.fill ins(%zero : bf16) outs(%empty : tensor<7x2xbf16>) -> tensor<7x2xbf16>

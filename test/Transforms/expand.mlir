@@ -20,14 +20,16 @@
 // GEN: #[[CH:map[0-9]*]] = affine_map<(d0, d1) -> (d1)>
 // GEN: #[[ID:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // GEN-LABEL: func.func @q(
-// GEN-DAG: %[[P:.*]] = arith.constant dense_resource<q_payload> : tensor<[[WORDS:[0-9]+]]x16xi32>
+// GEN-DAG: %[[P:.*]] = arith.constant dense_resource<q_payload> : tensor<[[WORDS:[0-9]+]]xi32>
 // GEN-DAG: %[[S:.*]] = arith.constant dense_resource<q_scales> : tensor<16x1xf16>
 // GEN-DAG: %[[Z:.*]] = arith.constant dense_resource<q_zeros> : tensor<16x1xf16>
-// GEN: %[[W:.*]] = linalg.generic {indexing_maps = [#[[CH]], #[[CH]], #[[CH]], #[[CH]], #[[CH]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
-// GEN-SAME: ins({{.*}} : tensor<40xi32>, tensor<40xi32>, tensor<40xi32>, tensor<40xi32>, tensor<40xi32>) outs({{.*}} : tensor<16x40xf32>)
+// GEN: %[[W:.*]] = linalg.generic {indexing_maps = [#[[CH]], #[[CH]], #[[CH]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// GEN-SAME: ins({{.*}} : tensor<40xi32>, tensor<40xi32>, tensor<40xi32>) outs({{.*}} : tensor<16x40xf32>)
 // GEN: %[[ROW:.*]] = linalg.index 0 : index
-// GEN: tensor.extract %[[P]][%{{.*}}, %[[ROW]]] : tensor<[[WORDS]]x16xi32>
-// GEN: tensor.extract %[[P]][%{{.*}}, %[[ROW]]] : tensor<[[WORDS]]x16xi32>
+// GEN: tensor.extract %[[P]][%{{.*}}] : tensor<[[WORDS]]xi32>
+// GEN: tensor.extract %[[P]][%{{.*}}] : tensor<[[WORDS]]xi32>
+// GEN: tensor.extract %[[P]][%{{.*}}] : tensor<[[WORDS]]xi32>
+// GEN: tensor.extract %[[P]][%{{.*}}] : tensor<[[WORDS]]xi32>
 // GEN: tensor.extract %[[S]][%[[ROW]], %{{.*}}] : tensor<16x1xf16>
 // GEN: tensor.extract %[[Z]][%[[ROW]], %{{.*}}] : tensor<16x1xf16>
 // GEN: arith.divf
@@ -56,45 +58,56 @@
 
 // -----
 
-// 7-bit channels 0, 2, 3, 5, 6 take packed positions 0..4 (stream bits 0,
-// 7, 14, 21, 28 of words 0-1; channel 6 straddles into word 1), 2-bit
-// channel 4 takes position 5 (word 2), channel 1 is dropped. Groups of 2
-// packed positions. The row is d1 for a [N, M] weight (channel_dim = 0).
+// 7-bit channels 0, 2, 3, 5, 6 take packed positions 0..4 (row stream bits
+// 0, 7, 14, 21, 28), 2-bit channel 4 takes position 5 (bits 35-36), channel
+// 1 is dropped. A row is 37 bits: one full word per row (payload words 0-1,
+// interleaved by row) and 5 tail bits, row i's at bit 5 i of word 2; channel
+// 6 straddles from its row's full word into its tail. Groups of 2 packed
+// positions. The row is d1 for a [N, M] weight (channel_dim = 0).
 
 // CHECK: #[[CH:map[0-9]*]] = affine_map<(d0, d1) -> (d0)>
 // CHECK: #[[ID:map[0-9]*]] = affine_map<(d0, d1) -> (d0, d1)>
 // CHECK-LABEL: func.func @tables(
-// CHECK-DAG: %[[P:.*]] = arith.constant dense<{{\[}}[1207992197, -734035840], [6, 4], [3, 2]]> : tensor<3x2xi32>
+// CHECK-DAG: %[[P:.*]] = arith.constant dense<[1207992197, -734035840, 670]> : tensor<3xi32>
 // CHECK-DAG: %[[S:.*]] = arith.constant dense<{{\[}}[6.350000e+01, 1.270000e+01, 1.500000e+00], [1.270000e+02, 3.000000e+00, 7.500000e-01]]> : tensor<2x3xf32>
 // CHECK-DAG: %[[Z:.*]] = arith.constant dense<{{\[}}[-3.200000e+01, -6.250000e+00, -5.000000e-01], [-6.400000e+01, -1.500000e+00, -2.500000e-01]]> : tensor<2x3xbf16>
 // CHECK-DAG: %[[BITS:.*]] = arith.constant dense<[7, 0, 7, 7, 2, 7, 7]> : tensor<7xi32>
-// CHECK-DAG: %[[WORD:.*]] = arith.constant dense<[0, 0, 0, 0, 2, 0, 0]> : tensor<7xi32>
-// CHECK-DAG: %[[NEXT:.*]] = arith.constant dense<[0, 0, 0, 0, 2, 0, 1]> : tensor<7xi32>
-// CHECK-DAG: %[[SHIFT:.*]] = arith.constant dense<[0, 0, 7, 14, 0, 21, 28]> : tensor<7xi32>
+// CHECK-DAG: %[[TBIT:.*]] = arith.constant dense<[0, 0, 7, 14, 35, 21, 28]> : tensor<7xi32>
 // CHECK-DAG: %[[GROUP:.*]] = arith.constant dense<[0, 0, 0, 1, 2, 1, 2]> : tensor<7xi32>
-// CHECK: %[[W:.*]] = linalg.generic {indexing_maps = [#[[CH]], #[[CH]], #[[CH]], #[[CH]], #[[CH]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
-// CHECK-SAME: ins(%[[BITS]], %[[WORD]], %[[NEXT]], %[[SHIFT]], %[[GROUP]] : {{.*}}) outs(%{{.*}} : tensor<7x2xbf16>)
-// CHECK-NEXT: ^bb0(%[[B:.*]]: i32, %[[WD:.*]]: i32, %[[NX:.*]]: i32, %[[SH:.*]]: i32, %[[G:.*]]: i32, %{{.*}}: bf16):
-// CHECK: %[[ROW:.*]] = linalg.index 1 : index
-// CHECK: %[[WI:.*]] = arith.index_cast %[[WD]] : i32 to index
-// CHECK: %[[LO:.*]] = tensor.extract %[[P]][%[[WI]], %[[ROW]]]
-// CHECK: %[[NI:.*]] = arith.index_cast %[[NX]] : i32 to index
-// CHECK: %[[HI:.*]] = tensor.extract %[[P]][%[[NI]], %[[ROW]]]
-// CHECK: %[[C32:.*]] = arith.constant 32 : i64
-// CHECK: %[[HI64:.*]] = arith.extui %[[HI]] : i32 to i64
-// CHECK: %[[HIS:.*]] = arith.shli %[[HI64]], %[[C32]] : i64
-// CHECK: %[[LO64:.*]] = arith.extui %[[LO]] : i32 to i64
-// CHECK: %[[BOTH:.*]] = arith.ori %[[LO64]], %[[HIS]] : i64
-// CHECK: %[[SH64:.*]] = arith.extui %[[SH]] : i32 to i64
-// CHECK: %[[SHIFTED:.*]] = arith.shrui %[[BOTH]], %[[SH64]] : i64
-// CHECK: %[[ONE:.*]] = arith.constant 1 : i64
+// CHECK: %[[W:.*]] = linalg.generic {indexing_maps = [#[[CH]], #[[CH]], #[[CH]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+// CHECK-SAME: ins(%[[BITS]], %[[TBIT]], %[[GROUP]] : {{.*}}) outs(%{{.*}} : tensor<7x2xbf16>)
+// CHECK-NEXT: ^bb0(%[[B:.*]]: i32, %[[T:.*]]: i32, %[[G:.*]]: i32, %{{.*}}: bf16):
+// CHECK: %[[ROWI:.*]] = linalg.index 1 : index
+// CHECK: %[[ROW:.*]] = arith.index_cast %[[ROWI]] : index to i64
 // CHECK: %[[B64:.*]] = arith.extui %[[B]] : i32 to i64
-// CHECK: %[[POW:.*]] = arith.shli %[[ONE]], %[[B64]] : i64
+// CHECK: %[[T64:.*]] = arith.extui %[[T]] : i32 to i64
+// Bits in the full words: clamp(32 F - t, 0, b), F = 1.
+// CHECK: %[[ROOM:.*]] = arith.subi %{{.*}}, %[[T64]] : i64
+// CHECK: %[[ROOM0:.*]] = arith.maxsi %[[ROOM]], %{{.*}} : i64
+// CHECK: %[[INMAIN:.*]] = arith.minsi %[[ROOM0]], %[[B64]] : i64
+// Full word t / 32 of the row: flat index (t / 32) * M + row, M = 2.
+// CHECK: %[[WI:.*]] = arith.divui %[[T64]], %{{.*}} : i64
+// CHECK: %[[WM:.*]] = arith.muli %[[WI]], %{{.*}} : i64
+// CHECK: %[[FLAT:.*]] = arith.addi %[[WM]], %[[ROW]] : i64
+// CHECK: tensor.extract %[[P]][%{{.*}}] : tensor<3xi32>
+// CHECK: tensor.extract %[[P]][%{{.*}}] : tensor<3xi32>
+// CHECK: %[[MAINCODE:.*]] = arith.andi %{{.*}}, %{{.*}} : i64
+// Tail bit row * r + max(t - 32 F, 0), r = 5, in the words after F * M = 2.
+// CHECK: %[[PAST:.*]] = arith.subi %[[T64]], %{{.*}} : i64
+// CHECK: %[[PAST0:.*]] = arith.maxsi %[[PAST]], %{{.*}} : i64
+// CHECK: %[[C5:.*]] = arith.constant 5 : i64
+// CHECK: %[[RR:.*]] = arith.muli %[[ROW]], %[[C5]] : i64
+// CHECK: %[[U:.*]] = arith.addi %[[RR]], %[[PAST0]] : i64
+// CHECK: tensor.extract %[[P]][%{{.*}}] : tensor<3xi32>
+// CHECK: tensor.extract %[[P]][%{{.*}}] : tensor<3xi32>
+// CHECK: %[[TAILCODE:.*]] = arith.andi %{{.*}}, %{{.*}} : i64
+// CHECK: %[[TAILUP:.*]] = arith.shli %[[TAILCODE]], %[[INMAIN]] : i64
+// CHECK: %[[CODE:.*]] = arith.ori %[[MAINCODE]], %[[TAILUP]] : i64
+// CHECK: %[[POW:.*]] = arith.shli %[[ONE:.*]], %[[B64]] : i64
 // CHECK: %[[MASK:.*]] = arith.subi %[[POW]], %[[ONE]] : i64
-// CHECK: %[[CODE:.*]] = arith.andi %[[SHIFTED]], %[[MASK]] : i64
 // CHECK: %[[GI:.*]] = arith.index_cast %[[G]] : i32 to index
-// CHECK: %[[SV:.*]] = tensor.extract %[[S]][%[[ROW]], %[[GI]]] : tensor<2x3xf32>
-// CHECK: %[[ZB:.*]] = tensor.extract %[[Z]][%[[ROW]], %[[GI]]] : tensor<2x3xbf16>
+// CHECK: %[[SV:.*]] = tensor.extract %[[S]][%[[ROWI]], %[[GI]]] : tensor<2x3xf32>
+// CHECK: %[[ZB:.*]] = tensor.extract %[[Z]][%[[ROWI]], %[[GI]]] : tensor<2x3xbf16>
 // CHECK: %[[ZV:.*]] = arith.extf %[[ZB]] : bf16 to f32
 // CHECK: %[[L:.*]] = arith.uitofp %[[MASK]] : i64 to f32
 // CHECK: %[[Q:.*]] = arith.uitofp %[[CODE]] : i64 to f32
@@ -110,16 +123,16 @@
 // CHECK: %[[V:.*]] = arith.mulf %[[QZ]], %[[STEP]] : f32
 // CHECK: %[[DROP:.*]] = arith.cmpi eq, %[[B]], %{{.*}} : i32
 // CHECK: %[[SEL:.*]] = arith.select %[[DROP]], %{{.*}}, %[[V]] : f32
-// CHECK: %[[T:.*]] = arith.truncf %[[SEL]] : f32 to bf16
-// CHECK: linalg.yield %[[T]] : bf16
+// CHECK: %[[TR:.*]] = arith.truncf %[[SEL]] : f32 to bf16
+// CHECK: linalg.yield %[[TR]] : bf16
 // CHECK: linalg.matmul ins(%{{.*}}, %[[W]] : tensor<7x7xbf16>, tensor<7x2xbf16>)
 func.func @tables(%x: tensor<7x7xbf16>) -> tensor<7x2xbf16> {
-  %p, %s, %z = baq.packed_constant #baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 2], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 24, scale_bytes = 24, zero_bytes = 12>
-      payload(dense<[[1207992197, -734035840], [6, 4], [3, 2]]> : tensor<3x2xi32>)
+  %p, %s, %z = baq.packed_constant #baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 35], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 12, scale_bytes = 24, zero_bytes = 12>
+      payload(dense<[1207992197, -734035840, 670]> : tensor<3xi32>)
       scales(dense<[[63.5, 12.7, 1.5], [127.0, 3.0, 0.75]]> : tensor<2x3xf32>)
       zeros(dense<[[-32.0, -6.25, -0.5], [-64.0, -1.5, -0.25]]> : tensor<2x3xbf16>)
-  %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 2], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 24, scale_bytes = 24, zero_bytes = 12>)
-      : tensor<3x2xi32>, tensor<2x3xf32>, tensor<2x3xbf16> -> tensor<7x2xbf16>
+  %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 2, inputs = 7, channel_dim = 0, bits = [7, 0, 7, 7, 2, 7, 7], perm = [0, 2, 3, 5, 6, 4, 1], segments = [7, 0, 5, 0, 2, 5, 1, 35], group_size = 2, scale_type = f32, zero_type = bf16, payload_bytes = 12, scale_bytes = 24, zero_bytes = 12>)
+      : tensor<3xi32>, tensor<2x3xf32>, tensor<2x3xbf16> -> tensor<7x2xbf16>
   %zero = arith.constant 0.0 : bf16
   %empty = tensor.empty() : tensor<7x2xbf16>
   %acc = linalg.fill ins(%zero : bf16) outs(%empty : tensor<7x2xbf16>) -> tensor<7x2xbf16>
@@ -139,11 +152,11 @@ func.func @tables(%x: tensor<7x7xbf16>) -> tensor<7x2xbf16> {
 // CHECK: linalg.matmul indexing_maps = [{{.*}}] ins(%{{.*}}, %[[W]] : tensor<1x3xf32>, tensor<2x3xf32>)
 func.func @dropped(%x: tensor<1x3xf32>) -> tensor<1x2xf32> {
   %p, %s, %z = baq.packed_constant #baq.layout<outputs = 2, inputs = 3, channel_dim = 1, bits = [0, 0, 0], perm = [0, 1, 2], segments = [], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 0, scale_bytes = 4, zero_bytes = 4>
-      payload(dense<> : tensor<0x2xi32>)
+      payload(dense<> : tensor<0xi32>)
       scales(dense<0.0> : tensor<2x1xf16>)
       zeros(dense<0.0> : tensor<2x1xf16>)
   %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 2, inputs = 3, channel_dim = 1, bits = [0, 0, 0], perm = [0, 1, 2], segments = [], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 0, scale_bytes = 4, zero_bytes = 4>)
-      : tensor<0x2xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x3xf32>
+      : tensor<0xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x3xf32>
   %e = tensor.empty() : tensor<1x2xf32>
   %y = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>] ins(%x, %w : tensor<1x3xf32>, tensor<2x3xf32>) outs(%e : tensor<1x2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
@@ -155,7 +168,7 @@ func.func @dropped(%x: tensor<1x3xf32>) -> tensor<1x2xf32> {
 // way; a dequantize without a matmul is expanded too.
 
 // CHECK-LABEL: func.func @arguments(
-// CHECK-SAME: %[[P:[^:]*]]: tensor<1x3xi32>, %[[S:[^:]*]]: tensor<3x1xf32>, %[[Z:[^:]*]]: tensor<3x1xf32>
+// CHECK-SAME: %[[P:[^:]*]]: tensor<1xi32>, %[[S:[^:]*]]: tensor<3x1xf32>, %[[Z:[^:]*]]: tensor<3x1xf32>
 // CHECK: %[[W:.*]] = linalg.generic
 // CHECK: tensor.extract %[[P]]
 // CHECK: tensor.extract %[[P]]
@@ -164,9 +177,9 @@ func.func @dropped(%x: tensor<1x3xf32>) -> tensor<1x2xf32> {
 // CHECK-NOT: arith.extf
 // CHECK: } -> tensor<2x3xf16>
 // CHECK: return %[[W]]
-func.func @arguments(%p: tensor<1x3xi32>, %s: tensor<3x1xf32>, %z: tensor<3x1xf32>) -> tensor<2x3xf16> {
-  %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 3, inputs = 2, channel_dim = 0, bits = [4, 4], perm = [0, 1], segments = [4, 0, 2, 0], group_size = 0, scale_type = f32, zero_type = f32, payload_bytes = 12, scale_bytes = 12, zero_bytes = 12>)
-      : tensor<1x3xi32>, tensor<3x1xf32>, tensor<3x1xf32> -> tensor<2x3xf16>
+func.func @arguments(%p: tensor<1xi32>, %s: tensor<3x1xf32>, %z: tensor<3x1xf32>) -> tensor<2x3xf16> {
+  %w = baq.dequantize %p, %s, %z layout(#baq.layout<outputs = 3, inputs = 2, channel_dim = 0, bits = [4, 4], perm = [0, 1], segments = [4, 0, 2, 0], group_size = 0, scale_type = f32, zero_type = f32, payload_bytes = 4, scale_bytes = 12, zero_bytes = 12>)
+      : tensor<1xi32>, tensor<3x1xf32>, tensor<3x1xf32> -> tensor<2x3xf16>
   return %w : tensor<2x3xf16>
 }
 

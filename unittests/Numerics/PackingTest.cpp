@@ -19,7 +19,11 @@ using namespace baq::testutil;
 
 namespace {
 
-/// FORMAT.md §1-3 written out bit by bit, independently of packCodes.
+/// FORMAT.md §1-3 written out bit by bit, independently of packCodes: each
+/// row's codes in packed order form one stream of L bits; stream bit t < 32F
+/// (F = L / 32) is bit t % 32 of word (t / 32) * M + i, and the r = L % 32
+/// remaining bits of every row follow as one stream, row i at tail bit
+/// i * r.
 std::vector<uint32_t> referencePack(const std::vector<int8_t> &bits, int64_t m,
                                     const std::vector<uint8_t> &codes) {
   const int64_t n = bits.size();
@@ -28,33 +32,20 @@ std::vector<uint32_t> referencePack(const std::vector<int8_t> &bits, int64_t m,
     for (int64_t j = 0; j < n; ++j)
       if (bits[j] == b)
         order.push_back(j);
-  struct RefSegment {
-    int bits;
-    int64_t start, count, word;
-  };
-  std::vector<RefSegment> segments;
-  for (size_t p = 0; p < order.size(); ++p) {
-    int b = bits[order[p]];
-    if (segments.empty() || segments.back().bits != b)
-      segments.push_back({b, static_cast<int64_t>(p), 0, 0});
-    ++segments.back().count;
-  }
-  int64_t words = 0;
-  for (RefSegment &seg : segments) {
-    seg.word = words;
-    words += (seg.count * seg.bits + 31) / 32;
-  }
-  std::vector<uint32_t> payload(words * m, 0);
-  for (const RefSegment &seg : segments) {
-    for (int64_t k = 0; k < seg.count; ++k) {
-      const int64_t channel = order[seg.start + k];
-      for (int64_t i = 0; i < m; ++i) {
-        int code = codes[i * n + channel];
-        for (int bit = 0; bit < seg.bits; ++bit) {
-          int64_t t = k * seg.bits + bit;
-          if ((code >> bit) & 1)
-            payload[(seg.word + t / 32) * m + i] |= 1u << (t % 32);
-        }
+  int64_t rowBits = 0;
+  for (int8_t b : bits)
+    rowBits += b;
+  const int64_t f = rowBits / 32, r = rowBits % 32;
+  std::vector<uint32_t> payload(f * m + (r * m + 31) / 32, 0);
+  for (int64_t i = 0; i < m; ++i) {
+    int64_t t = 0;
+    for (int64_t channel : order) {
+      int code = codes[i * n + channel];
+      for (int bit = 0; bit < bits[channel]; ++bit, ++t) {
+        int64_t a = t < 32 * f ? ((t / 32) * m + i) * 32 + t % 32
+                               : 32 * f * m + i * r + (t - 32 * f);
+        if ((code >> bit) & 1)
+          payload[a / 32] |= 1u << (a % 32);
       }
     }
   }
@@ -80,15 +71,19 @@ TEST(PackingTest, CanonicalLayout) {
     EXPECT_EQ(layout.posOf[layout.perm[p]], p);
   ASSERT_EQ(layout.segments.size(), 4u);
   const int64_t expected[4][4] = {
-      {8, 0, 2, 0}, {3, 2, 2, 1}, {2, 4, 1, 2}, {1, 5, 1, 3}};
+      {8, 0, 2, 0}, {3, 2, 2, 16}, {2, 4, 1, 22}, {1, 5, 1, 24}};
   for (int s = 0; s < 4; ++s) {
     EXPECT_EQ(layout.segments[s].bits, expected[s][0]);
     EXPECT_EQ(layout.segments[s].start, expected[s][1]);
     EXPECT_EQ(layout.segments[s].count, expected[s][2]);
-    EXPECT_EQ(layout.segments[s].wordOffset, expected[s][3]);
+    EXPECT_EQ(layout.segments[s].bitOffset, expected[s][3]);
   }
   EXPECT_EQ(layout.live, 6);
-  EXPECT_EQ(layout.wordsPerRow, 4);
+  EXPECT_EQ(layout.rowBits, 25);
+  EXPECT_EQ(layout.fullWords, 0);
+  EXPECT_EQ(layout.tailBits, 25);
+  // 4 rows x 25 bits = 100 bits: 4 words, 28 bits of padding.
+  EXPECT_EQ(layout.payloadWords, 4);
   EXPECT_EQ(layout.numGroups, 2);
   EXPECT_EQ(layout.groupOfChannel(2), 0); // position 0
   EXPECT_EQ(layout.groupOfChannel(3), 0); // position 3
@@ -101,10 +96,11 @@ TEST(PackingTest, CanonicalLayout) {
 }
 
 TEST(PackingTest, SegmentWordsStraddle) {
-  // 11 three-bit codes: 33 bits, two words.
+  // 11 three-bit codes: 33 bits, one full word and a 1-bit tail.
   std::vector<int8_t> bits(11, 3);
   PackedLayout layout = computeLayout(bits, 1, 0);
-  EXPECT_EQ(layout.wordsPerRow, 2);
+  EXPECT_EQ(layout.fullWords, 1);
+  EXPECT_EQ(layout.payloadWords, 2);
   std::vector<uint8_t> codes = {7, 1, 2, 3, 4, 5, 6, 7, 0, 1, 5};
   std::vector<uint32_t> words = packCodes(layout, codes);
   uint64_t stream = 0;
@@ -121,10 +117,10 @@ TEST(PackingTest, RoundTripEveryBitwidth) {
     for (int64_t groupSize : {0, 8}) {
       std::vector<int8_t> bits(n, static_cast<int8_t>(b));
       PackedLayout layout = computeLayout(bits, m, groupSize);
-      EXPECT_EQ(layout.wordsPerRow, (n * b + 31) / 32);
+      EXPECT_EQ(layout.payloadWords, (n * b * m + 31) / 32);
       std::vector<uint8_t> codes = randomCodes(bits, m, 100 + b);
       std::vector<uint32_t> words = packCodes(layout, codes);
-      ASSERT_EQ(static_cast<int64_t>(words.size()), layout.wordsPerRow * m);
+      ASSERT_EQ(static_cast<int64_t>(words.size()), layout.payloadWords);
       EXPECT_EQ(words, referencePack(bits, m, codes)) << "bits " << b;
       EXPECT_EQ(unpackCodes(layout, words), codes) << "bits " << b;
     }
@@ -144,6 +140,10 @@ TEST(PackingTest, RoundTripMixed) {
       std::vector<uint32_t> words = packCodes(layout, codes);
       EXPECT_EQ(words, referencePack(bits, m, codes));
       EXPECT_EQ(unpackCodes(layout, words), codes);
+      // At most one partial word of padding in the whole payload.
+      StorageBits st = computeStorage(layout, GridType::F16, GridType::F16);
+      EXPECT_GE(st.padding, 0);
+      EXPECT_LT(st.padding, 32);
       int64_t live = std::count_if(bits.begin(), bits.end(),
                                    [](int8_t b) { return b > 0; });
       EXPECT_EQ(layout.live, live);
@@ -154,24 +154,24 @@ TEST(PackingTest, RoundTripMixed) {
 }
 
 TEST(PackingTest, StorageByHand) {
-  // bits sum 17; segments 8:1, 3:2, 2:1, 1:1 -> 4 words per row.
+  // bits sum 17 per row; 4 rows: 68 bits in 3 words, 28 bits of padding.
   std::vector<int8_t> bits = {3, 0, 2, 3, 8, 1};
   PackedLayout layout = computeLayout(bits, 4, 0);
   StorageBits s = computeStorage(layout, GridType::F16, GridType::F16);
   EXPECT_EQ(s.payload, 4 * 17);
-  EXPECT_EQ(s.padding, 32 * 4 * 4 - 68);
+  EXPECT_EQ(s.padding, 32 * 3 - 68);
   EXPECT_EQ(s.scales, 4 * 16);
   EXPECT_EQ(s.zeros, 4 * 16);
   EXPECT_EQ(s.bitTable, 24);
   EXPECT_EQ(s.permutation, 0);
-  EXPECT_EQ(s.total(), 512 + 64 + 64 + 24);
+  EXPECT_EQ(s.total(), 96 + 64 + 64 + 24);
 
   // Groups of 2 over the 5 live positions: G = 3.
   PackedLayout grouped = computeLayout(bits, 4, 2);
   StorageBits g = computeStorage(grouped, GridType::BF16, GridType::F32);
   EXPECT_EQ(g.scales, 4 * 3 * 16);
   EXPECT_EQ(g.zeros, 4 * 3 * 32);
-  EXPECT_EQ(g.total(), 512 + 192 + 384 + 24);
+  EXPECT_EQ(g.total(), 96 + 192 + 384 + 24);
 }
 
 TEST(PackingTest, RoundToGridType) {

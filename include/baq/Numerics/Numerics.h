@@ -125,10 +125,10 @@ std::vector<int> allocatePaper(llvm::ArrayRef<double> c, double avgBits,
 
 struct Segment {
   int bits = 0;
-  int64_t start = 0;      // first packed position
-  int64_t count = 0;      // number of channels
-  int64_t wordOffset = 0; // first word of the segment in a row
-  int64_t words() const { return (count * bits + 31) / 32; }
+  int64_t start = 0;     // first packed position
+  int64_t count = 0;     // number of channels
+  int64_t bitOffset = 0; // first bit of the segment in a row's bit stream
+  int64_t streamBits() const { return count * bits; }
 };
 
 enum class GridType { F16, BF16, F32 };
@@ -152,10 +152,19 @@ struct PackedLayout {
   int64_t live = 0;      // channels with bits > 0 (= P)
   int64_t groupSize = 0; // 0: one group per row
   int64_t numGroups = 0; // G (at least 1)
-  int64_t wordsPerRow = 0;
+  int64_t rowBits = 0;   // L: bits of one row's stream (sum of bits)
+  int64_t fullWords = 0; // F = floor(L / 32): row-interleaved words per row
+  int64_t tailBits = 0;  // r = L mod 32: bits per row in the shared tail
+  int64_t payloadWords = 0; // F * M + ceil(M * r / 32)
 
   int64_t groupOfChannel(int64_t channel) const;
+  /// Bit address in the flat payload (word a / 32, bit a % 32) of bit `t`
+  /// of row `row`'s stream (FORMAT.md §3).
+  int64_t flatBit(int64_t row, int64_t t) const;
 };
+
+/// Payload words of an M-row layout whose rows carry `rowBits` bits each.
+int64_t countPayloadWords(int64_t rowBits, int64_t m);
 
 /// Scale groups per row for `live` packed channels (at least 1; 0 = one
 /// group per row).
@@ -175,8 +184,8 @@ struct StorageBits {
 StorageBits computeStorage(const PackedLayout &layout, GridType scaleType,
                            GridType zeroType);
 
-/// Packs codes (M x N, original channel order, code < 2^bits) into
-/// words (wordsPerRow x M, as uint32).
+/// Packs codes (M x N, original channel order, code < 2^bits) into the
+/// flat payload of `payloadWords` uint32 words.
 std::vector<uint32_t> packCodes(const PackedLayout &layout,
                                 llvm::ArrayRef<uint8_t> codes);
 /// Inverse of packCodes; 0-bit channels get code 0.
@@ -207,9 +216,15 @@ struct QuantizerOptions {
   GridType zeroType = GridType::F16;
   /// GPTQ lazy-batch block size.
   int64_t blockSize = 128;
+  /// MSE-optimal grids (GPTQ's `mse` option): per (row, group), the min-max
+  /// range shrunk by p = 1 - k / 100, k < 80, that minimises
+  /// sum |Q(w) - w|^2.4 over the group's weights, each at its own bitwidth
+  /// and with the scale and zero rounded to their storage types.
+  bool mseGrid = false;
 };
 
-/// Static min-max grids (FORMAT.md §4) of each (row, group) computed from W.
+/// Static grids (FORMAT.md §4) of each (row, group) computed from W: the
+/// min-max range, or the MSE-optimal shrink of it (QuantizerOptions::mseGrid).
 void computeGrids(llvm::ArrayRef<float> w, const PackedLayout &layout,
                   const QuantizerOptions &options, std::vector<float> &scales,
                   std::vector<float> &zeros);

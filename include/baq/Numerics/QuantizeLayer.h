@@ -31,6 +31,12 @@ struct LayerOptions {
   bool measureLoss = true;
   /// Also quantize with uniform GPTQ at the same budget to report its loss.
   bool measureUniformBaseline = false;
+  /// Bitwidths chosen beforehand (allocateModule); empty: chooseBits.
+  std::vector<int8_t> fixedBits;
+  /// GPTQ's act-order (desc_act): quantize columns by decreasing H_jj; the
+  /// sensitivities use the Cholesky factor in that order. Needs
+  /// quant.groupSize == 0 (a row's grid is then order-independent).
+  bool actOrder = false;
 };
 
 struct LayerResult {
@@ -48,9 +54,31 @@ struct LayerResult {
 };
 
 /// Bitwidths for one layer under the options' budget and allocator.
+/// Exact with budgetTotal: the lowest predicted loss over the number of scale
+/// groups (dropping channels saves their groups' metadata) and over the
+/// uniform layouts that fit, so never worse than the best uniform layout.
 llvm::Expected<std::vector<int8_t>>
 chooseBits(llvm::ArrayRef<double> sensitivities, int64_t m,
            const LayerOptions &options);
+
+/// Every stored bit of an M-row layer with these bitwidths (FORMAT.md §6).
+int64_t storedBits(llvm::ArrayRef<int8_t> bits, int64_t m,
+                   const QuantizerOptions &quant);
+
+/// One layer of a module-wide allocation: its sensitivities and rows.
+struct LayerDemand {
+  llvm::ArrayRef<double> sensitivities;
+  int64_t m = 0;
+};
+
+/// Exact allocation over a whole module: target-bits bounds the payload
+/// (or, with budgetTotal, every stored bit) summed over all layers. Greedy on
+/// the predicted loss decrease per stored bit, C_j 2^{-2R} * 3/4 / M, over
+/// every column of every layer; a step is taken only if the module's exact
+/// total (padding and scale groups included) still fits.
+llvm::Expected<std::vector<std::vector<int8_t>>>
+allocateModule(llvm::ArrayRef<LayerDemand> layers,
+               const LayerOptions &options);
 
 /// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
 /// `hessian` is the undamped input used for the measured losses.

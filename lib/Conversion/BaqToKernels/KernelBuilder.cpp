@@ -12,9 +12,13 @@
 //
 // Packed positions are addressed in a padded space where every segment
 // starts at a multiple of 32 ("padded positions"): chunk c of a segment, the
-// 32 codes in its words [word_offset + c * bits, ... + bits), then covers
-// padded positions [pad_start + 32 c, + 32), so both the words and the
-// gathered activations of a chunk are found by adding constants to one base.
+// 32 codes at row stream bits [bit_offset + 32 bits c, + 32 bits), lies in
+// the row-interleaved words [bit_offset / 32 + bits c, + bits + (o > 0)),
+// o = bit_offset mod 32, with the same bit pattern for every chunk, and
+// covers padded positions [pad_start + 32 c, + 32); so both the words and
+// the gathered activations of a chunk are found by adding constants to one
+// base. Codes in (or reaching into) a row's tail (FORMAT.md §3) are never
+// in a loop: their chunks are emitted with static positions.
 //
 //===----------------------------------------------------------------------===//
 
@@ -87,7 +91,12 @@ namespace {
 
 struct Seg {
   int bits;
-  int64_t start, count, wordOffset, padStart;
+  int64_t start, count, bitOffset, padStart;
+  /// Row-interleaved word of chunk c's first code, and that code's bit in it.
+  int64_t chunkWord(int64_t c) const { return bitOffset / 32 + c * bits; }
+  int bitBase() const { return static_cast<int>(bitOffset % 32); }
+  /// Words a full chunk spans.
+  int64_t chunkWords() const { return bits + (bitBase() > 0 ? 1 : 0); }
 };
 
 /// Codes [k0, k1) of a segment that share one (scale, zero) group.
@@ -99,8 +108,27 @@ struct Piece {
 struct Layout {
   PackedLayoutAttr attr;
   int64_t m = 0, n = 0, live = 0, groups = 1, groupSize = 0, padded = 0;
+  /// FORMAT.md §3: F row-interleaved words, r tail bits per row, T words.
+  int64_t fullWords = 0, tailBits = 0, payloadWords = 0;
   SmallVector<Seg> segs;
   SmallVector<Piece> pieces;
+
+  /// Whether a code at row stream bit t reaches into the row's tail.
+  bool inTail(int64_t t, int bits) const { return t + bits > 32 * fullWords; }
+  /// Leading chunks of a segment that lie entirely in the full words.
+  int64_t loopChunks(const Seg &s) const {
+    int64_t room = 32 * fullWords - s.bitOffset;
+    return room <= 0 ? 0 : std::min(s.count / 32, room / (32 * s.bits));
+  }
+  /// Chunks [ceil(k0 / 32), result) of a piece run in a loop; the codes
+  /// after them (a partial chunk, or chunks reaching into the tail) are
+  /// emitted with static positions.
+  int64_t loopStop(const Piece &p) const {
+    int64_t cStart = ceilDiv(p.k0, 32), cStop = p.k1 / 32;
+    if (cStart > cStop)
+      return cStop;
+    return std::max(cStart, std::min(cStop, loopChunks(segs[p.seg])));
+  }
 };
 
 Layout analyze(PackedLayoutAttr attr) {
@@ -120,6 +148,10 @@ Layout analyze(PackedLayoutAttr attr) {
     l.segs.push_back(s);
   }
   l.padded = pad;
+  int64_t rowBits = attr.getRowBits();
+  l.fullWords = rowBits / 32;
+  l.tailBits = rowBits % 32;
+  l.payloadWords = attr.getPayloadWords();
   for (auto [index, s] : llvm::enumerate(l.segs)) {
     if (l.groupSize <= 0) {
       l.pieces.push_back({static_cast<int>(index), 0, s.count, 0});
@@ -136,19 +168,27 @@ Layout analyze(PackedLayoutAttr attr) {
   return l;
 }
 
-/// The activation of code k of a `bits`-bit segment is pre-multiplied by
-/// 2^-shift so that the code can be used in place, without shifting it down:
-/// (word & (mask << shift)) is q * 2^shift exactly. Returns that shift, or 0
-/// where the code is shifted down instead (straddling codes, the top code of
-/// a word whose AND would set the sign bit, and, for the 2^23 trick, codes
-/// that do not fit the mantissa in place).
-int activationShift(int bits, int64_t k, bool magic) {
-  int shift = static_cast<int>((k * bits) % 32);
+/// The activation of a `bits`-bit code at bit `shift` of its word is
+/// pre-multiplied by 2^-shift so that the code can be used in place, without
+/// shifting it down: (word & (mask << shift)) is q * 2^shift exactly.
+/// Returns that shift, or 0 where the code is shifted down instead
+/// (straddling codes, the top code of a word whose AND would set the sign
+/// bit, and, for the 2^23 trick, codes that do not fit the mantissa in
+/// place).
+int inPlaceShift(int bits, int shift, bool magic) {
   if (shift + bits > 32)
     return 0;
   if (magic)
     return shift + bits <= 23 ? shift : 0;
   return shift + bits == 32 ? 0 : shift;
+}
+
+/// inPlaceShift of code k of a segment; 0 for codes reaching into the tail.
+int activationShift(const Layout &l, const Seg &s, int64_t k, bool magic) {
+  int64_t t = s.bitOffset + k * s.bits;
+  if (l.inTail(t, s.bits))
+    return 0;
+  return inPlaceShift(s.bits, static_cast<int>(t % 32), magic);
 }
 
 //===----------------------------------------------------------------------===//
@@ -466,9 +506,13 @@ private:
                                Value group, int bits);
 
   using CodeFn = function_ref<void(int64_t k, Value qf, Value pos)>;
-  void emitChunk(Lanes &e, Value words, Value row, int bits, Value wordBase,
-                 Value posBase, int64_t lo, int64_t hi, bool scaled,
-                 CodeFn onCode, ArrayRef<Value> preloaded = {});
+  void emitChunk(Lanes &e, Value words, Value row, const Seg &seg,
+                 Value wordBase, int64_t chunkBit, Value posBase, int64_t lo,
+                 int64_t hi, bool scaled, CodeFn onCode,
+                 ArrayRef<Value> preloaded = {});
+  /// `count` bits of the tails of rows [row, row + V) from bit `offset` of
+  /// each row's tail, as i32 lanes.
+  Value tailBits(Lanes &e, Value words, Value row, int64_t offset, int count);
   Value decodeBody(int64_t v, int64_t base, int64_t rows, int64_t split,
                    OpBuilder &nb, Location nl, ValueRange outer, Value item,
                    Value slice);
@@ -511,7 +555,7 @@ Value PackedKernels::gather(Value a, bool scaled) {
       source[s.padStart + k] = perm[s.start + k];
       factor[s.padStart + k] =
           scaled ? std::ldexp(1.0f,
-                              -activationShift(s.bits, k, config.magicUnpack))
+                              -activationShift(l, s, k, config.magicUnpack))
                  : 1.0f;
     }
   Value init = tensor::EmptyOp::create(
@@ -548,11 +592,12 @@ Value PackedKernels::activationSums(Value a, int64_t split) {
   int64_t pieces = static_cast<int64_t>(l.pieces.size());
   ArrayRef<int32_t> perm = l.attr.getPerm();
   // Per piece: segment start (packed position), k0, k1, cStart, cStop.
-  SmallVector<int32_t> start, k0s, k1s;
+  SmallVector<int32_t> start, k0s, k1s, cStops;
   for (const Piece &pc : l.pieces) {
     start.push_back(static_cast<int32_t>(l.segs[pc.seg].start));
     k0s.push_back(static_cast<int32_t>(pc.k0));
     k1s.push_back(static_cast<int32_t>(pc.k1));
+    cStops.push_back(static_cast<int32_t>(l.loopStop(pc)));
   }
   Value init = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{split, rows, pieces}, b.getF32Type());
@@ -572,9 +617,9 @@ Value PackedKernels::activationSums(Value a, int64_t split) {
         };
         Value segStart = entry(start), k0 = entry(k0s), k1 = entry(k1s);
         Value c32 = e.index(32), zero = e.index(0);
-        // cStart = ceil(k0 / 32), cStop = k1 / 32.
+        // cStart = ceil(k0 / 32), cStop = Layout::loopStop.
         Value cStart = arith::DivUIOp::create(nb, nl, e.add(k0, 31), c32);
-        Value cStop = arith::DivUIOp::create(nb, nl, k1, c32);
+        Value cStop = entry(cStops);
         auto owns = [&](Value owner) {
           Value o = arith::RemUIOp::create(nb, nl, owner, e.index(split));
           return arith::CmpIOp::create(nb, nl, arith::CmpIPredicate::eq, s, o)
@@ -659,22 +704,30 @@ std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT,
   return {step, zeroPoint};
 }
 
-/// Emits codes [lo, hi) of the 32-code chunk whose first word is `wordBase`
-/// and whose first padded position is `posBase`, calling `onCode` with the
-/// code as float lanes: q, or q * 2^activationShift if `scaled`.
-void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
-                              Value wordBase, Value posBase, int64_t lo,
-                              int64_t hi, bool scaled, CodeFn onCode,
+/// Emits codes [lo, hi) of the chunk whose first row-interleaved word is
+/// `wordBase` and whose first padded position is `posBase` (hi may pass 32:
+/// codes continue into the next chunk), calling `onCode` with the code as
+/// float lanes: q, or q * 2^activationShift if `scaled`. `chunkBit` is the
+/// chunk's first row stream bit when `wordBase` is static, else -1 (then no
+/// code of the chunk reaches into the tail).
+void PackedKernels::emitChunk(Lanes &e, Value words, Value row,
+                              const Seg &seg, Value wordBase, int64_t chunkBit,
+                              Value posBase, int64_t lo, int64_t hi,
+                              bool scaled, CodeFn onCode,
                               ArrayRef<Value> preloaded) {
   OpBuilder &nb = e.b;
   Location nl = e.loc;
+  const int bits = seg.bits;
   llvm::SmallDenseMap<int64_t, Value> loaded;
   auto word = [&](int64_t j) {
     if (!preloaded.empty())
       return preloaded[j];
     Value &w = loaded[j];
-    if (!w)
-      w = e.readContig(words, {e.add(wordBase, j), row});
+    if (!w) {
+      Value flat = arith::MulIOp::create(nb, nl, e.add(wordBase, j),
+                                         e.index(l.m));
+      w = e.readContig(words, {arith::AddIOp::create(nb, nl, flat, row)});
+    }
     return w;
   };
   const uint32_t mask = (1u << bits) - 1u;
@@ -688,11 +741,27 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
     return arith::SubFOp::create(nb, nl, f, e.splatF32(8388608.0f));
   };
   for (int64_t k = lo; k < hi; ++k) {
-    int64_t bit = k * bits;
+    int64_t bit = seg.bitBase() + k * bits;
     int64_t j = bit / 32;
     int shift = static_cast<int>(bit % 32);
-    int inPlace = scaled ? activationShift(bits, k, config.magicUnpack) : 0;
     Value q;
+    if (chunkBit >= 0 && l.inTail(chunkBit + k * bits, bits)) {
+      // FORMAT.md §3: the code's low bits may end the row's last full word,
+      // the rest lies in the row's tail.
+      int64_t t = chunkBit + k * bits;
+      int inMain = static_cast<int>(
+          std::max<int64_t>(0, 32 * l.fullWords - t));
+      q = tailBits(e, words, row, t + inMain - 32 * l.fullWords,
+                   bits - inMain);
+      if (inMain > 0)
+        q = arith::OrIOp::create(
+            nb, nl,
+            arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
+            arith::ShLIOp::create(nb, nl, q, e.splatI32(inMain)));
+      onCode(k, toFloat(q), e.add(posBase, k));
+      continue;
+    }
+    int inPlace = scaled ? inPlaceShift(bits, shift, config.magicUnpack) : 0;
     if (inPlace > 0) {
       q = arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask << shift));
     } else if (shift + bits > 32) {
@@ -712,6 +781,45 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row, int bits,
     }
     onCode(k, toFloat(q), e.add(posBase, k));
   }
+}
+
+Value PackedKernels::tailBits(Lanes &e, Value words, Value row,
+                              int64_t offset, int count) {
+  OpBuilder &nb = e.b;
+  Location nl = e.loc;
+  Type i64 = nb.getI64Type(), i32 = nb.getI32Type();
+  SmallVector<Value> lanes;
+  for (int64_t v = 0; v < e.v; ++v) {
+    // Tail bit u = row * r + offset is bit u mod 32 of flat word F M + u / 32;
+    // the two words as one i64 cover a piece that straddles them (the second
+    // index is clamped: a piece in the last word does not use it).
+    Value u = e.add(
+        arith::MulIOp::create(nb, nl, e.add(row, v), e.index(l.tailBits)),
+        offset);
+    Value w0 = e.add(arith::DivUIOp::create(nb, nl, u, e.index(32)),
+                     l.fullWords * l.m);
+    Value w1 = arith::MinUIOp::create(nb, nl, e.add(w0, 1),
+                                      e.index(l.payloadWords - 1));
+    auto load = [&](Value w) {
+      return arith::ExtUIOp::create(nb, nl, i64,
+                                    tensor::ExtractOp::create(nb, nl, words, w))
+          .getResult();
+    };
+    Value both = arith::OrIOp::create(
+        nb, nl, load(w0),
+        arith::ShLIOp::create(nb, nl, load(w1),
+                              arith::ConstantIntOp::create(nb, nl, i64, 32)));
+    Value shift = arith::IndexCastOp::create(
+        nb, nl, i64, arith::RemUIOp::create(nb, nl, u, e.index(32)));
+    Value piece = arith::AndIOp::create(
+        nb, nl, arith::ShRUIOp::create(nb, nl, both, shift),
+        arith::ConstantIntOp::create(nb, nl, i64, (int64_t{1} << count) - 1));
+    lanes.push_back(arith::TruncIOp::create(nb, nl, i32, piece));
+  }
+  if (e.v == 1)
+    return lanes.front();
+  return vector::FromElementsOp::create(
+      nb, nl, VectorType::get({e.v}, i32), lanes);
 }
 
 /// One decode item: V output rows [i0, i0 + V) of K slice s, all R
@@ -750,15 +858,17 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
         }
       };
     };
-    // A partial chunk (head or tail of the piece), done by one slice only.
-    auto partialChunk = [&](int64_t chunk, int64_t lo, int64_t hi,
-                            int64_t owner) {
+    // Codes [lo, hi) of the segment at static positions (head or tail of
+    // the piece), done by one slice only.
+    auto partialChunk = [&](int64_t lo, int64_t hi, int64_t owner) {
+      int64_t chunk = lo / 32;
       auto emit = [&](OpBuilder &pb, Location pl, SmallVectorImpl<Value> &st) {
         Lanes le(pb, pl, v);
-        Value wordBase = le.index(seg.wordOffset + chunk * bits);
+        Value wordBase = le.index(seg.chunkWord(chunk));
         Value posBase = le.index(seg.padStart + chunk * 32);
-        emitChunk(le, words, i0, bits, wordBase, posBase, lo, hi, true,
-                  onCodeInto(le, st));
+        emitChunk(le, words, i0, seg, wordBase,
+                  seg.bitOffset + chunk * 32 * bits, posBase, lo - chunk * 32,
+                  hi - chunk * 32, true, onCodeInto(le, st));
       };
       if (split == 1) {
         emit(nb, nl, accs);
@@ -779,12 +889,12 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
       accs.assign(ifOp.getResults().begin(), ifOp.getResults().end());
     };
 
-    int64_t cStart = ceilDiv(piece.k0, 32), cStop = piece.k1 / 32;
+    int64_t cStart = ceilDiv(piece.k0, 32), cStop = l.loopStop(piece);
     if (cStart > cStop) {
-      partialChunk(piece.k0 / 32, piece.k0 % 32, piece.k1 % 32, pieceIndex);
+      partialChunk(piece.k0, piece.k1, pieceIndex);
     } else {
       if (piece.k0 % 32 != 0)
-        partialChunk(piece.k0 / 32, piece.k0 % 32, 32, pieceIndex);
+        partialChunk(piece.k0, cStart * 32, pieceIndex);
       int64_t n = cStop - cStart;
       if (n > 0) {
         Value lo, hi;
@@ -817,19 +927,22 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
                   Value cu = le.add(c, u);
                   wordBases.push_back(
                       le.add(arith::MulIOp::create(lb, ll, cu, le.index(bits)),
-                             seg.wordOffset));
+                             seg.chunkWord(0)));
                   posBases.push_back(
                       le.add(arith::MulIOp::create(lb, ll, cu, le.index(32)),
                              seg.padStart));
                   SmallVector<Value> ws;
-                  for (int j = 0; j < bits; ++j)
-                    ws.push_back(
-                        le.readContig(words, {le.add(wordBases[u], j), i0}));
+                  for (int64_t j = 0; j < seg.chunkWords(); ++j) {
+                    Value flat = arith::MulIOp::create(
+                        lb, ll, le.add(wordBases[u], j), le.index(l.m));
+                    ws.push_back(le.readContig(
+                        words, {arith::AddIOp::create(lb, ll, flat, i0)}));
+                  }
                   chunkWords.push_back(ws);
                 }
                 for (int64_t u = 0; u < step; ++u)
-                  emitChunk(le, words, i0, bits, wordBases[u], posBases[u], 0,
-                            32, true, onCodeInto(le, st), chunkWords[u]);
+                  emitChunk(le, words, i0, seg, wordBases[u], -1, posBases[u],
+                            0, 32, true, onCodeInto(le, st), chunkWords[u]);
                 scf::YieldOp::create(lb, ll, st);
               });
           accs.assign(loop.getResults().begin(), loop.getResults().end());
@@ -847,8 +960,8 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
           chunkLoop(mid, hi, 1);
         }
       }
-      if (piece.k1 % 32 != 0)
-        partialChunk(piece.k1 / 32, 0, piece.k1 % 32, pieceIndex + 1);
+      if (cStop * 32 < piece.k1)
+        partialChunk(cStop * 32, piece.k1, pieceIndex + 1);
     }
 
     auto [step, zeroPoint] =
@@ -925,8 +1038,10 @@ Value PackedKernels::dequantizePacked(Type elem) {
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{l.padded, l.m}, elem);
   for (const Seg &seg : l.segs) {
     int bits = seg.bits;
-    int64_t full = seg.count / 32, tail = seg.count % 32;
-    // chunk < 0: the chunk is the outer iv; else a fixed (tail) chunk.
+    // Chunks in the row's full words run in parallel; the rest (a partial
+    // chunk, chunks reaching into the row's tail) has static positions.
+    int64_t full = l.loopChunks(seg), tail = seg.count - 32 * full;
+    // chunk < 0: the chunk is the outer iv; else fixed (tail) chunks.
     auto body = [&](int64_t chunk, int64_t codes, int64_t lanes, int64_t base,
                     OpBuilder &nb, Location nl, ValueRange outer, Value item,
                     Value slice) {
@@ -937,7 +1052,7 @@ Value PackedKernels::dequantizePacked(Type elem) {
       Value words = payload(nb, nl);
       Value scaleT = scales(nb, nl), zeroT = zeros(nb, nl);
       Value wordBase = e.add(arith::MulIOp::create(nb, nl, c, e.index(bits)),
-                             seg.wordOffset);
+                             seg.chunkWord(0));
       // Unpadded packed position of code 0 of the chunk (for groups).
       Value posBase =
           e.add(arith::MulIOp::create(nb, nl, c, e.index(32)), seg.start);
@@ -950,7 +1065,9 @@ Value PackedKernels::dequantizePacked(Type elem) {
         fixed = gridOf(e.index(0));
       Value z0 = e.index(0);
       emitChunk(
-          e, words, i0, bits, wordBase, posBase, 0, codes, false,
+          e, words, i0, seg, wordBase,
+          chunk < 0 ? -1 : seg.bitOffset + chunk * 32 * bits, posBase, 0,
+          codes, false,
           [&](int64_t k, Value qf, Value pos) {
             std::pair<Value, Value> g = fixed;
             if (l.groupSize > 0)
@@ -961,9 +1078,9 @@ Value PackedKernels::dequantizePacked(Type elem) {
                 nb, nl, arith::SubFOp::create(nb, nl, qf, g.second), g.first);
             slice = e.writeContig(e.fromF32(w, elem), slice, {e.index(k), z0});
           });
-      if (codes < 32) {
+      if (codes % 32 != 0) {
         Value zero = e.fromF32(e.splatF32(0.0f), elem);
-        for (int64_t k = codes; k < 32; ++k)
+        for (int64_t k = codes, e32 = ceilDiv(codes, 32) * 32; k < e32; ++k)
           slice = e.writeContig(zero, slice, {e.index(k), z0});
       }
       return slice;
@@ -986,7 +1103,8 @@ Value PackedKernels::dequantizePacked(Type elem) {
           config.threadsPerBlock,
           [&](int64_t lanes, int64_t base) {
             return SmallVector<DimSpec>{
-                DimSpec::full(32, seg.padStart + 32 * full),
+                DimSpec::full(ceilDiv(tail, 32) * 32,
+                              seg.padStart + 32 * full),
                 DimSpec::item(lanes, base)};
           },
           [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,

@@ -1,5 +1,9 @@
-// A hand-checked case. Every payload word is 7 = 0b111, scale 1, zero -0.5,
-// bits [2, 3, 0, 2, 8, 1] (packed order 4, 1, 0, 3, 5, 2). FORMAT.md §4:
+// A hand-checked case. Scale 1, zero -0.5, bits [2, 3, 0, 2, 8, 1] (packed
+// order 4, 1, 0, 3, 5, 2): a row's stream is 16 bits (FORMAT.md §3: no full
+// word, all of it in the tail, two rows per word), and every row's stream
+// is 0xBF07 = code 7 (8 bits) | 7 << 8 (3 bits) | 3 << 11 | 1 << 13 (2 bits
+// each) | 1 << 15 (1 bit), so both words are 0xBF07BF07 = -1090011385.
+// FORMAT.md §4:
 // step = 1 / (2^b - 1), zp = roundeven(0.5 / step) in f32, w = (q - zp) step:
 //   channel:  0          1            2  3           4                5
 //   bits:     2          3            0  2           8                1
@@ -16,25 +20,25 @@
 
 #layout = #baq.layout<outputs = 4, inputs = 6, channel_dim = 0,
   bits = [2, 3, 0, 2, 8, 1], perm = [4, 1, 0, 3, 5, 2],
-  segments = [8, 0, 1, 0, 3, 1, 1, 1, 2, 2, 2, 2, 1, 4, 1, 3],
+  segments = [8, 0, 1, 0, 3, 1, 1, 8, 2, 2, 2, 11, 1, 4, 1, 15],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 64, scale_bytes = 8, zero_bytes = 8>
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
 
 func.func private @printMemrefF32(tensor<*xf32>)
 
 func.func @kernel(%a: tensor<2x6xf32>, %c: tensor<2x4xf32>)
     -> (tensor<2x4xf32>, tensor<6x4xf32>) {
   %p, %s, %z = baq.packed_constant #layout
-      payload(dense<7> : tensor<4x4xi32>)
+      payload(dense<-1090011385> : tensor<2xi32>)
       scales(dense<1.0> : tensor<4x1xf16>)
       zeros(dense<-0.5> : tensor<4x1xf16>)
   %w = baq.dequantize %p, %s, %z layout(#layout)
-      : tensor<4x4xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
+      : tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
   %y = linalg.matmul {baq.bits = #baq.bits<[2, 3, 0, 2, 8, 1]>}
       ins(%a, %w : tensor<2x6xf32>, tensor<6x4xf32>)
       outs(%c : tensor<2x4xf32>) -> tensor<2x4xf32>
   %w2 = baq.dequantize %p, %s, %z layout(#layout)
-      : tensor<4x4xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
+      : tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
   return %y, %w2 : tensor<2x4xf32>, tensor<6x4xf32>
 }
 

@@ -9,23 +9,23 @@
 
 #nk = #baq.layout<outputs = 6, inputs = 10, channel_dim = 1,
   bits = [3, 3, 0, 8, 1, 2, 2, 5, 3, 7], perm = [3, 9, 7, 0, 1, 8, 5, 6, 4, 2],
-  segments = [8, 0, 1, 0, 7, 1, 1, 1, 5, 2, 1, 2, 3, 3, 3, 3, 2, 6, 2, 4, 1, 8, 1, 5],
+  segments = [8, 0, 1, 0, 7, 1, 1, 8, 5, 2, 1, 15, 3, 3, 3, 20, 2, 6, 2, 29, 1, 8, 1, 33],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 144, scale_bytes = 12, zero_bytes = 12>
+  payload_bytes = 28, scale_bytes = 12, zero_bytes = 12>
 #kn = #baq.layout<outputs = 6, inputs = 10, channel_dim = 0,
   bits = [3, 3, 0, 8, 1, 2, 2, 5, 3, 7], perm = [3, 9, 7, 0, 1, 8, 5, 6, 4, 2],
-  segments = [8, 0, 1, 0, 7, 1, 1, 1, 5, 2, 1, 2, 3, 3, 3, 3, 2, 6, 2, 4, 1, 8, 1, 5],
+  segments = [8, 0, 1, 0, 7, 1, 1, 8, 5, 2, 1, 15, 3, 3, 3, 20, 2, 6, 2, 29, 1, 8, 1, 33],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 144, scale_bytes = 12, zero_bytes = 12>
+  payload_bytes = 28, scale_bytes = 12, zero_bytes = 12>
 
 func.func @layer(%x: tensor<2x10xf32>, %c: tensor<2x6xf32>,
                  %xl: tensor<20x10xf16>, %cl: tensor<20x6xf16>)
     -> (tensor<2x6xf32>, tensor<20x6xf16>) {
   %p, %s, %z = baq.packed_constant #nk
-      payload(dense_resource<w_payload> : tensor<6x6xi32>)
+      payload(dense_resource<w_payload> : tensor<7xi32>)
       scales(dense<1.0> : tensor<6x1xf16>) zeros(dense<-0.5> : tensor<6x1xf16>)
   %w = baq.dequantize %p, %s, %z layout(#nk)
-      : tensor<6x6xi32>, tensor<6x1xf16>, tensor<6x1xf16> -> tensor<6x10xf32>
+      : tensor<7xi32>, tensor<6x1xf16>, tensor<6x1xf16> -> tensor<6x10xf32>
   %y = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>,
                                       affine_map<(d0, d1, d2) -> (d1, d2)>,
                                       affine_map<(d0, d1, d2) -> (d0, d1)>]
@@ -33,10 +33,10 @@ func.func @layer(%x: tensor<2x10xf32>, %c: tensor<2x6xf32>,
       ins(%x, %w : tensor<2x10xf32>, tensor<6x10xf32>)
       outs(%c : tensor<2x6xf32>) -> tensor<2x6xf32>
   %p2, %s2, %z2 = baq.packed_constant #kn
-      payload(dense_resource<w_payload> : tensor<6x6xi32>)
+      payload(dense_resource<w_payload> : tensor<7xi32>)
       scales(dense<1.0> : tensor<6x1xf16>) zeros(dense<-0.5> : tensor<6x1xf16>)
   %w2 = baq.dequantize %p2, %s2, %z2 layout(#kn)
-      : tensor<6x6xi32>, tensor<6x1xf16>, tensor<6x1xf16> -> tensor<10x6xf16>
+      : tensor<7xi32>, tensor<6x1xf16>, tensor<6x1xf16> -> tensor<10x6xf16>
   %y2 = linalg.matmul {baq.bits = #baq.bits<[3, 3, 0, 8, 1, 2, 2, 5, 3, 7]>}
       ins(%xl, %w2 : tensor<20x10xf16>, tensor<10x6xf16>)
       outs(%cl : tensor<20x6xf16>) -> tensor<20x6xf16>
@@ -58,14 +58,14 @@ func.func @layer(%x: tensor<2x10xf32>, %c: tensor<2x6xf32>,
 // Device: kernels read the packed words from a global of their own module.
 // CHECK: gpu.module @layer_baq_decode [#nvvm.target<O = 3, chip = "sm_90", features = "+ptx80">]
 // CHECK: llvm.func @baq_decode({{.*}}) attributes {gpu.kernel, {{.*}}nvvm.kernel
-// CHECK: llvm.mlir.addressof @__constant_6x6xi32
+// CHECK: llvm.mlir.addressof @__constant_7xi32
 // CHECK: nvvm.read.ptx.sreg.tid.x
 // Codes are unpacked in place and turned into floats with the 2^23 trick.
 // CHECK: llvm.and
 // CHECK: llvm.or {{.*}} : vector<2xi32>
 // CHECK: llvm.fsub
 // CHECK: llvm.intr.fma
-// CHECK: llvm.mlir.global private constant @__constant_6x6xi32(dense_resource<w_payload> : tensor<6x6xi32>)
+// CHECK: llvm.mlir.global private constant @__constant_7xi32(dense_resource<w_payload> : tensor<7xi32>)
 
 // SM80: gpu.module @layer_baq_decode [#nvvm.target<O = 3, chip = "sm_80", features = "+ptx80">]
 
@@ -76,7 +76,7 @@ func.func @layer(%x: tensor<2x10xf32>, %c: tensor<2x6xf32>,
 // NEST-LABEL: func.func @layer
 // NEST: scf.forall ({{.*}}) in (1, 1) shared_outs({{.*}}) -> (tensor<1x2x6xf32>)
 // NEST: scf.forall ({{.*}}) in (3) shared_outs({{.*}}) -> (tensor<1x2x6xf32>)
-// NEST: vector.transfer_read %{{.*}} : tensor<6x6xi32>, vector<2xi32>
+// NEST: vector.transfer_read %{{.*}} : tensor<7xi32>, vector<2xi32>
 // NEST: } {mapping = [#gpu.thread<x>]}
 // NEST: } {baq_kernel = "baq_decode", mapping = [#gpu.block<y>, #gpu.block<x>]}
 // NEST-NOT: linalg.matmul
@@ -85,7 +85,7 @@ func.func @layer(%x: tensor<2x10xf32>, %c: tensor<2x6xf32>,
 {-#
   dialect_resources: {
     builtin: {
-      w_payload: "0x040000009200000068000000210000000B000000000000000C0000002F000000560000000F0000006F0000002B0000001D000000150000001500000015000000010000001E00000011000000ED01000096000000B8000000C6010000530000001C0000000D0000000D00000001000000070000000800000007000000000000000100000000000000010000000100000000000000"
+      w_payload: "0x040000009200000068000000210000000B000000000000000C0000002F000000"
     }
   }
 #-}

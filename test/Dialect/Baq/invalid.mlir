@@ -51,11 +51,11 @@ func.func @layout_perm_repeat() attributes {test = #baq.layout<outputs = 1, inpu
 // -----
 
 // expected-error@+1 {{perm is not the canonical order (descending bitwidth, ascending channel)}}
-func.func @layout_perm_order() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [0, 1], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
+func.func @layout_perm_order() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [0, 1], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
 
 // -----
 
-// expected-error@+1 {{segments do not match the bitwidths: expected 2 [bits, start, count, word_offset] quadruples derived from 'bits'}}
+// expected-error@+1 {{segments do not match the bitwidths: expected 2 [bits, start, count, bit_offset] quadruples derived from 'bits'}}
 func.func @layout_segments() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 2, 0], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
 
 // -----
@@ -65,13 +65,27 @@ func.func @layout_size_overflow() attributes {test = #baq.layout<outputs = 46116
 
 // -----
 
-// expected-error@+1 {{payload_bytes is 4, expected 8}}
-func.func @layout_payload_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+// The 2-bit segment starts at bit 3 of the row's stream, not at a word (the
+// word-aligned format before issue 10).
+// expected-error@+1 {{segments do not match the bitwidths: expected 2 [bits, start, count, bit_offset] quadruples derived from 'bits'}}
+func.func @layout_segment_bit_offset() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 32], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// 3 rows of 5 bits: no full word, 15 tail bits in one word.
+// expected-error@+1 {{payload_bytes is 12, expected 4}}
+func.func @layout_payload_bytes() attributes {test = #baq.layout<outputs = 3, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 12, scale_bytes = 6, zero_bytes = 6>} { return }
+
+// -----
+
+// 3 rows of 37 bits: one full word per row, then 3 x 5 tail bits in one word.
+// expected-error@+1 {{payload_bytes is 24, expected 16}}
+func.func @layout_payload_bytes_tail() attributes {test = #baq.layout<outputs = 3, inputs = 5, channel_dim = 0, bits = [8, 8, 8, 8, 5], perm = [0, 1, 2, 3, 4], segments = [8, 0, 4, 0, 5, 4, 1, 32], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 24, scale_bytes = 6, zero_bytes = 6>} { return }
 
 // -----
 
 // expected-error@+1 {{scale_bytes/zero_bytes are 2/2, expected 4/2 for 1 (row, group) pairs}}
-func.func @layout_scale_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f32, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>} { return }
+func.func @layout_scale_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f32, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
 
 // -----
 
@@ -101,98 +115,98 @@ func.func @layout_payload_rows() attributes {test = #baq.layout<outputs = 3, inp
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @constant_payload_type() {
-  // expected-error@+1 {{'baq.packed_constant' op payload has type 'tensor<1x1xi32>', but the layout requires 'tensor<2x1xi32>'}}
+  // expected-error@+1 {{'baq.packed_constant' op payload has type 'tensor<1x1xi32>', but the layout requires 'tensor<1xi32>'}}
   %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<1x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
   return
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @constant_scales_type() {
   // expected-error@+1 {{'baq.packed_constant' op scales has type 'tensor<1x1xf32>', but the layout requires 'tensor<1x1xf16>'}}
-  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf32>) zeros(dense<0.0> : tensor<1x1xf16>)
+  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<1xi32>) scales(dense<1.0> : tensor<1x1xf32>) zeros(dense<0.0> : tensor<1x1xf16>)
   return
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @constant_zeros_type() {
   // expected-error@+1 {{'baq.packed_constant' op zeros has type 'tensor<1x2xf16>', but the layout requires 'tensor<1x1xf16>'}}
-  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x2xf16>)
+  %p, %s, %z = baq.packed_constant #l payload(dense<0> : tensor<1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x2xf16>)
   return
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @constant_missing_blob() {
   // expected-error@+1 {{'baq.packed_constant' op payload refers to resource 'nowhere' that has no data}}
-  %p, %s, %z = baq.packed_constant #l payload(dense_resource<nowhere> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
+  %p, %s, %z = baq.packed_constant #l payload(dense_resource<nowhere> : tensor<1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
   return
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @constant_truncated_blob() {
-  // expected-error@+1 {{'baq.packed_constant' op payload resource 'short' holds 4 bytes, expected 8}}
-  %p, %s, %z = baq.packed_constant #l payload(dense_resource<short> : tensor<2x1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
+  // expected-error@+1 {{'baq.packed_constant' op payload resource 'short' holds 2 bytes, expected 4}}
+  %p, %s, %z = baq.packed_constant #l payload(dense_resource<short> : tensor<1xi32>) scales(dense<1.0> : tensor<1x1xf16>) zeros(dense<0.0> : tensor<1x1xf16>)
   return
 }
 {-#
   dialect_resources: {
     builtin: {
-      short: "0x0400000001000000"
+      short: "0x040000000100"
     }
   }
 #-}
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @dequantize_payload(%p: tensor<3x1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
-  // expected-error@+1 {{'baq.dequantize' op payload has type 'tensor<3x1xi32>', but the layout requires 'tensor<2x1xi32>'}}
+  // expected-error@+1 {{'baq.dequantize' op payload has type 'tensor<3x1xi32>', but the layout requires 'tensor<1xi32>'}}
   %w = baq.dequantize %p, %s, %z layout(#l) : tensor<3x1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xf32>
   return %w : tensor<2x1xf32>
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
-func.func @dequantize_scales(%p: tensor<2x1xi32>, %s: tensor<1x1xbf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_scales(%p: tensor<1xi32>, %s: tensor<1x1xbf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
   // expected-error@+1 {{'baq.dequantize' op scales has type 'tensor<1x1xbf16>', but the layout requires 'tensor<1x1xf16>'}}
-  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xbf16>, tensor<1x1xf16> -> tensor<2x1xf32>
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<1xi32>, tensor<1x1xbf16>, tensor<1x1xf16> -> tensor<2x1xf32>
   return %w : tensor<2x1xf32>
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
-func.func @dequantize_zeros(%p: tensor<2x1xi32>, %s: tensor<1x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x1xf32> {
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_zeros(%p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x1xf32> {
   // expected-error@+1 {{'baq.dequantize' op zeros has type 'tensor<2x1xf16>', but the layout requires 'tensor<1x1xf16>'}}
-  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xf16>, tensor<2x1xf16> -> tensor<2x1xf32>
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<1xi32>, tensor<1x1xf16>, tensor<2x1xf16> -> tensor<2x1xf32>
   return %w : tensor<2x1xf32>
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 1, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
-func.func @dequantize_shape(%p: tensor<2x1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 1, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_shape(%p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xf32> {
   // expected-error@+1 {{'baq.dequantize' op result shape must be [1, 2] for channel_dim = 1}}
-  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xf32>
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xf32>
   return %w : tensor<2x1xf32>
 }
 
 // -----
 
-#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 1], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 8, scale_bytes = 2, zero_bytes = 2>
-func.func @dequantize_element(%p: tensor<2x1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xi8> {
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @dequantize_element(%p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>) -> tensor<2x1xi8> {
   // expected-error@+1 {{'baq.dequantize' op result #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float values}}
-  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<2x1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xi8>
+  %w = baq.dequantize %p, %s, %z layout(#l) : tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16> -> tensor<2x1xi8>
   return %w : tensor<2x1xi8>
 }
 
@@ -256,11 +270,11 @@ func.func @unknown_attr() attributes {baq.typo = 1 : i64} { return }
 #layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
   bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
-func.func @dequantize_encoding(%p: tensor<1x2xi32>, %s: tensor<2x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x2xf32, "tiled"> {
+  payload_bytes = 4, scale_bytes = 4, zero_bytes = 4>
+func.func @dequantize_encoding(%p: tensor<1xi32>, %s: tensor<2x1xf16>, %z: tensor<2x1xf16>) -> tensor<2x2xf32, "tiled"> {
   // expected-error@+1 {{'baq.dequantize' op result type 'tensor<2x2xf32, "tiled">' must not carry a tensor encoding}}
   %w = baq.dequantize %p, %s, %z layout(#layout)
-      : tensor<1x2xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x2xf32, "tiled">
+      : tensor<1xi32>, tensor<2x1xf16>, tensor<2x1xf16> -> tensor<2x2xf32, "tiled">
   return %w : tensor<2x2xf32, "tiled">
 }
 
@@ -271,10 +285,10 @@ func.func @dequantize_encoding(%p: tensor<1x2xi32>, %s: tensor<2x1xf16>, %z: ten
 #layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
   bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
+  payload_bytes = 4, scale_bytes = 4, zero_bytes = 4>
 func.func @negative_scale() {
   // expected-error@+1 {{'baq.packed_constant' op scales[1, 0] is negative: scales must be finite and non-negative}}
-  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+  %p, %s, %z = baq.packed_constant #layout payload(dense<119> : tensor<1xi32>)
       scales(dense<[[1.0], [-1.0]]> : tensor<2x1xf16>) zeros(dense<-0.5> : tensor<2x1xf16>)
   return
 }
@@ -284,10 +298,10 @@ func.func @negative_scale() {
 #layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
   bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
   group_size = 0, scale_type = f16, zero_type = f16,
-  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
+  payload_bytes = 4, scale_bytes = 4, zero_bytes = 4>
 func.func @nan_zero_resource() {
   // expected-error@+1 {{'baq.packed_constant' op zeros[1, 0] is not finite: zeros must be finite}}
-  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+  %p, %s, %z = baq.packed_constant #layout payload(dense<119> : tensor<1xi32>)
       scales(dense<1.0> : tensor<2x1xf16>) zeros(dense_resource<z> : tensor<2x1xf16>)
   return
 }
@@ -300,10 +314,10 @@ func.func @nan_zero_resource() {
 #layout = #baq.layout<outputs = 2, inputs = 4, channel_dim = 1,
   bits = [2, 2, 2, 2], perm = [0, 1, 2, 3], segments = [2, 0, 4, 0],
   group_size = 2, scale_type = bf16, zero_type = f32,
-  payload_bytes = 8, scale_bytes = 8, zero_bytes = 16>
+  payload_bytes = 4, scale_bytes = 8, zero_bytes = 16>
 func.func @inf_scale_bf16() {
   // expected-error@+1 {{'baq.packed_constant' op scales[0, 1] is not finite: scales must be finite and non-negative}}
-  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+  %p, %s, %z = baq.packed_constant #layout payload(dense<119> : tensor<1xi32>)
       scales(dense_resource<s> : tensor<2x2xbf16>) zeros(dense<-0.5> : tensor<2x2xf32>)
   return
 }
@@ -316,10 +330,10 @@ func.func @inf_scale_bf16() {
 #layout = #baq.layout<outputs = 2, inputs = 2, channel_dim = 0,
   bits = [2, 2], perm = [0, 1], segments = [2, 0, 2, 0],
   group_size = 0, scale_type = f32, zero_type = f32,
-  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
+  payload_bytes = 4, scale_bytes = 8, zero_bytes = 8>
 func.func @nan_splat_scale() {
   // expected-error@+1 {{'baq.packed_constant' op scales[0, 0] is not finite: scales must be finite and non-negative}}
-  %p, %s, %z = baq.packed_constant #layout payload(dense<7> : tensor<1x2xi32>)
+  %p, %s, %z = baq.packed_constant #layout payload(dense<119> : tensor<1xi32>)
       scales(dense<0x7FC00000> : tensor<2x1xf32>) zeros(dense<-0.5> : tensor<2x1xf32>)
   return
 }

@@ -2,6 +2,7 @@
 """Checks a --baq-allocate JSON report against the budget rules.
 
 usage: check_report.py REPORT --target T --mode exact|paper|uniform --budget payload|total
+                       [--scope layer|module]
 Prints one line per matmul and exits non-zero on the first violated rule."""
 import argparse
 import json
@@ -12,6 +13,7 @@ p.add_argument("report")
 p.add_argument("--target", type=float, required=True)
 p.add_argument("--mode", required=True)
 p.add_argument("--budget", default="payload")
+p.add_argument("--scope", default="layer", help="where the budget is met")
 p.add_argument("--baq-beats-uniform", action="store_true")
 args = p.parse_args()
 report = json.load(open(args.report))
@@ -22,7 +24,9 @@ def fail(message):
     sys.exit(1)
 
 
-weights = payload = 0
+if report["options"].get("budget_scope", "layer") != args.scope:
+    fail(f"report budget_scope {report['options'].get('budget_scope')} != {args.scope}")
+weights = payload = stored = 0
 for m in report["matmuls"]:
     rows, cols = m["shape"]
     bits = m["bits"]
@@ -36,9 +40,10 @@ for m in report["matmuls"]:
     if abs(parts - bits["total"]) > 1e-9:
         fail(f"{m['name']}: parts {parts} != total {bits['total']}")
     spent = bits["total"] if args.budget == "total" else bits["payload"]
-    if args.mode in ("exact", "uniform") and spent > args.target + 1e-9:
+    if args.scope == "layer" and args.mode in ("exact", "uniform") and spent > args.target + 1e-9:
         fail(f"{m['name']}: {spent} bits exceed the target {args.target}")
-    if args.mode == "exact" and args.budget == "payload" and rows * cols >= 1024 \
+    if args.scope == "layer" and args.mode == "exact" and args.budget == "payload" \
+            and rows * cols >= 1024 \
             and spent < args.target - 0.01:
         fail(f"{m['name']}: {spent} bits are more than 0.01 below the target {args.target}")
     if args.mode == "uniform" and max(hist) != cols:
@@ -49,6 +54,7 @@ for m in report["matmuls"]:
         fail(f"{m['name']}: loss {m['hessian_loss']} not below uniform {m['uniform_hessian_loss']}")
     weights += rows * cols
     payload += bits["payload"] * rows * cols
+    stored += bits["total"] * rows * cols
     print(f"{m['name']} {rows}x{cols} payload={bits['payload']:.4f} total={bits['total']:.4f} "
           f"ratio_c={m['ratio_c']:.3f} loss={m['hessian_loss']:.4g} uniform={m['uniform_hessian_loss']:.4g}")
 
@@ -57,6 +63,12 @@ if total["weights"] != weights:
     fail(f"total weights {total['weights']} != {weights}")
 if abs(total["payload_bits_per_weight"] - payload / weights) > 1e-9:
     fail("total payload_bits_per_weight is not the weighted mean of the matmuls")
+if abs(total["total_bits_per_weight"] - stored / weights) > 1e-9:
+    fail("total total_bits_per_weight is not the weighted mean of the matmuls")
+module_spent = total["total_bits_per_weight"] if args.budget == "total" \
+    else total["payload_bits_per_weight"]
+if args.mode in ("exact", "uniform") and module_spent > args.target + 1e-9:
+    fail(f"module: {module_spent} bits exceed the target {args.target}")
 print(f"total weights={weights} payload={total['payload_bits_per_weight']:.4f} "
       f"total={total['total_bits_per_weight']:.4f}")
 print("OK")

@@ -45,27 +45,32 @@ def dequantize(layout, blobs):
     live = sum(1 for b in bits if b > 0)
     groups = 1 if group_size == 0 else max(1, -(-live // group_size))
 
-    words = []  # per packed position: (first word, bit offset)
-    word_offset, p = 0, 0
-    while p < live:
-        b, start = bits[perm[p]], p
-        while p < live and bits[perm[p]] == b:
-            words.append((word_offset + (p - start) * b // 32, (p - start) * b % 32))
-            p += 1
-        word_offset += ((p - start) * b + 31) // 32
-    wpr = word_offset
-
-    payload = np.frombuffer(blobs["payload"], dtype="<u4").reshape(wpr, m) if wpr else None
+    # Each row is one stream of L = sum(bits) bits in packed order; stream
+    # bit t < 32 F (F = L // 32) is bit t % 32 of word (t // 32) * M + i, the
+    # rest of row i starts at bit i * r (r = L % 32) after the F * M words.
+    L = sum(bits)
+    F, r = L // 32, L % 32
+    nwords = F * m + -(-(r * m) // 32)
+    payload = np.frombuffer(blobs["payload"], dtype="<u4") if nwords else None
+    assert payload is None or payload.size == nwords, (payload.size, nwords)
     scales = grid(blobs["scales"], layout["scale_type"], (m, groups))
     zeros = grid(blobs["zeros"], layout["zero_type"], (m, groups))
     w = np.zeros((m, n), dtype=np.float32)
+    rows = np.arange(m)
+
+    def bit(t):
+        a = ((t // 32) * m + rows) * 32 + t % 32 if t < 32 * F else \
+            32 * F * m + rows * r + (t - 32 * F)
+        return (payload[a // 32] >> (a % 32).astype(np.uint32)) & 1
+
+    t = 0
     for p in range(live):
         j, b = perm[p], bits[perm[p]]
-        word, shift = words[p]
-        stream = payload[word].astype(np.uint64)
-        if shift + b > 32:
-            stream |= payload[word + 1].astype(np.uint64) << np.uint64(32)
-        q = ((stream >> np.uint64(shift)) & np.uint64((1 << b) - 1)).astype(np.float32)
+        q = np.zeros(m, dtype=np.uint32)
+        for k in range(b):
+            q |= bit(t + k).astype(np.uint32) << np.uint32(k)
+        t += b
+        q = q.astype(np.float32)
         g = p // group_size if group_size else 0
         s, z = scales[:, g], zeros[:, g]
         # GPTQ's grid with an integer zero point (FORMAT.md §4), in f32.

@@ -86,7 +86,7 @@ int64_t BitsAttr::getTotalBits() const {
 static SmallVector<int64_t> flattenSegments(const num::PackedLayout &l) {
   SmallVector<int64_t> flat;
   for (const num::Segment &s : l.segments)
-    flat.append({s.bits, s.start, s.count, s.wordOffset});
+    flat.append({s.bits, s.start, s.count, s.bitOffset});
   return flat;
 }
 
@@ -98,7 +98,7 @@ PackedLayoutAttr PackedLayoutAttr::get(MLIRContext *context, int64_t outputs,
   int64_t groups = l.numGroups * outputs;
   return get(context, outputs, static_cast<int64_t>(bits.size()), channelDim,
              bits, l.perm, flattenSegments(l), groupSize, scaleType, zeroType,
-             4 * l.wordsPerRow * outputs, groups * byteWidth(scaleType),
+             4 * l.payloadWords, groups * byteWidth(scaleType),
              groups * byteWidth(zeroType));
 }
 
@@ -142,12 +142,13 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (!llvm::equal(segments, flattenSegments(l)))
     return emitError() << "segments do not match the bitwidths: expected "
                        << l.segments.size()
-                       << " [bits, start, count, word_offset] quadruples "
+                       << " [bits, start, count, bit_offset] quadruples "
                           "derived from 'bits'";
   // Byte counts in checked arithmetic: absurd shapes must be rejected, not
   // wrapped into plausible small sizes.
-  int64_t expectedPayload, groups, expectedScales, expectedZeros;
-  if (llvm::MulOverflow<int64_t>(4 * l.wordsPerRow, outputs, expectedPayload) ||
+  int64_t expectedPayload, groups, expectedScales, expectedZeros, allBits;
+  if (llvm::MulOverflow<int64_t>(l.rowBits + 31, outputs, allBits) ||
+      llvm::MulOverflow<int64_t>(4, l.payloadWords, expectedPayload) ||
       llvm::MulOverflow<int64_t>(l.numGroups, outputs, groups) ||
       llvm::MulOverflow<int64_t>(groups, byteWidth(scaleType),
                                  expectedScales) ||
@@ -165,7 +166,7 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-/// The last [bits, start, count, word_offset] quadruple, if any: the layout's
+/// The last [bits, start, count, bit_offset] quadruple, if any: the layout's
 /// sizes follow from it without recomputing the permutation.
 static std::optional<num::Segment> getLastSegment(PackedLayoutAttr layout) {
   ArrayRef<int64_t> segments = layout.getSegments();
@@ -176,7 +177,7 @@ static std::optional<num::Segment> getLastSegment(PackedLayoutAttr layout) {
   segment.bits = static_cast<int>(last[0]);
   segment.start = last[1];
   segment.count = last[2];
-  segment.wordOffset = last[3];
+  segment.bitOffset = last[3];
   return segment;
 }
 
@@ -186,13 +187,17 @@ int64_t PackedLayoutAttr::getNumGroups() const {
   return num::countGroups(live, getGroupSize());
 }
 
-int64_t PackedLayoutAttr::getWordsPerRow() const {
+int64_t PackedLayoutAttr::getRowBits() const {
   std::optional<num::Segment> last = getLastSegment(*this);
-  return last ? last->wordOffset + last->words() : 0;
+  return last ? last->bitOffset + last->streamBits() : 0;
+}
+
+int64_t PackedLayoutAttr::getPayloadWords() const {
+  return num::countPayloadWords(getRowBits(), getOutputs());
 }
 
 RankedTensorType PackedLayoutAttr::getPayloadType() const {
-  return RankedTensorType::get({getWordsPerRow(), getOutputs()},
+  return RankedTensorType::get({getPayloadWords()},
                                IntegerType::get(getContext(), 32));
 }
 

@@ -20,6 +20,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <memory>
 
@@ -62,7 +63,10 @@ private:
   void releaseHessian(ElementsAttr attr);
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
-                               int64_t count);
+                               int64_t count,
+                               ArrayRef<int8_t> fixedBits = {});
+  FailureOr<std::vector<std::vector<int8_t>>>
+  allocateModule(ArrayRef<QuantizableMatmul> candidates);
 
   /// Keyed by the (uniqued) Hessian attribute: shared blobs are read once.
   /// shared_ptr keeps the pass copyable (pass cloning); entries are never
@@ -96,6 +100,13 @@ LogicalResult BaqAllocatePass::verifyOptions() {
   if (blockSize < 1)
     return module.emitError() << "baq-allocate: block-size must be >= 1, got "
                               << blockSize.getValue();
+  if (budgetScope == BudgetScope::Module &&
+      (uniform || allocator != AllocatorKind::Exact))
+    return module.emitError() << "baq-allocate: budget-scope=module needs "
+                                 "allocator=exact and uniform=false";
+  if (actOrder && (groupSize != 0 || budgetScope == BudgetScope::Module))
+    return module.emitError() << "baq-allocate: act-order needs group-size=0 "
+                                 "and budget-scope=layer";
   return success();
 }
 
@@ -116,6 +127,8 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   options.maxBits = maxBits;
   options.quant.groupSize = groupSize;
   options.quant.blockSize = blockSize;
+  options.quant.mseGrid = mseGrid;
+  options.actOrder = actOrder;
   // Losses cost a GEMM each and only appear in the report.
   options.measureLoss = !reportFile.empty();
   options.measureUniformBaseline = !reportFile.empty();
@@ -195,7 +208,8 @@ static llvm::json::Object storageToJson(const num::StorageBits &s,
 
 LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                                               llvm::json::Array &report,
-                                              int64_t index, int64_t count) {
+                                              int64_t index, int64_t count,
+                                              ArrayRef<int8_t> fixedBits) {
   linalg::MatmulOp op = c.matmul;
   auto hessianAttr =
       cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
@@ -226,6 +240,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                        "its ranges exceed f16 (or all lie below its normal "
                        "range)";
   options.quant.scaleType = options.quant.zeroType = *gridType;
+  options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
   if (!result)
@@ -294,6 +309,43 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   return success();
 }
 
+/// Sensitivities of every candidate, then one allocation across all of them
+/// (num::allocateModule).
+FailureOr<std::vector<std::vector<int8_t>>>
+BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
+  num::LayerOptions options = getLayerOptions();
+  std::vector<std::vector<double>> sensitivities;
+  for (const QuantizableMatmul &c : candidates) {
+    auto hessianAttr =
+        cast<ElementsAttr>(c.matmul->getAttr(BaqDialect::getHessianAttrName()));
+    linalg::MatmulOp op = c.matmul;
+    FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
+    llvm::scope_exit release([&] { releaseHessian(hessianAttr); });
+    if (failed(hessian))
+      return failure();
+    FailureOr<std::vector<float>> w = readWeightMatrix(c);
+    if (failed(w))
+      return failure();
+    for (float v : *w)
+      if (!std::isfinite(v))
+        return op.emitError() << "baq-allocate: weight contains NaN or Inf";
+    num::zeroDeadColumns(*w, c.outputs, (*hessian)->prepared);
+    sensitivities.push_back(num::computeSensitivities(
+        *w, c.outputs, c.inputs, (*hessian)->prepared, options.sensitivity));
+  }
+  std::vector<num::LayerDemand> demands;
+  for (auto [c, s] : llvm::zip(candidates, sensitivities))
+    demands.push_back({s, c.outputs});
+  llvm::Expected<std::vector<std::vector<int8_t>>> bits =
+      num::allocateModule(demands, options);
+  if (!bits) {
+    getOperation().emitError()
+        << "baq-allocate: " << llvm::toString(bits.takeError());
+    return failure();
+  }
+  return std::move(*bits);
+}
+
 void BaqAllocatePass::runOnOperation() {
   if (failed(verifyOptions()))
     return signalPassFailure();
@@ -313,19 +365,32 @@ void BaqAllocatePass::runOnOperation() {
   });
   if (failedMatch)
     return signalPassFailure();
+  // A module-wide budget reads every Hessian twice: once for the
+  // sensitivities, once to quantize.
+  bool moduleScope = budgetScope == BudgetScope::Module;
   for (const QuantizableMatmul &c : candidates) {
     std::shared_ptr<HessianEntry> &slot =
         hessians[c.matmul->getAttr(BaqDialect::getHessianAttrName())
                      .getAsOpaquePointer()];
     if (!slot)
       slot = std::make_shared<HessianEntry>();
-    ++slot->pendingUses;
+    slot->pendingUses += moduleScope ? 2 : 1;
+  }
+
+  std::vector<std::vector<int8_t>> plan(candidates.size());
+  if (moduleScope) {
+    FailureOr<std::vector<std::vector<int8_t>>> bits =
+        allocateModule(candidates);
+    if (failed(bits))
+      return signalPassFailure();
+    plan = std::move(*bits);
   }
 
   llvm::json::Array matmuls;
   bool anyFailure = false;
   for (auto [index, candidate] : llvm::enumerate(candidates))
-    if (failed(quantizeMatmul(candidate, matmuls, index, candidates.size())))
+    if (failed(quantizeMatmul(candidate, matmuls, index, candidates.size(),
+                              plan[index])))
       anyFailure = true;
   if (anyFailure)
     return signalPassFailure();
@@ -343,6 +408,8 @@ void BaqAllocatePass::runOnOperation() {
   llvm::json::Object options{
       {"target_bits", targetBits.getValue()},
       {"budget", budget == BudgetKind::Total ? "total" : "payload"},
+      {"budget_scope",
+       budgetScope == BudgetScope::Module ? "module" : "layer"},
       {"allocator", uniform                             ? "uniform"
                     : allocator == AllocatorKind::Paper ? "paper"
                                                         : "exact"},
@@ -352,6 +419,8 @@ void BaqAllocatePass::runOnOperation() {
                      : scaleType == ScaleTypeKind::BF16 ? "bf16"
                      : scaleType == ScaleTypeKind::F32  ? "f32"
                                                         : "auto"},
+      {"mse_grid", mseGrid.getValue()},
+      {"act_order", actOrder.getValue()},
       {"damp", damp.getValue()},
   };
   llvm::json::Object root{{"options", std::move(options)},

@@ -5,9 +5,9 @@
 // and each dequantize becomes an elementwise linalg.generic over the weight
 // shape that gathers its payload words, scales and zeros with tensor.extract.
 // Everything that depends only on the input channel (docs/FORMAT.md: the
-// bitwidth, the payload words holding the code, its bit offset and its
-// group) is folded into small 1-D constant tables read through the
-// generic's indexing maps.
+// bitwidth, the code's first bit in its row's stream and its group) is
+// folded into small 1-D constant tables read through the generic's indexing
+// maps.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,13 +38,8 @@ namespace {
 /// Per-input-channel constants of a layout, in original channel order.
 struct ChannelTables {
   SmallVector<int32_t> bits;
-  /// Payload word holding the code's first bit.
-  SmallVector<int32_t> word;
-  /// Word holding its last bit: `word + 1` for codes that straddle a word
-  /// boundary, `word` otherwise, so that the read is always in bounds.
-  SmallVector<int32_t> next;
-  /// Bit offset of the code within `word`.
-  SmallVector<int32_t> shift;
+  /// First bit of the code in its row's bit stream.
+  SmallVector<int32_t> streamBit;
   SmallVector<int32_t> group;
 };
 
@@ -64,22 +59,17 @@ static ChannelTables computeTables(PackedLayoutAttr layout) {
 
   ChannelTables t;
   t.bits.assign(bits.begin(), bits.end());
-  t.word.assign(n, 0);
-  t.next.assign(n, 0);
-  t.shift.assign(n, 0);
+  t.streamBit.assign(n, 0);
   t.group.assign(n, 0);
   // Segments cover exactly the packed positions of the non-zero channels;
   // 0-bit channels keep all-zero entries and are masked out by the body.
   for (size_t s = 0; s + 3 < segments.size(); s += 4) {
     int64_t b = segments[s], start = segments[s + 1], count = segments[s + 2],
-            wordOffset = segments[s + 3];
+            bitOffset = segments[s + 3];
     for (int64_t k = 0; k < count; ++k) {
       int64_t p = start + k;
       int32_t j = perm[p];
-      int64_t bit = k * b;
-      t.word[j] = wordOffset + bit / 32;
-      t.shift[j] = bit % 32;
-      t.next[j] = t.word[j] + (t.shift[j] + b > 32 ? 1 : 0);
+      t.streamBit[j] = static_cast<int32_t>(bitOffset + k * b);
       t.group[j] = groupSize > 0 ? p / groupSize : 0;
     }
   }
@@ -108,16 +98,20 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
   Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(), elemType);
 
   // Every channel is 0-bit: there is no payload word to read.
-  if (layout.getWordsPerRow() == 0) {
+  if (layout.getPayloadWords() == 0) {
     Value zero = arith::ConstantOp::create(b, loc, b.getZeroAttr(elemType));
     return linalg::FillOp::create(b, loc, zero, init).getResult(0);
   }
 
   ChannelTables t = computeTables(layout);
   SmallVector<Value> tables = {
-      createTable(b, loc, t.bits), createTable(b, loc, t.word),
-      createTable(b, loc, t.next), createTable(b, loc, t.shift),
+      createTable(b, loc, t.bits), createTable(b, loc, t.streamBit),
       createTable(b, loc, t.group)};
+  // FORMAT.md §3: F row-interleaved words per row, then an r-bit tail per
+  // row in one shared stream.
+  int64_t m = layout.getOutputs(), rowBits = layout.getRowBits();
+  int64_t fullWords = rowBits / 32, tailBits = rowBits % 32;
+  int64_t lastWord = layout.getPayloadWords() - 1;
 
   // Loop d0, d1 over the weight shape; channel_dim names the input channel.
   int64_t channelDim = layout.getChannelDim();
@@ -134,8 +128,7 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
   auto generic = linalg::GenericOp::create(
       b, loc, resultType, tables, ValueRange{init}, maps, iterators,
       [&](OpBuilder &nb, Location nl, ValueRange args) {
-        Value bits = args[0], word = args[1], next = args[2], shift = args[3],
-              group = args[4];
+        Value bits = args[0], streamBit = args[1], group = args[2];
         Type i64 = nb.getI64Type(), f32 = nb.getF32Type();
         auto index = [&](Value v) {
           return arith::IndexCastOp::create(nb, nl, nb.getIndexType(), v)
@@ -144,22 +137,70 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         auto ext = [&](Value v) {
           return arith::ExtUIOp::create(nb, nl, i64, v).getResult();
         };
-        Value row = linalg::IndexOp::create(nb, nl, rowDim);
-
-        // Both words as one i64 (lo | hi << 32): a shift by `shift` < 32 then
-        // reaches every bit of a straddling code without an i32 shift by 32.
-        Value lo = tensor::ExtractOp::create(nb, nl, payload,
-                                             ValueRange{index(word), row});
-        Value hi = tensor::ExtractOp::create(nb, nl, payload,
-                                             ValueRange{index(next), row});
-        Value c32 = arith::ConstantIntOp::create(nb, nl, i64, 32);
-        Value both = arith::OrIOp::create(
-            nb, nl, ext(lo), arith::ShLIOp::create(nb, nl, ext(hi), c32));
-        Value shifted = arith::ShRUIOp::create(nb, nl, both, ext(shift));
-        Value one = arith::ConstantIntOp::create(nb, nl, i64, 1);
-        Value mask = arith::SubIOp::create(
-            nb, nl, arith::ShLIOp::create(nb, nl, one, ext(bits)), one);
-        Value code = arith::AndIOp::create(nb, nl, shifted, mask);
+        auto cst = [&](int64_t v) {
+          return arith::ConstantIntOp::create(nb, nl, i64, v).getResult();
+        };
+        auto add = [&](Value x, Value y) {
+          return arith::AddIOp::create(nb, nl, x, y).getResult();
+        };
+        auto mul = [&](Value x, Value y) {
+          return arith::MulIOp::create(nb, nl, x, y).getResult();
+        };
+        auto minI = [&](Value x, Value y) {
+          return arith::MinSIOp::create(nb, nl, x, y).getResult();
+        };
+        auto maxI = [&](Value x, Value y) {
+          return arith::MaxSIOp::create(nb, nl, x, y).getResult();
+        };
+        Value rowIndex = linalg::IndexOp::create(nb, nl, rowDim);
+        Value row = arith::IndexCastOp::create(nb, nl, i64, rowIndex);
+        Value b64 = ext(bits), t = ext(streamBit);
+        Value c32 = cst(32), one = cst(1);
+        auto maskOf = [&](Value count) {
+          return arith::SubIOp::create(
+                     nb, nl, arith::ShLIOp::create(nb, nl, one, count), one)
+              .getResult();
+        };
+        // `count` bits from flat word `word`, bit `shift` on: two words as
+        // one i64 (lo | hi << 32) reach a straddling piece without an i32
+        // shift by 32; indices are clamped so that unused reads stay in
+        // bounds.
+        auto bitsAt = [&](Value word, Value next, Value shift, Value count) {
+          Value last = cst(lastWord);
+          Value lo = tensor::ExtractOp::create(
+              nb, nl, payload, ValueRange{index(minI(word, last))});
+          Value hi = tensor::ExtractOp::create(
+              nb, nl, payload, ValueRange{index(minI(next, last))});
+          Value both = arith::OrIOp::create(
+              nb, nl, ext(lo), arith::ShLIOp::create(nb, nl, ext(hi), c32));
+          return arith::AndIOp::create(
+                     nb, nl, arith::ShRUIOp::create(nb, nl, both, shift),
+                     maskOf(count))
+              .getResult();
+        };
+        // Bits of the code in the row-interleaved words (possibly two of
+        // them), then the rest from the row's tail.
+        Value mainBits = cst(32 * fullWords);
+        Value zero64 = cst(0);
+        Value inMain =
+            minI(maxI(arith::SubIOp::create(nb, nl, mainBits, t), zero64), b64);
+        Value mainWord = arith::DivUIOp::create(nb, nl, t, c32);
+        Value mainFlat = add(mul(mainWord, cst(m)), row);
+        Value mainCode =
+            bitsAt(mainFlat, add(mainFlat, cst(m)),
+                   arith::RemUIOp::create(nb, nl, t, c32), inMain);
+        Value tailBit =
+            add(mul(row, cst(tailBits)),
+                maxI(arith::SubIOp::create(nb, nl, t, mainBits), zero64));
+        Value tailWord = add(cst(fullWords * m),
+                             arith::DivUIOp::create(nb, nl, tailBit, c32));
+        Value tailCode =
+            bitsAt(tailWord, add(tailWord, one),
+                   arith::RemUIOp::create(nb, nl, tailBit, c32),
+                   arith::SubIOp::create(nb, nl, b64, inMain));
+        Value code = arith::OrIOp::create(
+            nb, nl, mainCode, arith::ShLIOp::create(nb, nl, tailCode, inMain));
+        Value mask = maskOf(b64);
 
         // GPTQ's grid in f32 (FORMAT.md §4): step = s / (2^b - 1),
         // zp = clamp(roundeven(-z / step), 0, 2^b - 1) if step > 0, else 0;
@@ -169,10 +210,10 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         Value g = index(group);
         Value s = toF32(
             nb, nl,
-            tensor::ExtractOp::create(nb, nl, scales, ValueRange{row, g}));
+            tensor::ExtractOp::create(nb, nl, scales, ValueRange{rowIndex, g}));
         Value z =
             toF32(nb, nl,
-                  tensor::ExtractOp::create(nb, nl, zeros, ValueRange{row, g}));
+                  tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g}));
         Value levels = arith::UIToFPOp::create(nb, nl, f32, mask);
         Value q = arith::UIToFPOp::create(nb, nl, f32, code);
         Value step = arith::DivFOp::create(nb, nl, s, levels);

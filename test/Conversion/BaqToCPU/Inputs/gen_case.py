@@ -21,35 +21,44 @@ import numpy as np
 NP = {"f32": np.float32, "f16": np.float16, "bf16": None}
 
 
-def layout(bits, group_size):
+def layout(bits, group_size, m):
+    """FORMAT.md §1-3: segments (bits, start, count, bit_offset) and the
+    payload size in words, F * M + ceil(M * r / 32)."""
     n = len(bits)
     perm = sorted(range(n), key=lambda j: (-bits[j], j))
-    segs, word = [], 0
+    segs, off = [], 0
     p = 0
     while p < n and bits[perm[p]] > 0:
         b = bits[perm[p]]
         e = p
         while e < n and bits[perm[e]] == b:
             e += 1
-        segs.append((b, p, e - p, word))
-        word += (b * (e - p) + 31) // 32
+        segs.append((b, p, e - p, off))
+        off += b * (e - p)
         p = e
     live = p
     groups = 1 if group_size == 0 else max(1, -(-live // group_size))
-    return perm, segs, word, live, groups
+    words = (off // 32) * m + -(-(off % 32) * m // 32)
+    return perm, segs, words, live, groups
 
 
-def pack(codes, bits, perm, segs, words_per_row):
+def pack(codes, bits, perm, segs, nwords):
+    """Bit by bit: row stream bit t < 32F is bit t % 32 of word (t // 32) * M
+    + i; the rest of row i starts at bit i * r of the tail after F * M words."""
     m = codes.shape[0]
-    out = np.zeros((words_per_row, m), dtype=np.uint64)
-    for b, start, count, wo in segs:
+    L = sum(bits)
+    F, r = L // 32, L % 32
+    out = np.zeros(nwords, dtype=np.uint64)
+    for b, start, count, off in segs:
         for k in range(count):
             q = codes[:, perm[start + k]].astype(np.uint64)
-            bit = k * b
-            w, sh = wo + bit // 32, bit % 32
-            out[w] |= (q << np.uint64(sh)) & np.uint64(0xFFFFFFFF)
-            if sh + b > 32:
-                out[w + 1] |= q >> np.uint64(32 - sh)
+            i = np.arange(m)
+            for bit in range(b):
+                t = off + k * b + bit
+                a = ((t // 32) * m + i) * 32 + t % 32 if t < 32 * F else \
+                    32 * F * m + i * r + (t - 32 * F)
+                v = ((q >> np.uint64(bit)) & np.uint64(1)) << (a % 32).astype(np.uint64)
+                np.bitwise_or.at(out, a // 32, v)
     return out.astype(np.uint32)
 
 
@@ -159,7 +168,7 @@ def main(argv=None):
     assert len(bits) == n
     bits = [int(b) for b in bits]
     gs = args.group_size
-    perm, segs, wpr, live, groups = layout(bits, gs)
+    perm, segs, nwords, live, groups = layout(bits, gs, m)
 
     codes = np.zeros((m, n), dtype=np.int64)
     for j, b in enumerate(bits):
@@ -173,7 +182,7 @@ def main(argv=None):
         scales = np.where(pick == 1, 0, scales).astype(gt)
         zeros = np.where(pick == 2, np.abs(zeros) + 0.25,
                          np.where(pick == 3, zeros - 2 * scales.astype(np.float32), zeros)).astype(gt)
-    words = pack(codes, bits, perm, segs, wpr)
+    words = pack(codes, bits, perm, segs, nwords)
 
     pos = {perm[q]: q for q in range(n)}
     w = np.zeros((m, n), dtype=np.float32)
@@ -197,8 +206,8 @@ def main(argv=None):
            "scale_bytes = {sb}, zero_bytes = {sb}>").format(
                m=m, n=n, cdim=cdim, bits=", ".join(map(str, bits)),
                perm=", ".join(map(str, perm)), segs=", ".join(map(str, flat_segs)),
-               gs=gs, g=args.grid_type, pb=4 * wpr * m, sb=gbytes * m * groups)
-    ptype = f"tensor<{wpr}x{m}xi32>"
+               gs=gs, g=args.grid_type, pb=4 * nwords, sb=gbytes * m * groups)
+    ptype = f"tensor<{nwords}xi32>"
     stype = f"tensor<{m}x{groups}x{args.grid_type}>"
     wtype = f"tensor<{wshape[0]}x{wshape[1]}x{t}>"
     out = []

@@ -49,8 +49,9 @@ def Baq_PackedLayoutAttr : Baq_Attr<"PackedLayout", "layout"> {
     * `bits`: bitwidth of every input channel (0..8), original order;
     * `perm`: packed position -> channel, the canonical stable sort by
       descending bitwidth;
-    * `segments`: flat `[bits, start, count, word_offset]` quadruples, one
-      per run of equal non-zero bitwidth in packed order;
+    * `segments`: flat `[bits, start, count, bit_offset]` quadruples, one
+      per run of equal non-zero bitwidth in packed order; `bit_offset` is
+      where the segment starts in each row's bit stream;
     * `group_size`: channels per scale group in packed order (0: one group
       per row);
     * `scale_type`, `zero_type`: f16, bf16 or f32;
@@ -82,8 +83,12 @@ def Baq_PackedLayoutAttr : Baq_Attr<"PackedLayout", "layout"> {
   ];
   let extraClassDeclaration = [{
     int64_t getNumGroups() const;
-    int64_t getWordsPerRow() const;
-    /// tensor<words_per_row x M x i32>
+    /// L: bits of one output row's stream (sum of the bitwidths).
+    int64_t getRowBits() const;
+    /// F * M row-interleaved words plus ceil(M * r / 32) tail words, with
+    /// F = L / 32 and r = L mod 32.
+    int64_t getPayloadWords() const;
+    /// tensor<payload_words x i32>
     ::mlir::RankedTensorType getPayloadType() const;
     /// tensor<M x G x scale_type> / tensor<M x G x zero_type>
     ::mlir::RankedTensorType getScalesType() const;

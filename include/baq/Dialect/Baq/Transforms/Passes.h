@@ -15,6 +15,7 @@ namespace mlir {
 namespace baq {
 
 enum class BudgetKind { Payload, Total };
+enum class BudgetScope { Layer, Module };
 enum class AllocatorKind { Exact, Paper };
 enum class QuantizerKind { Gptq, Rtn };
 enum class SensitivityKind { Cholesky, Diagonal };

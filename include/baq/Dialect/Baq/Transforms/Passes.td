@@ -26,7 +26,10 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
 
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
-    bitwidth table, padding) counts against it too.
+    bitwidth table, padding) counts against it too. With `budget-scope=layer`
+    every matmul meets the budget; with `budget-scope=module` (exact
+    allocator only) the sum over all matmuls does, and the allocation is
+    made across layers before any weight is quantized.
   }];
   let dependentDialects = [
     "::mlir::baq::BaqDialect", "::mlir::arith::ArithDialect",
@@ -43,6 +46,16 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
                         "payload bits only"),
              clEnumValN(::mlir::baq::BudgetKind::Total, "total",
                         "payload plus every metadata bit"))}]>,
+    Option<"budgetScope", "budget-scope", "::mlir::baq::BudgetScope",
+           /*default=*/"::mlir::baq::BudgetScope::Layer",
+           "Where `target-bits` is met",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::BudgetScope::Layer, "layer",
+                        "by every matmul on its own"),
+             clEnumValN(::mlir::baq::BudgetScope::Module, "module",
+                        "over all matmuls together (allocator=exact): bits "
+                        "go where they lower the predicted loss most per "
+                        "stored bit, across layers"))}]>,
     Option<"allocator", "allocator", "::mlir::baq::AllocatorKind",
            /*default=*/"::mlir::baq::AllocatorKind::Exact",
            "Integer bit allocation rule",
@@ -85,6 +98,12 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
                         "f16 (an error if a range exceeds it)"),
              clEnumValN(::mlir::baq::ScaleTypeKind::BF16, "bf16", "bf16"),
              clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"))}]>,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "GPTQ's act-order: quantize columns by decreasing H_jj "
+           "(group-size=0, budget-scope=layer)">,
+    Option<"mseGrid", "mse-grid", "bool", /*default=*/"false",
+           "Shrink each (row, group) range to the MSE-optimal clipping "
+           "(GPTQ's `mse` search) instead of min-max">,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "Relative Hessian damping (fraction of mean diagonal)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
