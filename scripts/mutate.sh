@@ -203,9 +203,9 @@ mutant gptq-feedback-sign lib/Numerics/Gptq.cpp \
   'static_cast<int>(count - c - 1), lm, -1.0f,' \
   'static_cast<int>(count - c - 1), lm, 1.0f,' \
   "gtest:$NUM:*GptqUniformTest*:GptqTest.MixedBits*"
-mutant pack-straddle-shift lib/Numerics/Packing.cpp \
-  'words[(word + 1) * m + i] |= q >> (32 - shift);' \
-  'words[(word + 1) * m + i] |= q >> (31 - shift);' \
+mutant pack-tail-straddle lib/Numerics/Packing.cpp \
+  'words[a / 32 + 1] |= static_cast<uint32_t>(v >> 32);' \
+  'words[a / 32 + 1] |= static_cast<uint32_t>(v >> 31);' \
   "gtest:$NUM:Packing*" lit:Conversion/BaqToCPU/original-weights.mlir
 
 # --- Python reader (no build) -------------------------------------------------
@@ -213,8 +213,9 @@ mutant reader-zero-point-half-up python/baq/packed.py \
   'np.clip(np.round(-zeros[:, grp] / step), 0,' \
   'np.clip(np.floor(-zeros[:, grp] / step + 0.5), 0,' \
   pytest:test_packed.py
-mutant reader-straddle-ignored python/baq/packed.py \
-  'both = w64[wi] | (w64[wi + 1] << np.uint64(32))' 'both = w64[wi]' \
+mutant reader-rows-not-interleaved python/baq/packed.py \
+  'main = ((t // 32) * M + rows[None, :]) * 32 + t % 32' \
+  'main = ((t // 32) + rows[None, :] * F) * 32 + t % 32' \
   pytest:test_packed.py
 mutant reader-levels-off-by-one python/baq/packed.py \
   'levels = (np.left_shift(1, b) - 1).astype(np.float32)' \
