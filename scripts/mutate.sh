@@ -177,8 +177,8 @@ mutant verifier-zero-bytes-scale-width lib/Dialect/Baq/IR/BaqDialect.cpp \
   'llvm::MulOverflow<int64_t>(groups, byteWidth(scaleType), expectedZeros)' \
   lit:Dialect
 mutant verifier-payload-one-row lib/Dialect/Baq/IR/BaqDialect.cpp \
-  'llvm::MulOverflow<int64_t>(4 * l.wordsPerRow, outputs, expectedPayload)' \
-  'llvm::MulOverflow<int64_t>(4 * l.wordsPerRow, 1, expectedPayload)' \
+  'llvm::MulOverflow<int64_t>(4, l.payloadWords, expectedPayload)' \
+  'llvm::MulOverflow<int64_t>(4, 1, expectedPayload)' \
   lit:Dialect
 
 # --- weight access, --baq-expand ----------------------------------------------

@@ -23,12 +23,15 @@
 // RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=4 budget=total group-size=32 min-bits=1 max-bits=6 report=%t.total.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.total.json --target 4 --mode exact --budget total | FileCheck %s --check-prefix=OK
 //
-// MSE-optimal grids: same budget rules, same bits, the option is recorded,
-// and the grids (hence the measured losses) differ from min-max. Not always
-// better after GPTQ's error feedback (here k gets worse): default off.
-// RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 mse-grid=true report=%t.mse.json progress=false" -o %t.mse.mlir
-// RUN: %python %S/Inputs/check_report.py %t.mse.json --target 2 --mode exact | FileCheck %s --check-prefix=OK
-// RUN: %python -c "import json; a, b = (json.load(open(f)) for f in ('%t.exact.json', '%t.mse.json')); \
+// mse-grid (the default, GPTQ's MSE clipping search) against min-max grids:
+// same budget rules, same bits, the option is recorded, and the grids (hence
+// the measured losses) differ. Not always better after GPTQ's error feedback
+// on these synthetic layers; on stories260K it lowered the dev perplexity at
+// 2.47 total bits from 547 to 69 (mean of 3 calibration subsets, FP32
+// Hessians; issue 10).
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 mse-grid=false report=%t.minmax.json progress=false" -o %t.minmax.mlir
+// RUN: %python %S/Inputs/check_report.py %t.minmax.json --target 2 --mode exact | FileCheck %s --check-prefix=OK
+// RUN: %python -c "import json; a, b = (json.load(open(f)) for f in ('%t.minmax.json', '%t.exact.json')); \
 // RUN:   print('mse_grid', b['options']['mse_grid'], a['options']['mse_grid']); \
 // RUN:   print('bits', [m['bits'] for m in a['matmuls']] == [m['bits'] for m in b['matmuls']]); \
 // RUN:   print('differ', all(x['hessian_loss'] != y['hessian_loss'] for x, y in zip(a['matmuls'], b['matmuls'])))" \
@@ -36,7 +39,7 @@
 // MSE: mse_grid True False
 // MSE: bits True
 // MSE: differ True
-// RUN: baq-opt %t.mse.mlir --baq-expand -o /dev/null
+// RUN: baq-opt %t.minmax.mlir --baq-expand -o /dev/null
 //
 // Act-order: same budget rules; recorded; a valid artefact.
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 act-order=true report=%t.act.json progress=false" -o %t.act.mlir
@@ -47,7 +50,7 @@
 //
 // RUN: %python -c "import json; r = json.load(open('%t.exact.json')); print(sorted(r['matmuls'][0]), sorted(r['total']))" \
 // RUN:   | FileCheck %s --check-prefix=KEYS
-// KEYS: ['bits', 'bits_histogram', 'hessian_loss', 'location', 'name', 'predicted_loss', 'ratio_c', 'shape', 'uniform_bits', 'uniform_hessian_loss']
+// KEYS: ['bits', 'bits_histogram', 'hessian_loss', 'location', 'name', 'predicted_loss', 'predicted_loss_0bit', 'ratio_c', 'shape', 'uniform_bits', 'uniform_hessian_loss']
 // KEYS-SAME: 'payload_bits_per_weight'
 // KEYS-SAME: 'total_bits_per_weight'
 // KEYS-SAME: 'weights'

@@ -193,8 +193,15 @@ TEST(BudgetTest, ModuleEqualsBruteForce) {
       const int64_t m = 32, n0 = 3, n1 = 4;
       std::vector<double> c0 = randomSensitivities(rng, n0);
       std::vector<double> c1 = randomSensitivities(rng, n1);
-      std::vector<double> all(c0);
-      all.insert(all.end(), c1.begin(), c1.end());
+      // The module objective: each layer's loss relative to sum_j C_j.
+      std::vector<double> all;
+      for (const std::vector<double> *c : {&c0, &c1}) {
+        double sum = 0;
+        for (double v : *c)
+          sum += v;
+        for (double v : *c)
+          all.push_back(v / sum);
+      }
       LayerOptions o;
       o.budgetTotal = total;
       o.maxBits = 3;
@@ -255,10 +262,12 @@ TEST(BudgetTest, ModuleFitsAndBeatsPerLayer) {
     llvm::Expected<std::vector<int8_t>> l0 = chooseBits(c0, m0, o);
     llvm::Expected<std::vector<int8_t>> l1 = chooseBits(c1, m1, o);
     ASSERT_TRUE(l0 && l1);
-    // Weighted by rows: the module objective is sum_l M_l sum_j C_j 2^-2R
-    // per bit of cost; per-layer optima are one feasible point of it.
-    double module = loss(c0, (*got)[0]) + loss(c1, (*got)[1]);
-    double layer = loss(c0, *l0) + loss(c1, *l1);
+    // Relative losses (the module objective); per-layer optima are one
+    // feasible point of it.
+    double s0 = loss(c0, std::vector<int8_t>(n, 0)),
+           s1 = loss(c1, std::vector<int8_t>(n, 0));
+    double module = loss(c0, (*got)[0]) / s0 + loss(c1, (*got)[1]) / s1;
+    double layer = loss(c0, *l0) / s0 + loss(c1, *l1) / s1;
     EXPECT_LE(module, layer * (1 + 1e-9)) << "trial " << trial;
   }
 }

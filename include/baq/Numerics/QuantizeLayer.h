@@ -72,10 +72,13 @@ struct LayerDemand {
 };
 
 /// Exact allocation over a whole module: target-bits bounds the payload
-/// (or, with budgetTotal, every stored bit) summed over all layers. Greedy on
-/// the predicted loss decrease per stored bit, C_j 2^{-2R} * 3/4 / M, over
-/// every column of every layer; a step is taken only if the module's exact
-/// total (padding and scale groups included) still fits.
+/// (or, with budgetTotal, every stored bit) summed over all layers. The
+/// objective is the sum over layers of each layer's predicted loss relative
+/// to its loss at 0 bits (sum_j C_j). Greedy on its decrease per stored bit,
+/// C_j 2^{-2R} * 3/4 / (M sum_k C_k), over every column of every layer; a
+/// step is taken only if the module's exact total (padding and scale groups
+/// included) still fits. The per-layer plan is returned instead where it
+/// scores better.
 llvm::Expected<std::vector<std::vector<int8_t>>>
 allocateModule(llvm::ArrayRef<LayerDemand> layers,
                const LayerOptions &options);

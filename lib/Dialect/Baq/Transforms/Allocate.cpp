@@ -23,6 +23,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <numeric>
 
 namespace mlir {
 namespace baq {
@@ -284,6 +285,11 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       {"bits_histogram", toJson(result->histogram)},
       {"ratio_c", result->ratioC},
       {"predicted_loss", result->predictedLoss},
+      // Predicted loss with every column at 0 bits (sum of C_j): what
+      // budget-scope=module measures each layer's loss against.
+      {"predicted_loss_0bit",
+       std::accumulate(result->sensitivities.begin(),
+                       result->sensitivities.end(), 0.0)},
   };
   if (result->hessianLoss >= 0)
     entry["hessian_loss"] = result->hessianLoss;

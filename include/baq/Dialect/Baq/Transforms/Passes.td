@@ -101,9 +101,9 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "GPTQ's act-order: quantize columns by decreasing H_jj "
            "(group-size=0, budget-scope=layer)">,
-    Option<"mseGrid", "mse-grid", "bool", /*default=*/"false",
+    Option<"mseGrid", "mse-grid", "bool", /*default=*/"true",
            "Shrink each (row, group) range to the MSE-optimal clipping "
-           "(GPTQ's `mse` search) instead of min-max">,
+           "(GPTQ's `mse` search) instead of min-max (false)">,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "Relative Hessian damping (fraction of mean diagonal)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
