@@ -57,7 +57,7 @@ struct BaqAllocatePass
 private:
   LogicalResult verifyOptions();
   num::LayerOptions getLayerOptions() const;
-  FailureOr<const HessianEntry *> getHessian(linalg::MatmulOp op,
+  FailureOr<const HessianEntry *> getHessian(Operation *op,
                                              ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
@@ -76,25 +76,25 @@ private:
 } // namespace
 
 LogicalResult BaqAllocatePass::verifyOptions() {
-  ModuleOp module = getOperation();
+  Operation *module = getOperation();
   if (!(targetBits > 0 && targetBits <= num::kMaxBits))
-    return module.emitError()
+    return module->emitError()
            << "baq-allocate: target-bits must be in (0, " << num::kMaxBits
            << "], got " << targetBits.getValue();
   if (minBits < 0 || maxBits > num::kMaxBits || minBits > maxBits)
-    return module.emitError()
+    return module->emitError()
            << "baq-allocate: need 0 <= min-bits <= max-bits <= "
            << num::kMaxBits << ", got min-bits=" << minBits.getValue()
            << " max-bits=" << maxBits.getValue();
   if (groupSize < 0)
-    return module.emitError() << "baq-allocate: group-size must be >= 0, got "
+    return module->emitError() << "baq-allocate: group-size must be >= 0, got "
                               << groupSize.getValue();
   if (!(damp > 0 && damp < 1e6))
-    return module.emitError()
+    return module->emitError()
            << "baq-allocate: damp must be positive and finite, got "
            << damp.getValue();
   if (blockSize < 1)
-    return module.emitError() << "baq-allocate: block-size must be >= 1, got "
+    return module->emitError() << "baq-allocate: block-size must be >= 1, got "
                               << blockSize.getValue();
   return success();
 }
@@ -122,7 +122,7 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   return options;
 }
 
-FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
+FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
                                                             ElementsAttr attr) {
   std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
   assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
@@ -148,12 +148,12 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
   llvm::Expected<num::PreparedHessian> prepared =
       num::prepareHessian(raw, n, options);
   if (!prepared) {
-    op.emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
+    op->emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
                    << "': " << llvm::toString(prepared.takeError());
     return failure();
   }
   if (prepared->retries > 0)
-    op.emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
+    op->emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
                     << prepared->retries
                     << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
@@ -196,7 +196,7 @@ static llvm::json::Object storageToJson(const num::StorageBits &s,
 LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                                               llvm::json::Array &report,
                                               int64_t index, int64_t count) {
-  linalg::MatmulOp op = c.matmul;
+  Operation *op = c.matmul;
   auto hessianAttr =
       cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
   FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
@@ -219,20 +219,20 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     requested = num::GridType::F32;
   llvm::Expected<num::GridType> gridType = num::chooseGridType(*w, requested);
   if (!gridType)
-    return op.emitError() << "baq-allocate: "
+    return op->emitError() << "baq-allocate: "
                           << llvm::toString(gridType.takeError());
   if (!requested && *gridType != num::GridType::F16)
-    op.emitRemark() << "scales and zeros of this weight are stored as f32: "
+    op->emitRemark() << "scales and zeros of this weight are stored as f32: "
                        "its ranges exceed f16 (or all lie below its normal "
                        "range)";
   options.quant.scaleType = options.quant.zeroType = *gridType;
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
   if (!result)
-    return op.emitError() << "baq-allocate: "
+    return op->emitError() << "baq-allocate: "
                           << llvm::toString(result.takeError());
 
-  rewriteToPacked(c, result->weight, options.quant);
+  rewriteToPacked(c, result->weight, options.quant, getOperation());
 
   // The paper's rounding only approximates the budget (Alg. 1-2); say so
   // where it overshoots instead of reporting a target it did not meet.
@@ -243,7 +243,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       static_cast<double>(weights);
   if (options.allocator == num::Allocator::Paper &&
       achieved > targetBits + 1e-9)
-    op.emitWarning() << llvm::formatv(
+    op->emitWarning() << llvm::formatv(
         "allocator=paper reached {0:f3} {1} bits per weight for target-bits="
         "{2}; allocator=exact meets the budget",
         achieved, options.budgetTotal ? "total" : "payload",
@@ -260,7 +260,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
 
   std::string location;
   llvm::raw_string_ostream os(location);
-  op.getLoc().print(os);
+  op->getLoc().print(os);
   llvm::json::Object entry{
       {"name", c.name},
       {"location", location},
@@ -304,8 +304,9 @@ void BaqAllocatePass::runOnOperation() {
 
   SmallVector<QuantizableMatmul> candidates;
   bool failedMatch = false;
-  getOperation().walk([&](linalg::MatmulOp op) {
-    FailureOr<std::optional<QuantizableMatmul>> match = matchQuantizable(op);
+  getOperation()->walk([&](linalg::LinalgOp op) {
+    FailureOr<std::optional<QuantizableMatmul>> match =
+        matchQuantizable(op, getOperation());
     if (failed(match))
       failedMatch = true;
     else if (*match)
@@ -313,6 +314,7 @@ void BaqAllocatePass::runOnOperation() {
   });
   if (failedMatch)
     return signalPassFailure();
+  mergeSharedWeights(candidates);
   for (const QuantizableMatmul &c : candidates) {
     std::shared_ptr<HessianEntry> &slot =
         hessians[c.matmul->getAttr(BaqDialect::getHessianAttrName())
@@ -360,7 +362,7 @@ void BaqAllocatePass::runOnOperation() {
   std::error_code ec;
   llvm::raw_fd_ostream out(reportFile, ec, llvm::sys::fs::OF_Text);
   if (ec) {
-    getOperation().emitError() << "baq-allocate: cannot write report '"
+    getOperation()->emitError() << "baq-allocate: cannot write report '"
                                << reportFile << "': " << ec.message();
     return signalPassFailure();
   }

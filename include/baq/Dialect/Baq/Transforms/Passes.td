@@ -5,7 +5,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
+def BaqAllocate : Pass<"baq-allocate"> {
   let summary = "Allocate per-column bitwidths with BAQ and pack the weights";
   let description = [{
     For every `linalg.matmul` whose weight operand is a float constant
