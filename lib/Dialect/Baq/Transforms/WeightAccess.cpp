@@ -41,6 +41,8 @@ std::optional<int64_t> mlir::baq::getWeightChannelDim(linalg::MatmulOp op) {
   return std::nullopt;
 }
 
+static std::optional<int64_t> getCheckedCount(ShapedType type);
+
 namespace {
 /// A contraction operand traced back to the constant it reads.
 struct WeightTrace {
@@ -247,32 +249,20 @@ static SmallVector<Operation *> collectAccesses(const WeightTrace &t,
   return accesses;
 }
 
-FailureOr<std::optional<QuantizableMatmul>>
-mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
-  if (op->hasAttr(BaqDialect::getBitsAttrName()))
-    return std::optional<QuantizableMatmul>();
-  bool hasHessian = op->hasAttr(BaqDialect::getHessianAttrName());
-  if (!linalg::isaContractionOpInterface(op) || !op.hasPureTensorSemantics()) {
-    if (hasHessian)
-      op.emitRemark() << "op is not a contraction on tensors; left "
-                         "unquantized";
-    return std::optional<QuantizableMatmul>();
-  }
-  if (!hasHessian) {
-    op.emitRemark() << "matmul has no '" << BaqDialect::getHessianAttrName()
-                    << "' attribute; left unquantized";
-    return std::optional<QuantizableMatmul>();
-  }
-  if (!isa<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName())))
-    return op.emitError() << "'" << BaqDialect::getHessianAttrName()
-                          << "' must be a tensor constant";
+std::optional<QuantizableMatmul>
+mlir::baq::matchContractionWeight(linalg::LinalgOp op, Operation *scope,
+                                  WeightMismatch &why) {
+  auto fail = [&](const Twine &message, bool invalid = false) {
+    why.message = message.str();
+    why.invalid = invalid;
+    return std::nullopt;
+  };
+  if (!linalg::isaContractionOpInterface(op) || !op.hasPureTensorSemantics())
+    return fail("op is not a contraction on tensors");
   FailureOr<linalg::ContractionDimensions> dims =
       linalg::inferContractionDims(op);
-  if (failed(dims) || dims->k.size() != 1) {
-    op.emitRemark() << "contraction does not have exactly one reduction "
-                       "dimension; left unquantized";
-    return std::optional<QuantizableMatmul>();
-  }
+  if (failed(dims) || dims->k.size() != 1)
+    return fail("contraction does not have exactly one reduction dimension");
   unsigned k = dims->k.front();
 
   // The weight is the input that reads a constant: operand 1 first (matmul,
@@ -290,27 +280,28 @@ mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
     if (index == 1 || (!t.symbol.empty() && first.symbol.empty()))
       first = std::move(t);
   }
-  if (!operand) {
-    op.emitRemark() << first.why << "; left unquantized";
-    return std::optional<QuantizableMatmul>();
-  }
+  if (!operand)
+    return fail(first.why);
 
   auto type = cast<ShapedType>(trace.value.getType());
+  std::string typeText;
+  llvm::raw_string_ostream os(typeText);
+  os << "'" << type << "'";
   if (auto ranked = dyn_cast<RankedTensorType>(type);
-      ranked && ranked.getEncoding()) {
-    op.emitRemark() << "weight type " << type
-                    << " carries a tensor encoding; left unquantized";
-    return std::optional<QuantizableMatmul>();
-  }
+      ranked && ranked.getEncoding())
+    return fail("weight type " + typeText + " carries a tensor encoding");
   Type element = type.getElementType();
-  if (!element.isF32() && !element.isF16() && !element.isBF16())
-    return op.emitError() << "cannot quantize a weight of element type "
-                          << element << "; expected f32, f16 or bf16";
-  if (type.getRank() != 2 || !type.hasStaticShape()) {
-    op.emitRemark() << "stored weight of type " << type
-                    << " is not a static 2-D tensor; left unquantized";
-    return std::optional<QuantizableMatmul>();
+  if (!element.isF32() && !element.isF16() && !element.isBF16()) {
+    std::string elementText;
+    llvm::raw_string_ostream es(elementText);
+    es << "'" << element << "'";
+    return fail("cannot quantize a weight of element type " + elementText +
+                    "; expected f32, f16 or bf16",
+                /*invalid=*/true);
   }
+  if (type.getRank() != 2 || !type.hasStaticShape())
+    return fail("stored weight of type " + typeText +
+                " is not a static 2-D tensor");
 
   // Map the operand's loop dims onto the stored dims: the reduction must read
   // one stored dim, the weight's own parallel dim the other, and a batch dim
@@ -330,20 +321,21 @@ mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
     else if (stored)
       output = stored;
   }
-  if (ownBatch || extra || !channel || !output || *channel == *output) {
-    op.emitRemark() << "weight has "
-                    << (ownBatch ? "a batch dimension of its own"
-                                 : "no single input-channel and output "
-                                   "dimension")
-                    << "; left unquantized";
-    return std::optional<QuantizableMatmul>();
-  }
+  if (ownBatch)
+    return fail("weight has a batch dimension of its own");
+  if (extra || !channel || !output || *channel == *output)
+    return fail("weight has no single input-channel and output dimension");
 
-  FailureOr<int64_t> count = getMaterializableCount(op, type, "weight");
-  if (failed(count))
-    return failure();
+  std::optional<int64_t> count = getCheckedCount(type);
+  if (!count)
+    return fail("weight of type " + typeText +
+                    " is too large to read: at most " +
+                    Twine(kMaxMaterializedElements) +
+                    " elements are supported",
+                /*invalid=*/true);
   if (*count == 0)
-    return op.emitError() << "cannot quantize an empty weight " << type;
+    return fail("cannot quantize an empty weight " + typeText,
+                /*invalid=*/true);
 
   QuantizableMatmul c;
   c.matmul = op;
@@ -354,7 +346,34 @@ mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
   c.inputs = type.getDimSize(*channel);
   c.outputs = type.getDimSize(*output);
   c.name = getName(op, trace);
-  return std::optional<QuantizableMatmul>(c);
+  return c;
+}
+
+FailureOr<std::optional<QuantizableMatmul>>
+mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
+  if (op->hasAttr(BaqDialect::getBitsAttrName()))
+    return std::optional<QuantizableMatmul>();
+  bool hasHessian = op->hasAttr(BaqDialect::getHessianAttrName());
+  WeightMismatch why;
+  std::optional<QuantizableMatmul> match =
+      matchContractionWeight(op, scope, why);
+  // Only contractions are remarked on when they lack a Hessian; any other
+  // linalg op without one is not a candidate at all.
+  if (!hasHessian) {
+    if (linalg::isaContractionOpInterface(op))
+      op.emitRemark() << "matmul has no '" << BaqDialect::getHessianAttrName()
+                      << "' attribute; left unquantized";
+    return std::optional<QuantizableMatmul>();
+  }
+  if (!isa<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName())))
+    return op.emitError() << "'" << BaqDialect::getHessianAttrName()
+                          << "' must be a tensor constant";
+  if (!match) {
+    if (why.invalid)
+      return op.emitError() << why.message;
+    op.emitRemark() << why.message << "; left unquantized";
+  }
+  return match;
 }
 
 void mlir::baq::mergeSharedWeights(

@@ -118,6 +118,34 @@ def BaqAllocate : Pass<"baq-allocate"> {
   ];
 }
 
+def BaqAttachHessians : Pass<"baq-attach-hessians", "ModuleOp"> {
+  let summary = "Attach calibration Hessians from a safetensors file";
+  let description = [{
+    Reads `file` (safetensors: 8-byte little-endian header size, JSON
+    header, raw little-endian data; what `baq.calibrate` writes) and sets
+    `baq.hessian` on every contraction whose weight has a tensor's name: the
+    symbol of the global holding the weight, else its `dense_resource` key,
+    else a `NameLoc` on the contraction (`loc("fc1")`). Tensors are N x N
+    f32, f16 or bf16 with N the weight's input features; they are stored as
+    f32 `dense_resource` blobs named `<name>_hessian`, so that
+    `--baq-allocate` can run next. Hessians are `2/n sum x x^T` over
+    calibration inputs (the normalisation `--baq-allocate` assumes; damping
+    makes the scale irrelevant to the allocation).
+
+    A tensor that matches no weight, a shape that is not the weight's
+    [N, N], an unsupported dtype, and a file whose header lies about sizes
+    or offsets (or that is truncated) are errors located in the file
+    (`file:1:<byte offset of the key>`) or on the contraction; the number of
+    attached Hessians is reported as a remark. It runs on a module because it
+    reads the file once for all functions.
+  }];
+  let dependentDialects = ["::mlir::baq::BaqDialect"];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "Safetensors file with the Hessians, keyed by weight name">
+  ];
+}
+
 def BaqExpand : Pass<"baq-expand"> {
   let summary = "Lower baq ops to upstream tensor-level dialects";
   let description = [{

@@ -55,6 +55,20 @@ struct QuantizableMatmul {
 /// reduction, if the maps are plain or transposed-B matmul maps.
 std::optional<int64_t> getWeightChannelDim(linalg::MatmulOp op);
 
+/// Why a contraction has no quantizable weight: `invalid` when the weight is
+/// a constant that cannot be quantized (an error for --baq-allocate),
+/// otherwise the op is simply not a candidate (a remark).
+struct WeightMismatch {
+  std::string message;
+  bool invalid = false;
+};
+
+/// The contraction and its constant weight (no Hessian needed), or
+/// std::nullopt with the reason in `why`; emits no diagnostic.
+std::optional<QuantizableMatmul>
+matchContractionWeight(linalg::LinalgOp op, Operation *scope,
+                       WeightMismatch &why);
+
 /// Returns the contraction if it has a Hessian and a supported constant
 /// weight, std::nullopt (with a remark) if it is to be left alone, and
 /// failure (with an error) if its attributes or weight are invalid. Global
