@@ -7,7 +7,7 @@
 // RUN: baq-opt %s --baq-attach-hessians="file=%t.safetensors" 2>&1 | FileCheck %s
 // RUN: baq-opt %s --baq-attach-hessians="file=%t.safetensors" --baq-allocate="target-bits=2 progress=false" 2>/dev/null | FileCheck %s --check-prefix=ALLOC
 
-// CHECK: .safetensors:1:1: remark: baq-attach-hessians: attached 3 Hessians from '{{.*}}.safetensors' to 4 contractions
+// CHECK: remark: loc("{{.*}}.safetensors"): baq-attach-hessians: attached 3 Hessians from '{{.*}}.safetensors' to 4 contractions
 // CHECK-LABEL: func.func @global
 // CHECK: linalg.matmul {baq.hessian = dense_resource<fc1_hessian> : tensor<4x4xf32>}
 // CHECK: linalg.matmul {baq.hessian = dense_resource<fc1_hessian> : tensor<4x4xf32>}

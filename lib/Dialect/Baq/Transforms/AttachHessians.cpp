@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/FormatVariadic.h"
 
 namespace mlir {
 namespace baq {
@@ -41,7 +42,9 @@ void BaqAttachHessiansPass::runOnOperation() {
         << "baq-attach-hessians: option 'file' is required";
     return signalPassFailure();
   }
-  Location fileLoc = FileLineColLoc::get(ctx, file, 1, 1);
+  // Named locations: a FileLineColLoc would make the diagnostic handler load
+  // the binary file and print its "line".
+  Location fileLoc = NameLoc::get(StringAttr::get(ctx, file));
   llvm::Expected<SafetensorsFile> archive = readSafetensors(file);
   if (!archive) {
     emitError(fileLoc) << "baq-attach-hessians: "
@@ -64,8 +67,11 @@ void BaqAttachHessiansPass::runOnOperation() {
   bool failedAny = false;
   int64_t matched = 0, ops = 0;
   for (const SafetensorsEntry &entry : archive->entries) {
-    // The key's byte offset in the file as its column: a located error.
-    Location keyLoc = FileLineColLoc::get(ctx, file, 1, entry.keyOffset + 1);
+    // The key and its byte offset in the file: a located error.
+    Location keyLoc = NameLoc::get(StringAttr::get(
+        ctx, llvm::formatv("{0}:{1} (tensor '{2}')", file, entry.keyOffset,
+                           entry.name)
+                 .str()));
     auto it = byName.find(entry.name);
     if (it == byName.end()) {
       emitError(keyLoc) << "baq-attach-hessians: tensor '" << entry.name

@@ -134,8 +134,9 @@ def BaqAttachHessians : Pass<"baq-attach-hessians", "ModuleOp"> {
 
     A tensor that matches no weight, a shape that is not the weight's
     [N, N], an unsupported dtype, and a file whose header lies about sizes
-    or offsets (or that is truncated) are errors located in the file
-    (`file:1:<byte offset of the key>`) or on the contraction; the number of
+    or offsets (or that is truncated) are errors located in the file (a
+    named location `<file>:<byte offset of the key> (tensor '<key>')`) or on
+    the contraction; the number of
     attached Hessians is reported as a remark. It runs on a module because it
     reads the file once for all functions.
   }];
