@@ -55,12 +55,12 @@ TEST(Safetensors, ReadsF32F16BF16InFileOrder) {
   std::string data = bytes({0x00, 0x00, 0xC0, 0x3F, 0x00, 0x00, 0x80, 0xBE}) +
                      bytes({0x00, 0x3C, 0x00, 0xC0, 0x00, 0x38, 0xFF, 0x7B}) +
                      bytes({0x80, 0x3F, 0x00, 0xC0, 0x49, 0x40, 0x00, 0x00});
-  std::string path = writeFile(
-      R"({"z":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-      R"("__metadata__":{"format":"pt"},)"
-      R"("a":{"dtype":"F16","shape":[2,2],"data_offsets":[8,16]},)"
-      R"("m":{"dtype":"BF16","shape":[4],"data_offsets":[16,24]}})",
-      data);
+  std::string path =
+      writeFile(R"({"z":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
+                R"("__metadata__":{"format":"pt"},)"
+                R"("a":{"dtype":"F16","shape":[2,2],"data_offsets":[8,16]},)"
+                R"("m":{"dtype":"BF16","shape":[4],"data_offsets":[16,24]}})",
+                data);
   llvm::Expected<SafetensorsFile> file = readSafetensors(path);
   ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
   ASSERT_EQ(file->entries.size(), 3u);
@@ -68,8 +68,9 @@ TEST(Safetensors, ReadsF32F16BF16InFileOrder) {
   EXPECT_EQ(file->entries[1].name, "a");
   EXPECT_EQ(file->entries[2].name, "m");
   EXPECT_EQ(file->entries[1].shape, (llvm::SmallVector<int64_t>{2, 2}));
-  std::vector<std::vector<float>> want = {
-      {1.5f, -0.25f}, {1.0f, -2.0f, 0.5f, 65504.0f}, {1.0f, -2.0f, 3.140625f, 0.0f}};
+  std::vector<std::vector<float>> want = {{1.5f, -0.25f},
+                                          {1.0f, -2.0f, 0.5f, 65504.0f},
+                                          {1.0f, -2.0f, 3.140625f, 0.0f}};
   for (size_t i = 0; i < 3; ++i) {
     llvm::Expected<std::vector<float>> values =
         readSafetensorsFloats(*file, file->entries[i]);
@@ -80,9 +81,9 @@ TEST(Safetensors, ReadsF32F16BF16InFileOrder) {
 }
 
 TEST(Safetensors, RejectsUnsupportedDtypeOnRead) {
-  std::string path = writeFile(
-      R"({"d":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
-      std::string(8, '\0'));
+  std::string path =
+      writeFile(R"({"d":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})",
+                std::string(8, '\0'));
   llvm::Expected<SafetensorsFile> file = readSafetensors(path);
   ASSERT_TRUE(bool(file)) << llvm::toString(file.takeError());
   llvm::Expected<std::vector<float>> values =

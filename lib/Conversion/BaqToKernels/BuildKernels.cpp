@@ -58,8 +58,8 @@ struct BaqBuildKernelsPass
                            Bound{"tile-rows", tileRows, kMaxTileRows}})
       if (o.value < 0 || o.value > o.max)
         return getOperation()->emitError()
-               << "baq-build-kernels: " << o.name << " must be in [0, "
-               << o.max << "], got " << o.value;
+               << "baq-build-kernels: " << o.name << " must be in [0, " << o.max
+               << "], got " << o.value;
     return success();
   }
 
@@ -81,8 +81,7 @@ struct BaqBuildKernelsPass
                 "--baq-expand there";
     // Anchored on a function, the pass lowers that function's ops; anchored
     // on a module, those of its own functions.
-    if (function != getOperation() &&
-        function->getParentOp() != getOperation())
+    if (function != getOperation() && function->getParentOp() != getOperation())
       return op->emitError("cannot lower a baq op in a nested module: run the "
                            "lowering on that module, e.g. --pass-pipeline="
                            "'builtin.module(builtin.module(baq-lower-cpu))'");

@@ -57,8 +57,7 @@ struct BaqAllocatePass
 private:
   LogicalResult verifyOptions();
   num::LayerOptions getLayerOptions() const;
-  FailureOr<const HessianEntry *> getHessian(Operation *op,
-                                             ElementsAttr attr);
+  FailureOr<const HessianEntry *> getHessian(Operation *op, ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
@@ -88,14 +87,14 @@ LogicalResult BaqAllocatePass::verifyOptions() {
            << " max-bits=" << maxBits.getValue();
   if (groupSize < 0)
     return module->emitError() << "baq-allocate: group-size must be >= 0, got "
-                              << groupSize.getValue();
+                               << groupSize.getValue();
   if (!(damp > 0 && damp < 1e6))
     return module->emitError()
            << "baq-allocate: damp must be positive and finite, got "
            << damp.getValue();
   if (blockSize < 1)
     return module->emitError() << "baq-allocate: block-size must be >= 1, got "
-                              << blockSize.getValue();
+                               << blockSize.getValue();
   return success();
 }
 
@@ -149,13 +148,13 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
       num::prepareHessian(raw, n, options);
   if (!prepared) {
     op->emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
-                   << "': " << llvm::toString(prepared.takeError());
+                    << "': " << llvm::toString(prepared.takeError());
     return failure();
   }
   if (prepared->retries > 0)
     op->emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
-                    << prepared->retries
-                    << " retries) to become positive definite";
+                     << prepared->retries
+                     << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
   if (!reportFile.empty()) {
     slot->owned = std::move(owned);
@@ -220,17 +219,17 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   llvm::Expected<num::GridType> gridType = num::chooseGridType(*w, requested);
   if (!gridType)
     return op->emitError() << "baq-allocate: "
-                          << llvm::toString(gridType.takeError());
+                           << llvm::toString(gridType.takeError());
   if (!requested && *gridType != num::GridType::F16)
     op->emitRemark() << "scales and zeros of this weight are stored as f32: "
-                       "its ranges exceed f16 (or all lie below its normal "
-                       "range)";
+                        "its ranges exceed f16 (or all lie below its normal "
+                        "range)";
   options.quant.scaleType = options.quant.zeroType = *gridType;
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
   if (!result)
     return op->emitError() << "baq-allocate: "
-                          << llvm::toString(result.takeError());
+                           << llvm::toString(result.takeError());
 
   rewriteToPacked(c, result->weight, options.quant, getOperation());
 
@@ -363,7 +362,7 @@ void BaqAllocatePass::runOnOperation() {
   llvm::raw_fd_ostream out(reportFile, ec, llvm::sys::fs::OF_Text);
   if (ec) {
     getOperation()->emitError() << "baq-allocate: cannot write report '"
-                               << reportFile << "': " << ec.message();
+                                << reportFile << "': " << ec.message();
     return signalPassFailure();
   }
   out << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";

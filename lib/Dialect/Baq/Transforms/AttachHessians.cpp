@@ -1,4 +1,5 @@
-//===- AttachHessians.cpp - baq-attach-hessians pass -----------------------===//
+//===- AttachHessians.cpp - baq-attach-hessians pass
+//-----------------------===//
 //
 // Attaches calibration Hessians from a safetensors file to the contractions
 // whose weight has the tensor's name, so that a model from any front end
@@ -68,10 +69,10 @@ void BaqAttachHessiansPass::runOnOperation() {
   int64_t matched = 0, ops = 0;
   for (const SafetensorsEntry &entry : archive->entries) {
     // The key and its byte offset in the file: a located error.
-    Location keyLoc = NameLoc::get(StringAttr::get(
-        ctx, llvm::formatv("{0}:{1} (tensor '{2}')", file, entry.keyOffset,
-                           entry.name)
-                 .str()));
+    Location keyLoc = NameLoc::get(
+        StringAttr::get(ctx, llvm::formatv("{0}:{1} (tensor '{2}')", file,
+                                           entry.keyOffset, entry.name)
+                                 .str()));
     auto it = byName.find(entry.name);
     if (it == byName.end()) {
       emitError(keyLoc) << "baq-attach-hessians: tensor '" << entry.name
@@ -90,8 +91,8 @@ void BaqAttachHessiansPass::runOnOperation() {
       llvm::raw_string_ostream os(shape);
       llvm::interleave(entry.shape, os, "x");
       InFlightDiagnostic diag = c.matmul->emitError()
-                                << "baq-attach-hessians: tensor '"
-                                << entry.name << "' has shape [" << shape
+                                << "baq-attach-hessians: tensor '" << entry.name
+                                << "' has shape [" << shape
                                 << "], but this contraction's weight has "
                                 << c.inputs << " input features (expected ["
                                 << c.inputs << "x" << c.inputs << "])";

@@ -27,7 +27,8 @@ static int64_t getDtypeSize(llvm::StringRef dtype) {
       .Default(0);
 }
 
-llvm::Expected<SafetensorsFile> mlir::baq::readSafetensors(llvm::StringRef path) {
+llvm::Expected<SafetensorsFile>
+mlir::baq::readSafetensors(llvm::StringRef path) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
@@ -40,8 +41,7 @@ llvm::Expected<SafetensorsFile> mlir::baq::readSafetensors(llvm::StringRef path)
     return fail(llvm::formatv("file is {0} bytes, shorter than the 8-byte "
                               "header size",
                               data.size()));
-  uint64_t headerSize =
-      llvm::support::endian::read64le(data.data());
+  uint64_t headerSize = llvm::support::endian::read64le(data.data());
   if (headerSize > data.size() - 8)
     return fail(llvm::formatv("header size {0} exceeds the {1} bytes after "
                               "it (truncated file?)",
@@ -104,17 +104,18 @@ llvm::Expected<SafetensorsFile> mlir::baq::readSafetensors(llvm::StringRef path)
     file.entries.push_back(std::move(entry));
   }
   // json::Object iterates in hash order: report in file order.
-  llvm::sort(file.entries, [](const SafetensorsEntry &a,
-                              const SafetensorsEntry &b) {
-    return a.keyOffset < b.keyOffset;
-  });
+  llvm::sort(file.entries,
+             [](const SafetensorsEntry &a, const SafetensorsEntry &b) {
+               return a.keyOffset < b.keyOffset;
+             });
   return file;
 }
 
 llvm::Expected<std::vector<float>>
 mlir::baq::readSafetensorsFloats(const SafetensorsFile &file,
                                  const SafetensorsEntry &entry) {
-  llvm::StringRef bytes = file.buffer->getBuffer().slice(entry.begin, entry.end);
+  llvm::StringRef bytes =
+      file.buffer->getBuffer().slice(entry.begin, entry.end);
   if (entry.dtype == "F32") {
     std::vector<float> out(bytes.size() / 4);
     for (size_t i = 0; i < out.size(); ++i) {
@@ -124,8 +125,8 @@ mlir::baq::readSafetensorsFloats(const SafetensorsFile &file,
     return out;
   }
   if (entry.dtype != "F16" && entry.dtype != "BF16")
-    return fail(llvm::Twine("tensor '") + entry.name + "' has dtype " + entry.dtype +
-                "; expected F32, F16 or BF16");
+    return fail(llvm::Twine("tensor '") + entry.name + "' has dtype " +
+                entry.dtype + "; expected F32, F16 or BF16");
   const llvm::fltSemantics &semantics = entry.dtype == "F16"
                                             ? llvm::APFloat::IEEEhalf()
                                             : llvm::APFloat::BFloat();

@@ -186,9 +186,8 @@ static WeightTrace traceWeight(Value v) {
     };
     if (isa<ml_program::GlobalLoadConstOp, ml_program::GlobalLoadOp>(def)) {
       auto symbol = def->getAttrOfType<SymbolRefAttr>("global");
-      auto global =
-          SymbolTable::lookupNearestSymbolFrom<ml_program::GlobalOp>(def,
-                                                                      symbol);
+      auto global = SymbolTable::lookupNearestSymbolFrom<ml_program::GlobalOp>(
+          def, symbol);
       if (!global) {
         t.why = "weight global is not an ml_program.global";
         return t;
@@ -198,10 +197,12 @@ static WeightTrace traceWeight(Value v) {
       return t;
     }
     if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(def)) {
-      auto getGlobal = toTensor.getBuffer().getDefiningOp<memref::GetGlobalOp>();
-      auto global = getGlobal ? SymbolTable::lookupNearestSymbolFrom<
-                                    memref::GlobalOp>(def, getGlobal.getNameAttr())
-                              : memref::GlobalOp();
+      auto getGlobal =
+          toTensor.getBuffer().getDefiningOp<memref::GetGlobalOp>();
+      auto global =
+          getGlobal ? SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(
+                          def, getGlobal.getNameAttr())
+                    : memref::GlobalOp();
       if (!global) {
         t.why = "weight is a buffer that is not a memref.global";
         return t;
@@ -330,8 +331,7 @@ mlir::baq::matchContractionWeight(linalg::LinalgOp op, Operation *scope,
   if (!count)
     return fail("weight of type " + typeText +
                     " is too large to read: at most " +
-                    Twine(kMaxMaterializedElements) +
-                    " elements are supported",
+                    Twine(kMaxMaterializedElements) + " elements are supported",
                 /*invalid=*/true);
   if (*count == 0)
     return fail("cannot quantize an empty weight " + typeText,
@@ -420,8 +420,8 @@ static std::optional<int64_t> getCheckedCount(ShapedType type) {
 }
 
 FailureOr<int64_t> mlir::baq::getMaterializableCount(Operation *op,
-                                                    ShapedType type,
-                                                    StringRef what) {
+                                                     ShapedType type,
+                                                     StringRef what) {
   if (std::optional<int64_t> count = getCheckedCount(type))
     return *count;
   return op->emitError() << what << " of type " << type
@@ -582,9 +582,8 @@ void mlir::baq::rewriteToPacked(const QuantizableMatmul &c,
     auto packed =
         PackedConstantOp::create(builder, loc, layout, payload, scales, zeros);
     auto dequantized = DequantizeOp::create(
-        builder, loc, access->getResult(0).getType(),
-        packed.getPayloadResult(), packed.getScalesResult(),
-        packed.getZerosResult(), layout);
+        builder, loc, access->getResult(0).getType(), packed.getPayloadResult(),
+        packed.getScalesResult(), packed.getZerosResult(), layout);
     access->getResult(0).replaceAllUsesWith(dequantized.getResult());
     Operation *buffer = nullptr;
     if (auto toTensor = dyn_cast<bufferization::ToTensorOp>(access))

@@ -65,9 +65,9 @@ struct WeightMismatch {
 
 /// The contraction and its constant weight (no Hessian needed), or
 /// std::nullopt with the reason in `why`; emits no diagnostic.
-std::optional<QuantizableMatmul>
-matchContractionWeight(linalg::LinalgOp op, Operation *scope,
-                       WeightMismatch &why);
+std::optional<QuantizableMatmul> matchContractionWeight(linalg::LinalgOp op,
+                                                        Operation *scope,
+                                                        WeightMismatch &why);
 
 /// Returns the contraction if it has a Hessian and a supported constant
 /// weight, std::nullopt (with a remark) if it is to be left alone, and
