@@ -132,6 +132,29 @@ static WeightTrace traceWeight(Value v) {
       v = broadcast.getInput();
       continue;
     }
+    // linalg.transpose / linalg.broadcast after --linalg-generalize-named-ops:
+    // a parallel generic that yields its one input, identity output map.
+    if (auto generic = dyn_cast<linalg::GenericOp>(def);
+        generic && generic.hasPureTensorSemantics() &&
+        generic.getNumDpsInputs() == 1 && generic.getNumDpsInits() == 1 &&
+        generic.getNumReductionLoops() == 0 &&
+        generic.getIndexingMapsArray()[1].isIdentity() &&
+        generic.getIndexingMapsArray()[0].isProjectedPermutation()) {
+      Block &body = generic.getRegion().front();
+      auto yield = cast<linalg::YieldOp>(body.getTerminator());
+      if (body.getOperations().size() == 1 &&
+          yield.getValues().front() == body.getArgument(0)) {
+        AffineMap input = generic.getIndexingMapsArray()[0];
+        remap([&](int64_t d) -> std::optional<int64_t> {
+          for (unsigned i = 0; i < input.getNumResults(); ++i)
+            if (input.getDimPosition(i) == d)
+              return i;
+          return std::nullopt;
+        });
+        v = generic.getDpsInputOperand(0)->get();
+        continue;
+      }
+    }
     if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def)) {
       auto source = cast<ShapedType>(collapse.getSrc().getType());
       SmallVector<ReassociationIndices> groups =

@@ -28,7 +28,7 @@ def BaqAllocate : Pass<"baq-allocate"> {
     `ml_program.global` (read by `global_load_const` / `global_load`) or a
     constant `memref.global` (read by `get_global` + `bufferization.to_tensor`),
     possibly seen through `linalg.transpose`, `linalg.broadcast` (batch
-    dims), unit-dim `tensor.collapse_shape` / `tensor.expand_shape` and
+    dims; or the yield-only `linalg.generic` they generalize to), unit-dim `tensor.collapse_shape` / `tensor.expand_shape` and
     `tensor.cast`; the weight must have no batch dimension of its own. A
     weight read by several contractions is quantized once (with the first
     one's Hessian) and every other user reads the same dequantized value.

@@ -24,7 +24,8 @@ namespace baq {
 /// A contraction whose weight operand is a compile-time constant: an
 /// `arith.constant`, or an immutable `ml_program.global` / constant
 /// `memref.global` read through its load ops, possibly seen through
-/// `linalg.transpose`, `linalg.broadcast` (added batch dims), unit-dim
+/// `linalg.transpose`, `linalg.broadcast` (added batch dims; also as the
+/// yield-only `linalg.generic` they generalize to), unit-dim
 /// `tensor.collapse_shape` / `tensor.expand_shape` and `tensor.cast`.
 struct QuantizableMatmul {
   /// Any linalg op with contraction semantics and one reduction dimension
