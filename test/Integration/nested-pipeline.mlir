@@ -15,6 +15,16 @@
 // RUN: %python %S/Inputs/forms.py check < %t.mlir | baq-opt --pass-pipeline='builtin.module(symbol-dce, func.func(baq-build-kernels))' | FileCheck %s --check-prefix=KERNELS
 // RUN: %python %S/Inputs/forms.py check < %t.mlir | baq-opt --pass-pipeline='builtin.module(symbol-dce, func.func(baq-build-kernels))' | baq-opt --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: %python %S/Inputs/forms.py check < %t.mlir | baq-opt --pass-pipeline='builtin.module(symbol-dce, func.func(baq-expand))' | baq-opt --baq-lower-cpu | %run_main | FileCheck %s
+//
+// Four functions (q/k/v sharing a Hessian) quantized in parallel, one pass
+// instance per function, give the module run's bytes (each instance prepares
+// the shared Hessian itself).
+// RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:16x40 --layer k:8x40 --layer v:8x40 --layer o:40x16 --share-hessian q,k,v -o %t.par.mlir
+// RUN: baq-opt %t.par.mlir --pass-pipeline='builtin.module(func.func(baq-allocate{target-bits=3 progress=false}))' -o %t.par.nested.mlir
+// RUN: baq-opt %t.par.mlir --baq-allocate="target-bits=3 progress=false" -o %t.par.module.mlir
+// RUN: cmp %t.par.nested.mlir %t.par.module.mlir
+// RUN: FileCheck %s --input-file=%t.par.nested.mlir --check-prefix=PAR
+// PAR-COUNT-4: {baq.bits = #baq.bits<
 
 // NESTED: ml_program.global private @fc_weight(
 // NESTED-LABEL: func.func @forward
