@@ -30,9 +30,10 @@ def test_mlp_example_runs(tmp_path):
     assert out.returncode == 0, out.stderr
     m = re.search(r"relative error vs fp32: ([0-9.e+-]+)", out.stdout)
     assert m, out.stdout
-    # The number the README states, and a quantized (not float) result.
-    readme = (ROOT / "README.md").read_text()
-    assert f"relative error vs fp32: {m.group(1)}`" in readme
+    # The number the README states (to 1%: BLAS rounding may differ between CPUs), and a
+    # quantized (not float) result.
+    stated = re.search(r"`relative error vs fp32: ([0-9.]+)`", (ROOT / "README.md").read_text())
+    assert stated and float(m.group(1)) == pytest.approx(float(stated.group(1)), rel=1e-2)
     assert 0.01 < float(m.group(1)) < 0.5
     (quantized,) = tmp_path.glob("*/mlp.q.mlir")
     assert quantized.read_text().count("{baq.bits = #baq.bits<") == 2
