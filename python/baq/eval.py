@@ -55,6 +55,22 @@ def evaluate_module(ckpt: Checkpoint, stream: np.ndarray, mlir_path: str | Path,
             "total_bits": bits["total_bits_per_weight"], "bits": bits}
 
 
+def module_bits(mlir_path: str | Path) -> dict:
+    """Honest bits (FORMAT.md §6) of every weight of any module: each packed weight once,
+    unquantized 2-D weights at their element width."""
+    weights = read_module(mlir_path)
+    bits = total_bits(weights)
+    layers = {}
+    for name, w in weights.items():
+        acc = w.bit_accounting()
+        n = max(acc["weights"], 1)
+        layers[name] = {"shape": list(w.shape), "quantized": w.layout is not None,
+                        "payload_bits": acc["payload"] / n, "total_bits": acc["total"] / n}
+    return {"layers": layers, "weights": bits["weights"],
+            "payload_bits": bits["payload_bits_per_weight"],
+            "total_bits": bits["total_bits_per_weight"], "bits": bits}
+
+
 @dataclass
 class Method:
     name: str
@@ -160,9 +176,11 @@ def markdown_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="baq-eval", description=__doc__.split("\n\n")[0])
     ap.add_argument("model", type=Path, help="model.mlir (FP32 export or baq-opt output)")
-    ap.add_argument("--checkpoint", type=Path, required=True, help="llama2.c checkpoint")
-    ap.add_argument("--tokenizer", type=Path, required=True, help="llama2.c tokenizer.bin")
-    ap.add_argument("--text", type=Path, required=True, help="evaluation text")
+    ap.add_argument("--checkpoint", type=Path, help="llama2.c checkpoint")
+    ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin")
+    ap.add_argument("--text", type=Path, help="evaluation text")
+    ap.add_argument("--bits-only", action="store_true",
+                    help="honest bits of every weight of any module (no model, no perplexity)")
     ap.add_argument("--window-len", type=int, default=512)
     ap.add_argument("--batch", type=int, default=8, help="windows per forward batch")
     ap.add_argument("--json", type=Path, help="write the result as JSON here")
@@ -175,6 +193,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", type=Path, default=Path("sweep"),
                     help="sweep outputs: <method>-<b>b.mlir, reports, sweep.md, sweep.json")
     a = ap.parse_args(argv)
+    if a.bits_only:
+        res = module_bits(a.model)
+        for name, bits in res["layers"].items():
+            print(f"{name}: {bits['shape'][0]}x{bits['shape'][1]}, payload "
+                  f"{bits['payload_bits']:.4f}, total {bits['total_bits']:.4f} bits/weight")
+        print(f"payload bits/weight: {res['payload_bits']:.4f}")
+        print(f"total bits/weight: {res['total_bits']:.4f}  ({res['weights']} weights)")
+        if a.json:
+            a.json.write_text(json.dumps(res, indent=2))
+        return 0
+    missing = [f"--{k}" for k in ("checkpoint", "tokenizer", "text") if getattr(a, k) is None]
+    if missing:
+        ap.error(f"{', '.join(missing)} required (or --bits-only)")
 
     t0 = time.time()
     ckpt = read_checkpoint(a.checkpoint)

@@ -21,6 +21,7 @@ from .llama2c import (Checkpoint, CheckpointError, Config, Tokenizer, TokenizerE
                       Transformer, parse_linear_name, random_checkpoint, read_checkpoint,
                       token_stream)
 from .packed import FormatError
+from .calibrate import Calibrator, write_safetensors
 from .mlir import ModuleWriter
 
 # Which layer's input defines each shared Hessian, and the blob it goes to.
@@ -36,30 +37,24 @@ def hessian_key(name: str) -> str:
 
 
 class HessianAccumulator:
-    """Forward hook that sums ``x x^T`` (float64) per distinct linear-layer input."""
+    """Forward hook that feeds each distinct linear-layer input to a ``baq.calibrate``
+    Calibrator (float64 ``sum x x^T`` per shared Hessian key)."""
 
     def __init__(self) -> None:
-        self.sums: dict[str, np.ndarray] = {}
-        self.counts: dict[str, int] = {}
+        self.calibrator = Calibrator()
+
+    @property
+    def sums(self) -> dict[str, np.ndarray]:
+        return self.calibrator._sums
 
     def __call__(self, name: str, x: np.ndarray) -> None:
         if parse_linear_name(name)[1] not in _REPRESENTATIVE:
             return  # same input as its representative (wk/wv read wq's, w3 reads w1's)
-        key = hessian_key(name)
-        x64 = np.asarray(x, dtype=np.float64)
-        if key not in self.sums:
-            self.sums[key] = np.zeros((x64.shape[1], x64.shape[1]))
-            self.counts[key] = 0
-        self.sums[key] += x64.T @ x64
-        self.counts[key] += x64.shape[0]
+        self.calibrator.add(hessian_key(name), x)
 
     def hessians(self) -> dict[str, np.ndarray]:
         """``2/n * sum x x^T`` per key, symmetrised against rounding."""
-        out = {}
-        for k, s in self.sums.items():
-            h = 2.0 / max(self.counts[k], 1) * s
-            out[k] = 0.5 * (h + h.T)
-        return out
+        return {k: 0.5 * (h + h.T) for k, h in self.calibrator.hessians().items()}
 
 
 def calibration_windows(stream: np.ndarray, window_len: int, windows: int,
@@ -134,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch", type=int, default=8, help="windows per forward batch")
     ap.add_argument("--no-hessian", action="store_true",
                     help="write weights only (matmuls without baq.hessian are left alone)")
+    ap.add_argument("--hessians-file", type=Path,
+                    help="write the Hessians to this safetensors file, one tensor per linear "
+                         "layer keyed by its weight's name, and leave baq.hessian out of the "
+                         "module (attach them with baq-opt --baq-attach-hessians)")
     ap.add_argument("--emit", choices=("model", "synthetic"), default="model",
                     help="'synthetic': a small random model calibrated on random tokens "
                          "(no data files needed)")
@@ -170,6 +169,12 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"baq-export: {len(stream)} calibration tokens, {len(windows)} windows of "
                       f"{wl}", file=sys.stderr)
     hessians = None if a.no_hessian else collect_hessians(ckpt, windows, a.batch, not a.quiet)
+    if a.hessians_file is not None:
+        if hessians is None:
+            ap.error("--hessians-file needs calibration (drop --no-hessian)")
+        write_safetensors(a.hessians_file, {name: hessians[hessian_key(name)]
+                                            for name in ckpt.config.linear_names()})
+        hessians = None
     text = build_module(ckpt, hessians)
     a.output.write_text(text)
     if not a.quiet:

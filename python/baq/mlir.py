@@ -225,9 +225,10 @@ def parse_elements(expr: str, shape: tuple[int, ...], elem: str,
                    resources: dict[str, bytes]) -> np.ndarray:
     """Value of ``dense_resource<KEY>`` or ``dense<...>`` (splat, hex string or nested list)."""
     expr = expr.strip()
-    m = re.match(r'dense_resource<\s*"?([^">\s]+)"?\s*>', expr)
+    # Keys that are not bare identifiers are printed quoted (with escapes).
+    m = re.match(r'dense_resource<\s*(?:"((?:[^"\\]|\\.)*)"|([^>\s]+))\s*>', expr)
     if m:
-        key = m.group(1)
+        key = m.group(1) if m.group(1) is not None else m.group(2)
         if key not in resources:
             raise KeyError(f"resource blob {key!r} not found in the module")
         return decode_buffer(resources[key], shape, elem)

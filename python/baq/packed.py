@@ -317,23 +317,23 @@ def _read_plain(name: str, body: str, resources: dict[str, bytes]) -> LinearWeig
     return None
 
 
-def read_function(name: str, body: str, resources: dict[str, bytes],
-                  check_padding: bool = True) -> LinearWeight | None:
-    """The first matmul weight of a function (packed or plain); None if there is none."""
-    i = body.find("baq.packed_constant")
-    if i < 0:
-        return _read_plain(name, body, resources)
-    j = body.find("#baq.layout<", i)
+def _read_packed(name: str, body: str, start: int, resources: dict[str, bytes],
+                 check_padding: bool) -> tuple[LinearWeight, str, int]:
+    """The packed weight whose ``baq.packed_constant`` starts at ``body[start:]``: the weight,
+    its payload's resource key (or elements text) and the end of the op's text."""
+    j = body.find("#baq.layout<", start)
     if j < 0:
         raise FormatError(f"@{name}: baq.packed_constant without a #baq.layout")
     lend = find_balanced(body, j + len("#baq.layout"))
     layout = parse_layout(body[j:lend])
     rest = body[lend:]
     parts = {}
+    end = lend
     for kw in ("payload", "scales", "zeros"):
         expr, ty = _operand(rest, kw)
         shape, elem = parse_tensor_type(ty)
-        parts[kw] = (parse_elements(expr, shape, elem, resources), shape, elem)
+        parts[kw] = (parse_elements(expr, shape, elem, resources), shape, elem, expr)
+        end = max(end, lend + rest.find(expr) + len(expr))
     if layout.outputs < 0:
         layout.outputs = parts["scales"][1][0]
     if parts["scales"][2] != layout.scale_type or parts["zeros"][2] != layout.zero_type:
@@ -342,27 +342,87 @@ def read_function(name: str, body: str, resources: dict[str, bytes],
     layout.check_attr()
     W = dequantize(layout, parts["payload"][0], parts["scales"][0], parts["zeros"][0],
                    check_padding)
-    return LinearWeight(name, W, layout, "packed")
+    return LinearWeight(name, W, layout, "packed"), parts["payload"][3], end
+
+
+_RESOURCE_KEY_RE = re.compile(r'dense_resource<\s*(?:"((?:[^"\\]|\\.)*)"|([^>\s]+))\s*>')
+
+
+def _weight_name(payload_expr: str) -> str | None:
+    """The weight's name from its payload blob key (``<name>_payload``, as --baq-allocate
+    names it), or None for inline payloads."""
+    m = _RESOURCE_KEY_RE.match(payload_expr.strip())
+    if not m:
+        return None
+    key = m.group(1) if m.group(1) is not None else m.group(2)
+    return key[:-len("_payload")] if key.endswith("_payload") else key
+
+
+_CONTRACTION_RE = re.compile(r"\blinalg\.(matmul|batch_matmul|matvec|vecmat|generic)\b")
+
+
+def read_function_weights(name: str, body: str, resources: dict[str, bytes],
+                          check_padding: bool = True) -> list[tuple[str, LinearWeight]]:
+    """Every packed weight of a function in text order, as (payload key or elements text,
+    weight); the plain (unquantized) weight when there is none."""
+    out = []
+    i = body.find("baq.packed_constant")
+    while i >= 0:
+        lw, payload, end = _read_packed(name, body, i, resources, check_padding)
+        out.append((payload, lw))
+        i = body.find("baq.packed_constant", end)
+    # A function without a contraction (a driver such as @main) has no weight, whatever
+    # 2-D constants it holds.
+    if not out and _CONTRACTION_RE.search(body):
+        lw = _read_plain(name, body, resources)
+        if lw is not None:
+            out.append(("", lw))
+    return out
+
+
+def read_function(name: str, body: str, resources: dict[str, bytes],
+                  check_padding: bool = True) -> LinearWeight | None:
+    """The first matmul weight of a function (packed or plain); None if there is none."""
+    weights = read_function_weights(name, body, resources, check_padding)
+    return weights[0][1] if weights else None
 
 
 def read_module(path: str | Path, check_padding: bool = True) -> dict[str, LinearWeight]:
-    """All matmul weights of a text MLIR file, by function name (module order)."""
+    """All matmul weights of a text MLIR file (module order); see parse_module."""
     return parse_module(Path(path).read_text(), check_padding)
 
 
 def parse_module(text: str, check_padding: bool = True) -> dict[str, LinearWeight]:
-    """All matmul weights of module text, by function name (module order)."""
+    """All matmul weights of module text, in module order. A function with one weight is
+    keyed by the function's name (one function per layer, as baq.export writes); a function
+    with several by ``function/weight`` (the weight's name from its payload blob
+    ``<weight>_payload``, else its index). A packed weight read in several places (a shared
+    weight, a global loaded by several functions) is listed once, where it first appears, so
+    that bit accounting charges its storage once."""
     resources = parse_resources(text)
     ir, _ = split_resources(text)
     ir = resolve_aliases(ir)
     out: dict[str, LinearWeight] = {}
+    seen: set[str] = set()
     for name, body in split_functions(ir).items():
         try:
-            lw = read_function(name, body, resources, check_padding)
+            weights = read_function_weights(name, body, resources, check_padding)
         except FormatError as e:
             raise FormatError(f"@{name}: {e}") from e
-        if lw is not None:
-            out[name] = lw
+        fresh = []
+        for payload, lw in weights:
+            if payload.startswith("dense_resource"):
+                if payload in seen:
+                    continue
+                seen.add(payload)
+            fresh.append((payload, lw))
+        if len(fresh) == 1 and len(weights) == 1:
+            out[name] = fresh[0][1]
+            continue
+        for k, (payload, lw) in enumerate(fresh):
+            key = f"{name}/{_weight_name(payload) or k}"
+            lw.name = key
+            out[key] = lw
     return out
 
 

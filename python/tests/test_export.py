@@ -93,3 +93,20 @@ def test_mlir_opt_parses_export(tmp_path) -> None:
     assert list(a) == list(b)
     for k in a:
         np.testing.assert_array_equal(a[k].weight, b[k].weight)
+
+
+def test_hessians_file_matches_embedded(tmp_path) -> None:
+    """--hessians-file + baq-opt --baq-attach-hessians quantizes exactly like the embedded
+    Hessians (same values, attached by weight name)."""
+    from conftest import baq_opt
+    opt = baq_opt()
+    embedded, bare, st = tmp_path / "e.mlir", tmp_path / "b.mlir", tmp_path / "h.safetensors"
+    common = ["--emit", "synthetic", "--windows", "4", "-q"]
+    assert export.main(common + ["-o", str(embedded)]) == 0
+    assert export.main(common + ["--hessians-file", str(st), "-o", str(bare)]) == 0
+    assert "baq.hessian" not in bare.read_text()
+    allocate = "--baq-allocate=target-bits=2.5 progress=false"
+    a = subprocess.run([str(opt), str(embedded), allocate], check=True, capture_output=True).stdout
+    b = subprocess.run([str(opt), str(bare), f"--baq-attach-hessians=file={st}", allocate],
+                       check=True, capture_output=True).stdout
+    assert b"baq.bits" in a and a == b

@@ -12,7 +12,7 @@ func.func @no_hessian(%a: tensor<1x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf3
 // -----
 
 func.func @weight_not_constant(%a: tensor<1x2xf32>, %w: tensor<2x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
-  // expected-remark@+1 {{weight operand is not a tensor constant; left unquantized}}
+  // expected-remark@+1 {{weight operand is a block argument, not a compile-time constant; left unquantized}}
   %r = linalg.matmul {baq.hessian = dense<[[1.0, 0.0], [0.0, 1.0]]> : tensor<2x2xf32>} ins(%a, %w : tensor<1x2xf32>, tensor<2x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
   return %r : tensor<1x2xf32>
 }

@@ -10,7 +10,7 @@
 
 include "mlir/Pass/PassBase.td"
 
-def BaqBuildKernels : Pass<"baq-build-kernels", "ModuleOp"> {
+def BaqBuildKernels : Pass<"baq-build-kernels"> {
   let summary = "Replace quantized matmuls by packed-weight kernel nests";
   let description = [{
     Rewrites every `linalg.matmul` whose weight is a `baq.dequantize` of a
@@ -31,6 +31,10 @@ def BaqBuildKernels : Pass<"baq-build-kernels", "ModuleOp"> {
     nests, and `baq.packed_constant` becomes `arith.constant`s. The result is
     upstream tensor IR only; `target` picks defaults for the options left at
     0 / `default`, so the GPU configuration can be executed on the CPU.
+  
+    The pass has no anchor: on a module it lowers the baq ops of its
+    functions, nested on `func.func` those of that function (the rewrite
+    never leaves the function).
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",

@@ -57,9 +57,9 @@ struct BaqBuildKernelsPass
                                  kMaxDecodeRows},
                            Bound{"tile-rows", tileRows, kMaxTileRows}})
       if (o.value < 0 || o.value > o.max)
-        return getOperation().emitError()
-               << "baq-build-kernels: " << o.name << " must be in [0, "
-               << o.max << "], got " << o.value;
+        return getOperation()->emitError()
+               << "baq-build-kernels: " << o.name << " must be in [0, " << o.max
+               << "], got " << o.value;
     return success();
   }
 
@@ -79,7 +79,9 @@ struct BaqBuildKernelsPass
              << function->getName()
              << "': the lowering pipelines bufferize func.func only; use "
                 "--baq-expand there";
-    if (function->getParentOp() != getOperation())
+    // Anchored on a function, the pass lowers that function's ops; anchored
+    // on a module, those of its own functions.
+    if (function != getOperation() && function->getParentOp() != getOperation())
       return op->emitError("cannot lower a baq op in a nested module: run the "
                            "lowering on that module, e.g. --pass-pipeline="
                            "'builtin.module(builtin.module(baq-lower-cpu))'");
@@ -87,11 +89,11 @@ struct BaqBuildKernelsPass
   }
 
   void runOnOperation() override {
-    ModuleOp module = getOperation();
+    Operation *module = getOperation();
     if (failed(verifyOptions()))
       return signalPassFailure();
     bool misplaced = false;
-    module.walk([&](Operation *op) {
+    module->walk([&](Operation *op) {
       if (isa<DequantizeOp, PackedConstantOp>(op) && failed(verifyPlacement(op)))
         misplaced = true;
     });
@@ -100,7 +102,7 @@ struct BaqBuildKernelsPass
     IRRewriter rewriter(&getContext());
 
     SmallVector<linalg::MatmulOp> matmuls;
-    module.walk([&](linalg::MatmulOp op) {
+    module->walk([&](linalg::MatmulOp op) {
       if (op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>())
         matmuls.push_back(op);
     });
@@ -130,7 +132,7 @@ struct BaqBuildKernelsPass
     }
 
     SmallVector<DequantizeOp> dequants;
-    module.walk([&](DequantizeOp op) { dequants.push_back(op); });
+    module->walk([&](DequantizeOp op) { dequants.push_back(op); });
     for (DequantizeOp op : dequants) {
       if (op->use_empty()) {
         rewriter.eraseOp(op);
@@ -144,7 +146,7 @@ struct BaqBuildKernelsPass
     }
 
     SmallVector<PackedConstantOp> packed;
-    module.walk([&](PackedConstantOp op) { packed.push_back(op); });
+    module->walk([&](PackedConstantOp op) { packed.push_back(op); });
     for (PackedConstantOp op : packed) {
       rewriter.setInsertionPoint(op);
       SmallVector<Value> parts;

@@ -12,7 +12,7 @@
 
 // [M, N] f32 weights, two layers sharing a Hessian, grids per row.
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:13x37 --layer k:7x37 --share-hessian q,k --orientation nk --dtype f32 -o %t.a.mlir
-// RUN: baq-opt %t.a.mlir --baq-allocate="target-bits=3 quantizer=rtn progress=false" -o %t.a.q.mlir
+// RUN: baq-opt %t.a.mlir --baq-allocate="target-bits=3 quantizer=rtn mse-grid=false progress=false" -o %t.a.q.mlir
 // RUN: %{check} %t.a.mlir < %t.a.q.mlir > %t.a.chk.mlir
 // RUN: baq-opt %t.a.chk.mlir --baq-expand --baq-lower-cpu | %run_main | FileCheck %s --check-prefixes=CHECK,K
 // RUN: baq-opt %t.a.chk.mlir --baq-lower-cpu | %run_main | FileCheck %s --check-prefixes=CHECK,K
@@ -22,7 +22,7 @@
 // [N, M] f16 weights, scale groups of 8 channels, N = 12 <= decode-max-rows:
 // the identity goes through the fused decode kernel.
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:29x12 --orientation kn --dtype f16 -o %t.b.mlir
-// RUN: baq-opt %t.b.mlir --baq-allocate="target-bits=4 group-size=8 quantizer=rtn progress=false" -o %t.b.q.mlir
+// RUN: baq-opt %t.b.mlir --baq-allocate="target-bits=4 group-size=8 quantizer=rtn mse-grid=false progress=false" -o %t.b.q.mlir
 // RUN: %{check} %t.b.mlir < %t.b.q.mlir > %t.b.chk.mlir
 // RUN: baq-opt %t.b.chk.mlir --baq-expand --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %t.b.chk.mlir --baq-lower-cpu="kernel-target=gpu" | %run_main | FileCheck %s
@@ -31,13 +31,13 @@
 
 // bf16 weights, both orientations, 2 bits on average (0- and 1-bit channels).
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:21x40 --orientation nk --dtype bf16 -o %t.c.mlir
-// RUN: baq-opt %t.c.mlir --baq-allocate="target-bits=2 quantizer=rtn progress=false" -o %t.c.q.mlir
+// RUN: baq-opt %t.c.mlir --baq-allocate="target-bits=2 quantizer=rtn mse-grid=false progress=false" -o %t.c.q.mlir
 // RUN: %{check} %t.c.mlir < %t.c.q.mlir > %t.c.chk.mlir
 // RUN: baq-opt %t.c.chk.mlir --baq-expand --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %t.c.chk.mlir --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %t.c.chk.mlir --baq-test-lower-gpu-on-cpu="threads-per-block=4" | %run_main | FileCheck %s
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:21x40 --orientation kn --dtype bf16 --seed 3 -o %t.d.mlir
-// RUN: baq-opt %t.d.mlir --baq-allocate="target-bits=2 group-size=16 quantizer=rtn progress=false" -o %t.d.q.mlir
+// RUN: baq-opt %t.d.mlir --baq-allocate="target-bits=2 group-size=16 quantizer=rtn mse-grid=false progress=false" -o %t.d.q.mlir
 // RUN: %{check} %t.d.mlir < %t.d.q.mlir > %t.d.chk.mlir
 // RUN: baq-opt %t.d.chk.mlir --baq-expand --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %t.d.chk.mlir --baq-lower-cpu="kernel-target=gpu" | %run_main | FileCheck %s

@@ -10,7 +10,7 @@
 // weight is decoded by --baq-expand, the CPU and the GPU-configured kernels,
 // and the NVVM kernels serialized on the CPU.
 
-// RUN: baq-opt %s --baq-allocate="quantizer=rtn uniform=true target-bits=2 progress=false" -o %t
+// RUN: baq-opt %s --baq-allocate="quantizer=rtn uniform=true target-bits=2 mse-grid=false progress=false" -o %t
 // RUN: baq-opt %t --baq-expand --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %t --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %t --baq-lower-cpu="kernel-target=gpu" | %run_main | FileCheck %s

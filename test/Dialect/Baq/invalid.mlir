@@ -236,8 +236,17 @@ func.func @hessian_size(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2
 
 // -----
 
-// expected-error@+1 {{'baq.hessian' is only valid on linalg.matmul}}
+// expected-error@+1 {{'baq.hessian' is only valid on a linalg contraction}}
 func.func @hessian_on_func() attributes {baq.hessian = dense<1.0> : tensor<2x2xf32>} { return }
+
+// -----
+
+// A linalg op that is not a mul-add contraction cannot carry a Hessian.
+func.func @hessian_on_elementwise(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  // expected-error@+1 {{'baq.hessian' is only valid on a linalg contraction}}
+  %r = linalg.add {baq.hessian = dense<1.0> : tensor<2x2xf32>} ins(%a, %b : tensor<2x2xf32>, tensor<2x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+}
 
 // -----
 
@@ -257,7 +266,7 @@ func.func @bits_size(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf3
 
 // -----
 
-// expected-error@+1 {{'baq.bits' is only valid on linalg.matmul}}
+// expected-error@+1 {{'baq.bits' is only valid on a linalg contraction}}
 func.func @bits_on_func() attributes {baq.bits = #baq.bits<[2]>} { return }
 
 // -----

@@ -394,6 +394,15 @@ static std::optional<int64_t> getInputFeatures(linalg::LinalgOp op) {
   return std::nullopt;
 }
 
+/// What --baq-allocate quantizes: mul-add with one reduction dimension.
+static bool isContraction(linalg::LinalgOp op) {
+  if (!op || !linalg::isaContractionOpInterface(op))
+    return false;
+  FailureOr<linalg::ContractionDimensions> dims =
+      linalg::inferContractionDims(op);
+  return succeeded(dims) && dims->k.size() == 1;
+}
+
 LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
                                                    NamedAttribute attribute) {
   StringRef name = attribute.getName().strref();
@@ -406,9 +415,11 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
         type.getDimSize(0) != type.getDimSize(1))
       return op->emitError()
              << "'" << name << "' must be a square 2-D f32 tensor constant";
-    if (!isa<linalg::MatmulOp>(op))
-      return op->emitError()
-             << "'" << name << "' is only valid on linalg.matmul";
+    if (!isContraction(linalgOp))
+      return op->emitError() << "'" << name
+                             << "' is only valid on a linalg contraction "
+                                "(matmul, batch_matmul, matvec, vecmat or a "
+                                "generic with matmul semantics)";
     std::optional<int64_t> n = getInputFeatures(linalgOp);
     if (n && *n != type.getDimSize(0))
       return op->emitError()
@@ -422,9 +433,11 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
     if (!bits)
       return op->emitError()
              << "'" << name << "' must be a #baq.bits attribute";
-    if (!isa<linalg::MatmulOp>(op))
-      return op->emitError()
-             << "'" << name << "' is only valid on linalg.matmul";
+    if (!isContraction(linalgOp))
+      return op->emitError() << "'" << name
+                             << "' is only valid on a linalg contraction "
+                                "(matmul, batch_matmul, matvec, vecmat or a "
+                                "generic with matmul semantics)";
     std::optional<int64_t> n = getInputFeatures(linalgOp);
     if (n && *n != static_cast<int64_t>(bits.getBits().size()))
       return op->emitError()

@@ -59,8 +59,7 @@ struct BaqAllocatePass
 private:
   LogicalResult verifyOptions();
   num::LayerOptions getLayerOptions() const;
-  FailureOr<const HessianEntry *> getHessian(linalg::MatmulOp op,
-                                             ElementsAttr attr);
+  FailureOr<const HessianEntry *> getHessian(Operation *op, ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
@@ -81,33 +80,33 @@ private:
 } // namespace
 
 LogicalResult BaqAllocatePass::verifyOptions() {
-  ModuleOp module = getOperation();
+  Operation *module = getOperation();
   if (!(targetBits > 0 && targetBits <= num::kMaxBits))
-    return module.emitError()
+    return module->emitError()
            << "baq-allocate: target-bits must be in (0, " << num::kMaxBits
            << "], got " << targetBits.getValue();
   if (minBits < 0 || maxBits > num::kMaxBits || minBits > maxBits)
-    return module.emitError()
+    return module->emitError()
            << "baq-allocate: need 0 <= min-bits <= max-bits <= "
            << num::kMaxBits << ", got min-bits=" << minBits.getValue()
            << " max-bits=" << maxBits.getValue();
   if (groupSize < 0)
-    return module.emitError() << "baq-allocate: group-size must be >= 0, got "
-                              << groupSize.getValue();
+    return module->emitError() << "baq-allocate: group-size must be >= 0, got "
+                               << groupSize.getValue();
   if (!(damp > 0 && damp < 1e6))
-    return module.emitError()
+    return module->emitError()
            << "baq-allocate: damp must be positive and finite, got "
            << damp.getValue();
   if (blockSize < 1)
-    return module.emitError() << "baq-allocate: block-size must be >= 1, got "
-                              << blockSize.getValue();
+    return module->emitError() << "baq-allocate: block-size must be >= 1, got "
+                               << blockSize.getValue();
   if (budgetScope == BudgetScope::Module &&
       (uniform || allocator != AllocatorKind::Exact))
-    return module.emitError() << "baq-allocate: budget-scope=module needs "
-                                 "allocator=exact and uniform=false";
+    return module->emitError() << "baq-allocate: budget-scope=module needs "
+                                  "allocator=exact and uniform=false";
   if (actOrder && (groupSize != 0 || budgetScope == BudgetScope::Module))
-    return module.emitError() << "baq-allocate: act-order needs group-size=0 "
-                                 "and budget-scope=layer";
+    return module->emitError() << "baq-allocate: act-order needs group-size=0 "
+                                  "and budget-scope=layer";
   return success();
 }
 
@@ -136,7 +135,7 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   return options;
 }
 
-FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
+FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
                                                             ElementsAttr attr) {
   std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
   assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
@@ -162,14 +161,14 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(linalg::MatmulOp op,
   llvm::Expected<num::PreparedHessian> prepared =
       num::prepareHessian(raw, n, options);
   if (!prepared) {
-    op.emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
-                   << "': " << llvm::toString(prepared.takeError());
+    op->emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
+                    << "': " << llvm::toString(prepared.takeError());
     return failure();
   }
   if (prepared->retries > 0)
-    op.emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
-                    << prepared->retries
-                    << " retries) to become positive definite";
+    op->emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
+                     << prepared->retries
+                     << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
   if (!reportFile.empty()) {
     slot->owned = std::move(owned);
@@ -211,7 +210,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                                               llvm::json::Array &report,
                                               int64_t index, int64_t count,
                                               ArrayRef<int8_t> fixedBits) {
-  linalg::MatmulOp op = c.matmul;
+  Operation *op = c.matmul;
   auto hessianAttr =
       cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
   FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
@@ -234,21 +233,21 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     requested = num::GridType::F32;
   llvm::Expected<num::GridType> gridType = num::chooseGridType(*w, requested);
   if (!gridType)
-    return op.emitError() << "baq-allocate: "
-                          << llvm::toString(gridType.takeError());
+    return op->emitError() << "baq-allocate: "
+                           << llvm::toString(gridType.takeError());
   if (!requested && *gridType != num::GridType::F16)
-    op.emitRemark() << "scales and zeros of this weight are stored as f32: "
-                       "its ranges exceed f16 (or all lie below its normal "
-                       "range)";
+    op->emitRemark() << "scales and zeros of this weight are stored as f32: "
+                        "its ranges exceed f16 (or all lie below its normal "
+                        "range)";
   options.quant.scaleType = options.quant.zeroType = *gridType;
   options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
   if (!result)
-    return op.emitError() << "baq-allocate: "
-                          << llvm::toString(result.takeError());
+    return op->emitError() << "baq-allocate: "
+                           << llvm::toString(result.takeError());
 
-  rewriteToPacked(c, result->weight, options.quant);
+  rewriteToPacked(c, result->weight, options.quant, getOperation());
 
   // The paper's rounding only approximates the budget (Alg. 1-2); say so
   // where it overshoots instead of reporting a target it did not meet.
@@ -259,7 +258,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       static_cast<double>(weights);
   if (options.allocator == num::Allocator::Paper &&
       achieved > targetBits + 1e-9)
-    op.emitWarning() << llvm::formatv(
+    op->emitWarning() << llvm::formatv(
         "allocator=paper reached {0:f3} {1} bits per weight for target-bits="
         "{2}; allocator=exact meets the budget",
         achieved, options.budgetTotal ? "total" : "payload",
@@ -276,7 +275,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
 
   std::string location;
   llvm::raw_string_ostream os(location);
-  op.getLoc().print(os);
+  op->getLoc().print(os);
   llvm::json::Object entry{
       {"name", c.name},
       {"location", location},
@@ -324,7 +323,7 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
   for (const QuantizableMatmul &c : candidates) {
     auto hessianAttr =
         cast<ElementsAttr>(c.matmul->getAttr(BaqDialect::getHessianAttrName()));
-    linalg::MatmulOp op = c.matmul;
+    Operation *op = c.matmul;
     FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
     llvm::scope_exit release([&] { releaseHessian(hessianAttr); });
     if (failed(hessian))
@@ -334,7 +333,7 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
       return failure();
     for (float v : *w)
       if (!std::isfinite(v))
-        return op.emitError() << "baq-allocate: weight contains NaN or Inf";
+        return op->emitError() << "baq-allocate: weight contains NaN or Inf";
     num::zeroDeadColumns(*w, c.outputs, (*hessian)->prepared);
     sensitivities.push_back(num::computeSensitivities(
         *w, c.outputs, c.inputs, (*hessian)->prepared, options.sensitivity));
@@ -345,7 +344,7 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
   llvm::Expected<std::vector<std::vector<int8_t>>> bits =
       num::allocateModule(demands, options);
   if (!bits) {
-    getOperation().emitError()
+    getOperation()->emitError()
         << "baq-allocate: " << llvm::toString(bits.takeError());
     return failure();
   }
@@ -362,8 +361,9 @@ void BaqAllocatePass::runOnOperation() {
 
   SmallVector<QuantizableMatmul> candidates;
   bool failedMatch = false;
-  getOperation().walk([&](linalg::MatmulOp op) {
-    FailureOr<std::optional<QuantizableMatmul>> match = matchQuantizable(op);
+  getOperation()->walk([&](linalg::LinalgOp op) {
+    FailureOr<std::optional<QuantizableMatmul>> match =
+        matchQuantizable(op, getOperation());
     if (failed(match))
       failedMatch = true;
     else if (*match)
@@ -371,6 +371,7 @@ void BaqAllocatePass::runOnOperation() {
   });
   if (failedMatch)
     return signalPassFailure();
+  mergeSharedWeights(candidates);
   // A module-wide budget reads every Hessian twice: once for the
   // sensitivities, once to quantize.
   bool moduleScope = budgetScope == BudgetScope::Module;
@@ -435,8 +436,8 @@ void BaqAllocatePass::runOnOperation() {
   std::error_code ec;
   llvm::raw_fd_ostream out(reportFile, ec, llvm::sys::fs::OF_Text);
   if (ec) {
-    getOperation().emitError() << "baq-allocate: cannot write report '"
-                               << reportFile << "': " << ec.message();
+    getOperation()->emitError() << "baq-allocate: cannot write report '"
+                                << reportFile << "': " << ec.message();
     return signalPassFailure();
   }
   out << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";

@@ -255,10 +255,10 @@ static bool containsBaqAttr(Attribute attr) {
 }
 
 void BaqExpandPass::runOnOperation() {
-  ModuleOp module = getOperation();
+  Operation *module = getOperation();
   SmallVector<PackedConstantOp> constants;
   SmallVector<DequantizeOp> dequantizes;
-  module.walk([&](Operation *op) {
+  module->walk([&](Operation *op) {
     if (auto c = dyn_cast<PackedConstantOp>(op))
       constants.push_back(c);
     else if (auto d = dyn_cast<DequantizeOp>(op))
@@ -285,7 +285,7 @@ void BaqExpandPass::runOnOperation() {
   // without the baq ops; dropping them lets the result parse without the
   // dialect. Any other baq attribute would keep the dialect alive.
   StringRef prefix = BaqDialect::getDialectNamespace();
-  WalkResult result = module.walk([&](Operation *op) -> WalkResult {
+  WalkResult result = module->walk([&](Operation *op) -> WalkResult {
     SmallVector<StringAttr> dropped;
     for (NamedAttribute attr : op->getDiscardableAttrs()) {
       StringRef name = attr.getName().strref();

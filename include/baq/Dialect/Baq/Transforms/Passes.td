@@ -5,24 +5,46 @@
 
 include "mlir/Pass/PassBase.td"
 
-def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
+def BaqAllocate : Pass<"baq-allocate"> {
   let summary = "Allocate per-column bitwidths with BAQ and pack the weights";
   let description = [{
-    For every `linalg.matmul` whose weight operand is a float constant
-    (dense or `dense_resource`; f32, f16 or bf16) and that carries a
-    `baq.hessian` attribute, this pass
+    For every linalg contraction (any `linalg` op whose body is a mul-add
+    with exactly one reduction dimension: `linalg.matmul` with plain or
+    transposed-B maps, `linalg.generic` with matmul semantics,
+    `linalg.batch_matmul` with a broadcast 2-D weight, `linalg.matvec`,
+    `linalg.vecmat`) that carries a `baq.hessian` attribute and whose weight
+    input is a compile-time constant, this pass
 
     1. damps and factors the Hessian (GPTQ damping, dead inputs zeroed),
     2. computes the BAQ sensitivities `C_j` (paper eq. 10),
     3. allocates integer bitwidths per input channel for the bit budget
        (`exact`: the integer optimum, never over budget; `paper`: Alg. 1-2),
     4. quantizes with GPTQ (or RTN) using each column's own bitwidth, and
-    5. replaces the weight by `baq.packed_constant` + `baq.dequantize`,
-       attaching `baq.bits` to the matmul.
+    5. replaces every read of the weight by `baq.packed_constant` +
+       `baq.dequantize`, attaching `baq.bits` to the contraction.
 
-    Matmuls without a Hessian are left untouched with a remark. Already
-    quantized matmuls are skipped, so the pass is idempotent. Hessians shared
-    by several matmuls (q/k/v) are prepared once.
+    The weight is a static 2-D f32/f16/bf16 tensor (dense or
+    `dense_resource`) stored in an `arith.constant`, an immutable
+    `ml_program.global` (read by `global_load_const` / `global_load`) or a
+    constant `memref.global` (read by `get_global` + `bufferization.to_tensor`),
+    possibly seen through `linalg.transpose`, `linalg.broadcast` (batch
+    dims; or the yield-only `linalg.generic` they generalize to), unit-dim `tensor.collapse_shape` / `tensor.expand_shape` and
+    `tensor.cast`; the weight must have no batch dimension of its own. A
+    weight read by several contractions is quantized once (with the first
+    one's Hessian) and every other user reads the same dequantized value.
+    Contractions without a Hessian, and weights that are arguments, mutable
+    globals or computed values, are left untouched with a remark. Already
+    quantized contractions are skipped, so the pass is idempotent. Hessians
+    shared by several contractions (q/k/v) are prepared once.
+
+    The pass has no anchor (like `canonicalize`): it runs on a
+    `builtin.module` or nested on `func.func`, e.g.
+    `builtin.module(func.func(canonicalize, baq-allocate{...}))`. It only
+    rewrites ops inside the op it runs on: nested in a function, it replaces
+    that function's global loads but leaves a module-level global in place
+    (functions run concurrently; erasing a sibling symbol would race), so run
+    `symbol-dce` afterwards. On a module it erases a private global it left
+    without uses.
 
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
@@ -115,7 +137,36 @@ def BaqAllocate : Pass<"baq-allocate", "ModuleOp"> {
   ];
 }
 
-def BaqExpand : Pass<"baq-expand", "ModuleOp"> {
+def BaqAttachHessians : Pass<"baq-attach-hessians", "ModuleOp"> {
+  let summary = "Attach calibration Hessians from a safetensors file";
+  let description = [{
+    Reads `file` (safetensors: 8-byte little-endian header size, JSON
+    header, raw little-endian data; what `baq.calibrate` writes) and sets
+    `baq.hessian` on every contraction whose weight has a tensor's name: the
+    symbol of the global holding the weight, else its `dense_resource` key,
+    else a `NameLoc` on the contraction (`loc("fc1")`). Tensors are N x N
+    f32, f16 or bf16 with N the weight's input features; they are stored as
+    f32 `dense_resource` blobs named `<name>_hessian`, so that
+    `--baq-allocate` can run next. Hessians are `2/n sum x x^T` over
+    calibration inputs (the normalisation `--baq-allocate` assumes; damping
+    makes the scale irrelevant to the allocation).
+
+    A tensor that matches no weight, a shape that is not the weight's
+    [N, N], an unsupported dtype, and a file whose header lies about sizes
+    or offsets (or that is truncated) are errors located in the file (a
+    named location `<file>:<byte offset of the key> (tensor '<key>')`) or on
+    the contraction; the number of
+    attached Hessians is reported as a remark. It runs on a module because it
+    reads the file once for all functions.
+  }];
+  let dependentDialects = ["::mlir::baq::BaqDialect"];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "Safetensors file with the Hessians, keyed by weight name">
+  ];
+}
+
+def BaqExpand : Pass<"baq-expand"> {
   let summary = "Lower baq ops to upstream tensor-level dialects";
   let description = [{
     Replaces every `baq.packed_constant` by three `arith.constant`s holding
@@ -130,6 +181,9 @@ def BaqExpand : Pass<"baq-expand", "ModuleOp"> {
     Discardable `baq.*` attributes (`baq.bits`, `baq.hessian`) are dropped,
     so the result parses without the baq dialect; any other baq attribute
     left in the IR is an error. Without baq ops the pass is a no-op.
+
+    The pass has no anchor: it runs on a module or nested on `func.func`
+    (it only touches ops inside the op it runs on).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect", "::mlir::linalg::LinalgDialect",

@@ -21,14 +21,34 @@
 namespace mlir {
 namespace baq {
 
-/// A linalg.matmul whose weight (operand 1) is a float constant.
+/// A contraction whose weight operand is a compile-time constant: an
+/// `arith.constant`, or an immutable `ml_program.global` / constant
+/// `memref.global` read through its load ops, possibly seen through
+/// `linalg.transpose`, `linalg.broadcast` (added batch dims; also as the
+/// yield-only `linalg.generic` they generalize to), unit-dim
+/// `tensor.collapse_shape` / `tensor.expand_shape` and `tensor.cast`.
 struct QuantizableMatmul {
-  linalg::MatmulOp matmul;
-  arith::ConstantOp weight;
-  /// Dimension of the weight operand that indexes input channels.
+  /// Any linalg op with contraction semantics and one reduction dimension
+  /// (linalg.matmul, batch_matmul, matvec, vecmat, generic, ...).
+  linalg::LinalgOp matmul;
+  /// Where the weight's values live: arith.constant, ml_program.global or
+  /// memref.global.
+  Operation *storage = nullptr;
+  /// The stored value: a static 2-D f32/f16/bf16 tensor.
+  ElementsAttr value;
+  /// Ops whose tensor result is the stored value (the constant itself, the
+  /// global loads / to_tensor ops in the pass's scope): each is replaced by
+  /// packed_constant + dequantize, so every user of the weight sees the
+  /// quantized values.
+  SmallVector<Operation *> accesses;
+  /// Other contractions reading the same storage with the same channel
+  /// dimension: they share the quantized weight and get `baq.bits` too.
+  SmallVector<Operation *> sharers;
+  /// Dimension of the stored 2-D value that indexes input channels.
   int64_t channelDim = 0;
   int64_t outputs = 0, inputs = 0;
-  /// Resource key of the weight, or the enclosing symbol's name.
+  /// The global's symbol, else the resource key, else a NameLoc on the op,
+  /// else the enclosing symbol's name.
   std::string name;
 };
 
@@ -36,11 +56,32 @@ struct QuantizableMatmul {
 /// reduction, if the maps are plain or transposed-B matmul maps.
 std::optional<int64_t> getWeightChannelDim(linalg::MatmulOp op);
 
-/// Returns the matmul if it has a Hessian and a supported constant weight,
-/// std::nullopt (with a remark) if it is to be left alone, and failure (with
-/// an error) if its attributes or weight are invalid.
+/// Why a contraction has no quantizable weight: `invalid` when the weight is
+/// a constant that cannot be quantized (an error for --baq-allocate),
+/// otherwise the op is simply not a candidate (a remark).
+struct WeightMismatch {
+  std::string message;
+  bool invalid = false;
+};
+
+/// The contraction and its constant weight (no Hessian needed), or
+/// std::nullopt with the reason in `why`; emits no diagnostic.
+std::optional<QuantizableMatmul> matchContractionWeight(linalg::LinalgOp op,
+                                                        Operation *scope,
+                                                        WeightMismatch &why);
+
+/// Returns the contraction if it has a Hessian and a supported constant
+/// weight, std::nullopt (with a remark) if it is to be left alone, and
+/// failure (with an error) if its attributes or weight are invalid. Global
+/// accesses are collected inside `scope` only (the pass's anchor).
 FailureOr<std::optional<QuantizableMatmul>>
-matchQuantizable(linalg::MatmulOp op);
+matchQuantizable(linalg::LinalgOp op, Operation *scope);
+
+/// Merges candidates that read the same storage into the first one (its
+/// Hessian quantizes the weight once); a later reader with a different
+/// channel dimension is remarked and gets the dequantized weight without
+/// `baq.bits`.
+void mergeSharedWeights(SmallVectorImpl<QuantizableMatmul> &candidates);
 
 /// Largest constant (weight or Hessian) the passes read into memory: 2^31
 /// elements (8 GiB of f32), far above any real layer and below the point
@@ -66,11 +107,14 @@ std::optional<ArrayRef<float>> borrowF32Elements(ElementsAttr attr);
 /// The weight as a row-major M x N matrix (row = output, column = input).
 FailureOr<std::vector<float>> readWeightMatrix(const QuantizableMatmul &c);
 
-/// Replaces the matmul's weight by packed_constant + dequantize, attaches
-/// `baq.bits` and drops `baq.hessian`.
+/// Replaces every access of the weight by packed_constant + dequantize,
+/// attaches `baq.bits` to the contraction and its sharers and drops their
+/// `baq.hessian`; a global inside `scope` left without uses is erased (from
+/// a function pass the global is outside its scope: run `symbol-dce`).
 void rewriteToPacked(const QuantizableMatmul &c,
                      const ::baq::numerics::QuantizedWeight &weight,
-                     const ::baq::numerics::QuantizerOptions &options);
+                     const ::baq::numerics::QuantizerOptions &options,
+                     Operation *scope);
 
 } // namespace baq
 } // namespace mlir

@@ -1,0 +1,17 @@
+// A linalg.transpose of the [M, N] weight constant feeding a plain linalg.matmul (torch-mlir's aten.linear).
+// Quantized by --baq-allocate, lowered by --baq-lower-cpu (CPU and GPU kernel
+// configurations) and run; the result must match a float64 numpy reference
+// computed from the packed codes (Inputs/forms.py).
+//
+// RUN: %python %S/Inputs/forms.py gen transpose | baq-opt --baq-allocate="target-bits=2.5 progress=false" -o %t.mlir
+// RUN: FileCheck %s --input-file=%t.mlir --check-prefix=ALLOC
+// RUN: %python %S/Inputs/forms.py check < %t.mlir | baq-opt --baq-lower-cpu | %run_main | FileCheck %s
+// RUN: %python %S/Inputs/forms.py check < %t.mlir | baq-opt --baq-lower-cpu="kernel-target=gpu" | %run_main | FileCheck %s
+
+// ALLOC: baq.packed_constant #baq.layout<outputs = 24, inputs = 32, channel_dim = 1,
+// ALLOC: linalg.transpose ins(%{{.*}} : tensor<24x32xf32>)
+// ALLOC: linalg.matmul {baq.bits = #baq.bits<[{{.*}}]>} ins(%{{.*}}, %transposed :
+// ALLOC-NOT: baq.hessian
+
+// CHECK: forward relative error:
+// CHECK-NEXT: PASS
