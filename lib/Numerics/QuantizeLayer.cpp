@@ -358,6 +358,10 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   if (options.actOrder && options.quantizer == Quantizer::Gptq) {
     if (options.quant.groupSize != 0)
       return makeError("act-order needs group-size=0");
+    if (static_cast<int64_t>(h.size()) != n * n)
+      return makeError("act-order needs the undamped Hessian (" +
+                       llvm::Twine(n) + " x " + llvm::Twine(n) + "), got " +
+                       llvm::Twine(h.size()) + " elements");
     // GPTQ's desc_act: decreasing diag(H), ties to the lower index.
     act = std::make_unique<ActOrder>();
     act->order.resize(n);

@@ -42,8 +42,9 @@ namespace {
 /// and dropped after its last use: a billion-parameter model must not hold
 /// every factor at once.
 struct HessianEntry {
-  /// The undamped input, for the report's measured losses: the resource
-  /// blob itself when it is f32, else a converted copy (`owned`).
+  /// The undamped input, for the report's measured losses and act-order:
+  /// the resource blob itself when it is f32, else a converted copy
+  /// (`owned`); empty when neither needs it.
   ArrayRef<float> raw;
   std::vector<float> owned;
   num::PreparedHessian prepared;
@@ -170,7 +171,9 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
                      << prepared->retries
                      << " retries) to become positive definite";
   slot->prepared = std::move(*prepared);
-  if (!reportFile.empty()) {
+  // The undamped Hessian outlives this call for the report's measured losses
+  // and for act-order's column order (diag H).
+  if (!reportFile.empty() || actOrder) {
     slot->owned = std::move(owned);
     slot->raw = slot->owned.empty() ? raw : ArrayRef<float>(slot->owned);
   }
