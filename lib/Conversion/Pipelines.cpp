@@ -66,7 +66,9 @@ LogicalResult verifyNVVMTarget(const Options &o, ErrorHandler fail) {
                 "sm_80 or sm_90a, got '" +
                 o.chip.getValue() + "'");
   unsigned sm = 0;
-  if (StringRef(o.chip.getValue()).drop_front(3).take_while(llvm::isDigit)
+  if (StringRef(o.chip.getValue())
+          .drop_front(3)
+          .take_while(llvm::isDigit)
           .getAsInteger(10, sm) ||
       sm < 50)
     return fail("baq-lower-nvvm: chip " + o.chip.getValue() +
@@ -186,8 +188,7 @@ LogicalResult mlir::baq::buildCPUToLLVMPipeline(OpPassManager &pm,
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(
-    OpPassManager &pm, const QuantizeAndLowerCPUOptions &o,
-    ErrorHandler fail) {
+    OpPassManager &pm, const QuantizeAndLowerCPUOptions &o, ErrorHandler fail) {
   pm.addPass(createBaqAllocate(allocateOptions(o)));
   return addLowerCPU(pm, o, fail ? fail : printError);
 }

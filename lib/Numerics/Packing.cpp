@@ -63,19 +63,20 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
         type == GridType::F16    ? llvm::APFloat::IEEEhalf()
         : type == GridType::BF16 ? llvm::APFloat::BFloat()
                                  : llvm::APFloat::IEEEsingle();
-    return widest <=
-           llvm::APFloat::getLargest(semantics).convertToDouble();
+    return widest <= llvm::APFloat::getLargest(semantics).convertToDouble();
   };
   auto name = [](GridType type) {
-    return type == GridType::F16 ? "f16" : type == GridType::BF16 ? "bf16"
-                                                                  : "f32";
+    return type == GridType::F16    ? "f16"
+           : type == GridType::BF16 ? "bf16"
+                                    : "f32";
   };
   if (requested) {
     if (holds(*requested))
       return *requested;
-    return detail::makeError(llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
-                     " make scale ranges exceed the largest " +
-                     name(*requested) + " value; use scale-type=f32 (or auto)");
+    return detail::makeError(
+        llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
+        " make scale ranges exceed the largest " + name(*requested) +
+        " value; use scale-type=f32 (or auto)");
   }
   // A layer whose ranges all sit below f16's normal range would get scales
   // with a few bits of precision: f32 too.
@@ -86,8 +87,9 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
     return GridType::F16;
   if (holds(GridType::F32))
     return GridType::F32;
-  return detail::makeError(llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
-                   " make scale ranges overflow f32");
+  return detail::makeError(llvm::Twine("weights up to ") +
+                           detail::formatDouble(maxAbs) +
+                           " make scale ranges overflow f32");
 }
 
 int64_t PackedLayout::groupOfChannel(int64_t channel) const {
@@ -218,16 +220,16 @@ std::vector<uint32_t> baq::numerics::packCodes(const PackedLayout &layout,
         uint32_t q = codes[i * n + channel];
         assert(q <= mask && "code does not fit its bitwidth");
         q &= mask;
-        forEachPiece(layout, i, t, segment.bits,
-                     [&](int64_t a, int from, int count) {
-                       uint64_t v = static_cast<uint64_t>(
-                                        (q >> from) & ((1u << count) - 1u))
-                                    << (a % 32);
-                       words[a / 32] |= static_cast<uint32_t>(v);
-                       // A tail piece may straddle two flat words.
-                       if (v >> 32)
-                         words[a / 32 + 1] |= static_cast<uint32_t>(v >> 32);
-                     });
+        forEachPiece(
+            layout, i, t, segment.bits, [&](int64_t a, int from, int count) {
+              uint64_t v =
+                  static_cast<uint64_t>((q >> from) & ((1u << count) - 1u))
+                  << (a % 32);
+              words[a / 32] |= static_cast<uint32_t>(v);
+              // A tail piece may straddle two flat words.
+              if (v >> 32)
+                words[a / 32 + 1] |= static_cast<uint32_t>(v >> 32);
+            });
       }
     }
   }
@@ -247,15 +249,14 @@ baq::numerics::unpackCodes(const PackedLayout &layout,
       const int64_t t = segment.bitOffset + k * segment.bits;
       for (int64_t i = 0; i < m; ++i) {
         uint32_t q = 0;
-        forEachPiece(layout, i, t, segment.bits,
-                     [&](int64_t a, int from, int count) {
-                       uint64_t v = words[a / 32];
-                       if (a % 32 + count > 32)
-                         v |= static_cast<uint64_t>(words[a / 32 + 1]) << 32;
-                       q |= static_cast<uint32_t>((v >> (a % 32)) &
-                                                  ((1u << count) - 1u))
-                            << from;
-                     });
+        forEachPiece(
+            layout, i, t, segment.bits, [&](int64_t a, int from, int count) {
+              uint64_t v = words[a / 32];
+              if (a % 32 + count > 32)
+                v |= static_cast<uint64_t>(words[a / 32 + 1]) << 32;
+              q |= static_cast<uint32_t>((v >> (a % 32)) & ((1u << count) - 1u))
+                   << from;
+            });
         codes[i * n + channel] = static_cast<uint8_t>(q);
       }
     }

@@ -129,7 +129,6 @@ chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
   return best;
 }
 
-
 llvm::Expected<std::vector<int8_t>>
 baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
                           const LayerOptions &options) {
@@ -196,10 +195,9 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
     bits.emplace_back(n, static_cast<int8_t>(options.minBits));
     rowBits.push_back(static_cast<int64_t>(options.minBits) * n);
     live.push_back(options.minBits > 0 ? n : 0);
-    cost.push_back(options.budgetTotal
-                       ? layerBits(rowBits.back(), live.back(), layer.m, n,
-                                   quant)
-                       : layer.m * rowBits.back());
+    cost.push_back(options.budgetTotal ? layerBits(rowBits.back(), live.back(),
+                                                   layer.m, n, quant)
+                                       : layer.m * rowBits.back());
     spent += cost.back();
   }
   const int64_t budget =
@@ -222,8 +220,7 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
         llvm::Twine(options.minBits) + " already costs " +
         llvm::Twine(formatBits(static_cast<double>(spent) /
                                static_cast<double>(weights))) +
-        " bits per weight" +
-        (options.budgetTotal ? " with its metadata" : ""));
+        " bits per weight" + (options.budgetTotal ? " with its metadata" : ""));
 
   // Max-heap of (gain per stored bit, layer, column); ties to the lower
   // layer, then the lower column, for determinism.
@@ -325,9 +322,8 @@ static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
   std::vector<int8_t> permutedBits(n);
   for (int64_t a = 0; a < n; ++a)
     permutedBits[a] = bits[act->order[a]];
-  QuantizedWeight q =
-      quantizeGptq(permuteColumns(w, m, n, act->order), m, n, permutedBits,
-                   act->prepared, options.quant);
+  QuantizedWeight q = quantizeGptq(permuteColumns(w, m, n, act->order), m, n,
+                                   permutedBits, act->prepared, options.quant);
   QuantizedWeight result;
   result.layout = computeLayout(bits, m, options.quant.groupSize);
   result.scales = std::move(q.scales);
@@ -367,10 +363,9 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     act->order.resize(n);
     for (int64_t j = 0; j < n; ++j)
       act->order[j] = j;
-    std::stable_sort(act->order.begin(), act->order.end(),
-                     [&](int64_t a, int64_t b) {
-                       return h[a * n + a] > h[b * n + b];
-                     });
+    std::stable_sort(
+        act->order.begin(), act->order.end(),
+        [&](int64_t a, int64_t b) { return h[a * n + a] > h[b * n + b]; });
     std::vector<float> permutedH(n * n);
     for (int64_t a = 0; a < n; ++a)
       for (int64_t b = 0; b < n; ++b)
@@ -383,9 +378,9 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
       return permuted.takeError();
     act->prepared = std::move(*permuted);
     // [H_F^-1]_jj in the order GPTQ will run, back in channel order.
-    std::vector<double> c = computeSensitivities(
-        permuteColumns(w, m, n, act->order), m, n, act->prepared,
-        options.sensitivity);
+    std::vector<double> c =
+        computeSensitivities(permuteColumns(w, m, n, act->order), m, n,
+                             act->prepared, options.sensitivity);
     result.sensitivities.resize(n);
     for (int64_t a = 0; a < n; ++a)
       result.sensitivities[act->order[a]] = c[a];
@@ -396,9 +391,9 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   result.ratioC = ratioC(result.sensitivities);
 
   llvm::Expected<std::vector<int8_t>> bits =
-      options.fixedBits.empty() ? chooseBits(result.sensitivities, m, options)
-                                : llvm::Expected<std::vector<int8_t>>(
-                                      options.fixedBits);
+      options.fixedBits.empty()
+          ? chooseBits(result.sensitivities, m, options)
+          : llvm::Expected<std::vector<int8_t>>(options.fixedBits);
   if (!bits)
     return bits.takeError();
 

@@ -60,14 +60,16 @@ TEST(ActOrderTest, EqualsPermutedProblem) {
 
   LayerOptions plain;
   plain.targetBits = 2.5;
-  llvm::Expected<LayerResult> ref = quantizeLayer(wp, m, n, hp, *preparedP, plain);
+  llvm::Expected<LayerResult> ref =
+      quantizeLayer(wp, m, n, hp, *preparedP, plain);
   ASSERT_TRUE(static_cast<bool>(ref));
 
   for (int64_t a = 0; a < n; ++a) {
     EXPECT_DOUBLE_EQ(got->sensitivities[order[a]], ref->sensitivities[a]);
     EXPECT_EQ(got->weight.layout.bits[order[a]], ref->weight.layout.bits[a]);
     for (int64_t i = 0; i < m; ++i) {
-      EXPECT_EQ(got->weight.codes[i * n + order[a]], ref->weight.codes[i * n + a]);
+      EXPECT_EQ(got->weight.codes[i * n + order[a]],
+                ref->weight.codes[i * n + a]);
       EXPECT_EQ(got->weight.dequant[i * n + order[a]],
                 ref->weight.dequant[i * n + a]);
     }
@@ -76,12 +78,14 @@ TEST(ActOrderTest, EqualsPermutedProblem) {
   EXPECT_NEAR(got->hessianLoss, ref->hessianLoss, 1e-4 * ref->hessianLoss);
   // The artefact in channel order decodes to the returned weights.
   const QuantizedWeight &q = got->weight;
-  EXPECT_EQ(dequantize(q.layout, packCodes(q.layout, q.codes), q.scales, q.zeros),
-            q.dequant);
+  EXPECT_EQ(
+      dequantize(q.layout, packCodes(q.layout, q.codes), q.scales, q.zeros),
+      q.dequant);
 
   // Groups would depend on the order: rejected.
   act.quant.groupSize = 8;
-  llvm::Expected<LayerResult> grouped = quantizeLayer(w, m, n, h, *prepared, act);
+  llvm::Expected<LayerResult> grouped =
+      quantizeLayer(w, m, n, h, *prepared, act);
   ASSERT_FALSE(static_cast<bool>(grouped));
   EXPECT_NE(llvm::toString(grouped.takeError()).find("group-size=0"),
             std::string::npos);

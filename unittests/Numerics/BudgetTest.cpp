@@ -29,7 +29,8 @@ int64_t referenceStored(const std::vector<int8_t> &bits, int64_t m,
   }
   int64_t words = (rowBits / 32) * m + ((rowBits % 32) * m + 31) / 32;
   int64_t groups =
-      groupSize == 0 ? 1 : std::max<int64_t>(1, (live + groupSize - 1) / groupSize);
+      groupSize == 0 ? 1
+                     : std::max<int64_t>(1, (live + groupSize - 1) / groupSize);
   return 32 * words + m * groups * 32 + 4 * static_cast<int64_t>(bits.size());
 }
 
@@ -41,8 +42,9 @@ double loss(const std::vector<double> &c, const std::vector<int8_t> &bits) {
 }
 
 /// Calls fn on every assignment of `n` bitwidths in [lo, hi].
-void forEachAssignment(int64_t n, int lo, int hi,
-                       const std::function<void(const std::vector<int8_t> &)> &fn) {
+void forEachAssignment(
+    int64_t n, int lo, int hi,
+    const std::function<void(const std::vector<int8_t> &)> &fn) {
   std::vector<int8_t> bits(n, static_cast<int8_t>(lo));
   while (true) {
     fn(bits);
@@ -94,12 +96,15 @@ TEST(BudgetTest, TotalExactEqualsBruteForce) {
     const int64_t n = 5, m = 1 + rng() % 40;
     std::vector<double> c = randomSensitivities(rng, n);
     // From barely above the metadata to well above it.
-    double meta = static_cast<double>(referenceStored(std::vector<int8_t>(n, 0), m, 0)) / (m * n);
+    double meta =
+        static_cast<double>(referenceStored(std::vector<int8_t>(n, 0), m, 0)) /
+        (m * n);
     double target = meta + 0.25 * (rng() % 16);
     LayerOptions o = totalOptions(target, 0, 4);
     llvm::Expected<std::vector<int8_t>> got = chooseBits(c, m, o);
     ASSERT_TRUE(static_cast<bool>(got)) << llvm::toString(got.takeError());
-    const int64_t budget = static_cast<int64_t>(std::floor(target * m * n + 1e-9));
+    const int64_t budget =
+        static_cast<int64_t>(std::floor(target * m * n + 1e-9));
     EXPECT_LE(referenceStored(*got, m, 0), budget);
     double best = INFINITY;
     forEachAssignment(n, 0, 4, [&](const std::vector<int8_t> &bits) {
@@ -124,7 +129,8 @@ TEST(BudgetTest, TotalWithGroupsFitsAndBeatsUniform) {
     double target = 5.5 + 0.5 * (rng() % 20);
     LayerOptions o = totalOptions(target, gs, 3);
     llvm::Expected<std::vector<int8_t>> got = chooseBits(c, m, o);
-    const int64_t budget = static_cast<int64_t>(std::floor(target * m * n + 1e-9));
+    const int64_t budget =
+        static_cast<int64_t>(std::floor(target * m * n + 1e-9));
     double best = INFINITY;
     forEachAssignment(n, 0, 3, [&](const std::vector<int8_t> &bits) {
       if (referenceStored(bits, m, gs) <= budget)
@@ -157,7 +163,9 @@ TEST(BudgetTest, TotalNeverFailsWhenFeasible) {
   std::mt19937 rng(3);
   const int64_t n = 64, m = 64;
   std::vector<double> c = randomSensitivities(rng, n);
-  double meta = static_cast<double>(referenceStored(std::vector<int8_t>(n, 0), m, 0)) / (m * n);
+  double meta =
+      static_cast<double>(referenceStored(std::vector<int8_t>(n, 0), m, 0)) /
+      (m * n);
   for (double target = meta; target <= 8.6; target += 0.05) {
     llvm::Expected<std::vector<int8_t>> got =
         chooseBits(c, m, totalOptions(target, 0, 8));
@@ -222,8 +230,8 @@ TEST(BudgetTest, ModuleEqualsBruteForce) {
         }
         return referenceStored(b0, m, 0) + referenceStored(b1, m, 0);
       };
-      const int64_t budget = static_cast<int64_t>(
-          std::floor(o.targetBits * m * (n0 + n1) + 1e-9));
+      const int64_t budget =
+          static_cast<int64_t>(std::floor(o.targetBits * m * (n0 + n1) + 1e-9));
       EXPECT_LE(cost((*got)[0], (*got)[1]), budget);
       double best = INFINITY;
       forEachAssignment(n0 + n1, 0, 3, [&](const std::vector<int8_t> &bits) {
@@ -255,8 +263,8 @@ TEST(BudgetTest, ModuleFitsAndBeatsPerLayer) {
     llvm::Expected<std::vector<std::vector<int8_t>>> got =
         allocateModule({{c0, m0}, {c1, m1}}, o);
     ASSERT_TRUE(static_cast<bool>(got)) << llvm::toString(got.takeError());
-    int64_t stored = referenceStored((*got)[0], m0, 0) +
-                     referenceStored((*got)[1], m1, 0);
+    int64_t stored =
+        referenceStored((*got)[0], m0, 0) + referenceStored((*got)[1], m1, 0);
     EXPECT_LE(stored, static_cast<int64_t>(
                           std::floor(o.targetBits * n * (m0 + m1) + 1e-9)));
     llvm::Expected<std::vector<int8_t>> l0 = chooseBits(c0, m0, o);

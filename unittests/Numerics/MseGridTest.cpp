@@ -35,8 +35,8 @@ double rowError(const std::vector<float> &row, const std::vector<int8_t> &bits,
   double e = 0;
   for (size_t j = 0; j < row.size(); ++j)
     if (bits[j] > 0)
-      e += std::pow(std::fabs(double(roundTrip(row[j], bits[j], s, z)) - row[j]),
-                    2.4);
+      e += std::pow(
+          std::fabs(double(roundTrip(row[j], bits[j], s, z)) - row[j]), 2.4);
   return e;
 }
 
@@ -112,8 +112,9 @@ TEST(MseGridTest, QuantizersUseTheSearchedGrid) {
   for (int64_t i = 0; i < m; ++i)
     EXPECT_LE(q.scales[i], plain.scales[i]);
   // The packed artefact decodes to exactly what the quantizer returned.
-  EXPECT_EQ(dequantize(q.layout, packCodes(q.layout, q.codes), q.scales, q.zeros),
-            q.dequant);
+  EXPECT_EQ(
+      dequantize(q.layout, packCodes(q.layout, q.codes), q.scales, q.zeros),
+      q.dequant);
 }
 
 } // namespace

@@ -11,8 +11,8 @@
 #include <cstring>
 #include <limits>
 #include <optional>
-#include <string>
 #include <random>
+#include <string>
 
 using namespace baq::numerics;
 using namespace baq::testutil;
@@ -272,9 +272,9 @@ TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
   EXPECT_EQ(chosen({3e38f}, std::nullopt),
             "error: weights up to 3e+38 make scale ranges overflow f32");
   // Non-finite weights are left to quantizeLayer, which names the position.
-  EXPECT_EQ(chosen({std::numeric_limits<float>::infinity(), 1.0f},
-                   std::nullopt),
-            "f16");
+  EXPECT_EQ(
+      chosen({std::numeric_limits<float>::infinity(), 1.0f}, std::nullopt),
+      "f16");
 }
 
 } // namespace

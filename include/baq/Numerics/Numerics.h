@@ -149,12 +149,12 @@ struct PackedLayout {
   std::vector<int32_t> perm;  // packed position -> channel, all n channels
   std::vector<int64_t> posOf; // channel -> packed position
   std::vector<Segment> segments;
-  int64_t live = 0;      // channels with bits > 0 (= P)
-  int64_t groupSize = 0; // 0: one group per row
-  int64_t numGroups = 0; // G (at least 1)
-  int64_t rowBits = 0;   // L: bits of one row's stream (sum of bits)
-  int64_t fullWords = 0; // F = floor(L / 32): row-interleaved words per row
-  int64_t tailBits = 0;  // r = L mod 32: bits per row in the shared tail
+  int64_t live = 0;         // channels with bits > 0 (= P)
+  int64_t groupSize = 0;    // 0: one group per row
+  int64_t numGroups = 0;    // G (at least 1)
+  int64_t rowBits = 0;      // L: bits of one row's stream (sum of bits)
+  int64_t fullWords = 0;    // F = floor(L / 32): row-interleaved words per row
+  int64_t tailBits = 0;     // r = L mod 32: bits per row in the shared tail
   int64_t payloadWords = 0; // F * M + ceil(M * r / 32)
 
   int64_t groupOfChannel(int64_t channel) const;

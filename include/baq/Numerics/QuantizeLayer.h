@@ -80,8 +80,7 @@ struct LayerDemand {
 /// included) still fits. The per-layer plan is returned instead where it
 /// scores better.
 llvm::Expected<std::vector<std::vector<int8_t>>>
-allocateModule(llvm::ArrayRef<LayerDemand> layers,
-               const LayerOptions &options);
+allocateModule(llvm::ArrayRef<LayerDemand> layers, const LayerOptions &options);
 
 /// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
 /// `hessian` is the undamped input used for the measured losses.

@@ -46,16 +46,14 @@ struct BaqBuildKernelsPass
       StringRef name;
       int64_t value, max;
     };
-    for (const Bound &o : {Bound{"rows-per-thread", rowsPerThread,
-                                 kMaxRowsPerThread},
-                           Bound{"accumulators", accumulators, kMaxAccumulators},
-                           Bound{"k-split", kSplit, kMaxKSplit},
-                           Bound{"unroll", unroll, kMaxUnroll},
-                           Bound{"threads-per-block", threadsPerBlock,
-                                 kMaxThreadsPerBlock},
-                           Bound{"decode-max-rows", decodeMaxRows,
-                                 kMaxDecodeRows},
-                           Bound{"tile-rows", tileRows, kMaxTileRows}})
+    for (const Bound &o :
+         {Bound{"rows-per-thread", rowsPerThread, kMaxRowsPerThread},
+          Bound{"accumulators", accumulators, kMaxAccumulators},
+          Bound{"k-split", kSplit, kMaxKSplit},
+          Bound{"unroll", unroll, kMaxUnroll},
+          Bound{"threads-per-block", threadsPerBlock, kMaxThreadsPerBlock},
+          Bound{"decode-max-rows", decodeMaxRows, kMaxDecodeRows},
+          Bound{"tile-rows", tileRows, kMaxTileRows}})
       if (o.value < 0 || o.value > o.max)
         return getOperation()->emitError()
                << "baq-build-kernels: " << o.name << " must be in [0, " << o.max
@@ -94,7 +92,8 @@ struct BaqBuildKernelsPass
       return signalPassFailure();
     bool misplaced = false;
     module->walk([&](Operation *op) {
-      if (isa<DequantizeOp, PackedConstantOp>(op) && failed(verifyPlacement(op)))
+      if (isa<DequantizeOp, PackedConstantOp>(op) &&
+          failed(verifyPlacement(op)))
         misplaced = true;
     });
     if (misplaced)

@@ -554,9 +554,9 @@ Value PackedKernels::gather(Value a, bool scaled) {
     for (int64_t k = 0; k < s.count; ++k) {
       source[s.padStart + k] = perm[s.start + k];
       factor[s.padStart + k] =
-          scaled ? std::ldexp(1.0f,
-                              -activationShift(l, s, k, config.magicUnpack))
-                 : 1.0f;
+          scaled
+              ? std::ldexp(1.0f, -activationShift(l, s, k, config.magicUnpack))
+              : 1.0f;
     }
   Value init = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{rows, l.padded}, b.getF32Type());
@@ -710,11 +710,10 @@ std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT,
 /// float lanes: q, or q * 2^activationShift if `scaled`. `chunkBit` is the
 /// chunk's first row stream bit when `wordBase` is static, else -1 (then no
 /// code of the chunk reaches into the tail).
-void PackedKernels::emitChunk(Lanes &e, Value words, Value row,
-                              const Seg &seg, Value wordBase, int64_t chunkBit,
-                              Value posBase, int64_t lo, int64_t hi,
-                              bool scaled, CodeFn onCode,
-                              ArrayRef<Value> preloaded) {
+void PackedKernels::emitChunk(Lanes &e, Value words, Value row, const Seg &seg,
+                              Value wordBase, int64_t chunkBit, Value posBase,
+                              int64_t lo, int64_t hi, bool scaled,
+                              CodeFn onCode, ArrayRef<Value> preloaded) {
   OpBuilder &nb = e.b;
   Location nl = e.loc;
   const int bits = seg.bits;
@@ -724,8 +723,8 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row,
       return preloaded[j];
     Value &w = loaded[j];
     if (!w) {
-      Value flat = arith::MulIOp::create(nb, nl, e.add(wordBase, j),
-                                         e.index(l.m));
+      Value flat =
+          arith::MulIOp::create(nb, nl, e.add(wordBase, j), e.index(l.m));
       w = e.readContig(words, {arith::AddIOp::create(nb, nl, flat, row)});
     }
     return w;
@@ -749,14 +748,11 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row,
       // FORMAT.md §3: the code's low bits may end the row's last full word,
       // the rest lies in the row's tail.
       int64_t t = chunkBit + k * bits;
-      int inMain = static_cast<int>(
-          std::max<int64_t>(0, 32 * l.fullWords - t));
-      q = tailBits(e, words, row, t + inMain - 32 * l.fullWords,
-                   bits - inMain);
+      int inMain = static_cast<int>(std::max<int64_t>(0, 32 * l.fullWords - t));
+      q = tailBits(e, words, row, t + inMain - 32 * l.fullWords, bits - inMain);
       if (inMain > 0)
         q = arith::OrIOp::create(
-            nb, nl,
-            arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
+            nb, nl, arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
             arith::ShLIOp::create(nb, nl, q, e.splatI32(inMain)));
       onCode(k, toFloat(q), e.add(posBase, k));
       continue;
@@ -783,8 +779,8 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row,
   }
 }
 
-Value PackedKernels::tailBits(Lanes &e, Value words, Value row,
-                              int64_t offset, int count) {
+Value PackedKernels::tailBits(Lanes &e, Value words, Value row, int64_t offset,
+                              int count) {
   OpBuilder &nb = e.b;
   Location nl = e.loc;
   Type i64 = nb.getI64Type(), i32 = nb.getI32Type();
@@ -793,9 +789,9 @@ Value PackedKernels::tailBits(Lanes &e, Value words, Value row,
     // Tail bit u = row * r + offset is bit u mod 32 of flat word F M + u / 32;
     // the two words as one i64 cover a piece that straddles them (the second
     // index is clamped: a piece in the last word does not use it).
-    Value u = e.add(
-        arith::MulIOp::create(nb, nl, e.add(row, v), e.index(l.tailBits)),
-        offset);
+    Value u =
+        e.add(arith::MulIOp::create(nb, nl, e.add(row, v), e.index(l.tailBits)),
+              offset);
     Value w0 = e.add(arith::DivUIOp::create(nb, nl, u, e.index(32)),
                      l.fullWords * l.m);
     Value w1 = arith::MinUIOp::create(nb, nl, e.add(w0, 1),
@@ -818,8 +814,8 @@ Value PackedKernels::tailBits(Lanes &e, Value words, Value row,
   }
   if (e.v == 1)
     return lanes.front();
-  return vector::FromElementsOp::create(
-      nb, nl, VectorType::get({e.v}, i32), lanes);
+  return vector::FromElementsOp::create(nb, nl, VectorType::get({e.v}, i32),
+                                        lanes);
 }
 
 /// One decode item: V output rows [i0, i0 + V) of K slice s, all R
@@ -1066,9 +1062,8 @@ Value PackedKernels::dequantizePacked(Type elem) {
       Value z0 = e.index(0);
       emitChunk(
           e, words, i0, seg, wordBase,
-          chunk < 0 ? -1 : seg.bitOffset + chunk * 32 * bits, posBase, 0,
-          codes, false,
-          [&](int64_t k, Value qf, Value pos) {
+          chunk < 0 ? -1 : seg.bitOffset + chunk * 32 * bits, posBase, 0, codes,
+          false, [&](int64_t k, Value qf, Value pos) {
             std::pair<Value, Value> g = fixed;
             if (l.groupSize > 0)
               g = gridOf(
@@ -1103,8 +1098,7 @@ Value PackedKernels::dequantizePacked(Type elem) {
           config.threadsPerBlock,
           [&](int64_t lanes, int64_t base) {
             return SmallVector<DimSpec>{
-                DimSpec::full(ceilDiv(tail, 32) * 32,
-                              seg.padStart + 32 * full),
+                DimSpec::full(ceilDiv(tail, 32) * 32, seg.padStart + 32 * full),
                 DimSpec::item(lanes, base)};
           },
           [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,

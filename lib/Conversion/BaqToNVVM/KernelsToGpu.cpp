@@ -97,8 +97,8 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   for (auto [ub, attr] : llvm::zip(outer.getMixedUpperBound(), mapping)) {
     // Linear ids (#gpu.block<linear_dim_N>) would need delinearization; the
     // kernel builder never emits them.
-    auto dim = static_cast<int64_t>(
-        cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
+    auto dim =
+        static_cast<int64_t>(cast<gpu::GPUBlockMappingAttr>(attr).getBlock());
     if (dim > static_cast<int64_t>(gpu::MappingId::DimZ) ||
         llvm::is_contained(dimOfIv, dim))
       return outer.emitError("block mapping must use each of "
@@ -111,8 +111,8 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
     int64_t limit = dim == 0 ? kMaxGridX : kMaxGridYZ;
     if (*extent < 0 || *extent > limit)
       return outer.emitError("grid extent ")
-             << *extent << " in dimension " << "xyz"[dim]
-             << " is outside CUDA's limit [0, " << limit << "]";
+             << *extent << " in dimension "
+             << "xyz"[dim] << " is outside CUDA's limit [0, " << limit << "]";
     grid[dim] = *extent;
     dimOfIv.push_back(dim);
   }

@@ -289,8 +289,8 @@ static LogicalResult verifyGridValues(Operation *op, StringRef name,
     if (finite && !(isScale && negative))
       return success();
     return op->emitOpError()
-           << name << "[" << index / groups << ", " << index % groups
-           << "] is " << (finite ? "negative" : "not finite") << ": "
+           << name << "[" << index / groups << ", " << index % groups << "] is "
+           << (finite ? "negative" : "not finite") << ": "
            << (isScale ? "scales must be finite and non-negative"
                        : "zeros must be finite");
   };
@@ -307,8 +307,9 @@ static LogicalResult verifyGridValues(Operation *op, StringRef name,
   }
   auto dense = dyn_cast<DenseFPElementsAttr>(value);
   if (!dense)
-    return op->emitOpError() << name << " must be a dense or dense_resource "
-                                        "float tensor";
+    return op->emitOpError() << name
+                             << " must be a dense or dense_resource "
+                                "float tensor";
   auto bitsOf = [](const APFloat &v) {
     return static_cast<uint32_t>(v.bitcastToAPInt().getZExtValue());
   };
@@ -331,7 +332,8 @@ LogicalResult PackedConstantOp::verify() {
       failed(verifyPart(*this, "zeros", getZeros(), layout.getZerosType())))
     return failure();
   return failure(
-      failed(verifyGridValues(*this, "scales", getScales(), /*isScale=*/true)) ||
+      failed(
+          verifyGridValues(*this, "scales", getScales(), /*isScale=*/true)) ||
       failed(verifyGridValues(*this, "zeros", getZeros(), /*isScale=*/false)));
 }
 

@@ -62,10 +62,17 @@ private:
   num::LayerOptions getLayerOptions() const;
   FailureOr<const HessianEntry *> getHessian(Operation *op, ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
+  /// A candidate's prepared Hessian (`hessianAttr`) and its M x N weight; the
+  /// caller releases the Hessian use whatever the outcome.
+  struct LayerInputs {
+    const HessianEntry *hessian;
+    std::vector<float> weight;
+  };
+  FailureOr<LayerInputs> readLayer(const QuantizableMatmul &c,
+                                   ElementsAttr hessianAttr);
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
-                               int64_t count,
-                               ArrayRef<int8_t> fixedBits = {});
+                               int64_t count, ArrayRef<int8_t> fixedBits = {});
   FailureOr<std::vector<std::vector<int8_t>>>
   allocateModule(ArrayRef<QuantizableMatmul> candidates);
 
@@ -180,6 +187,18 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
   return slot.get();
 }
 
+FailureOr<BaqAllocatePass::LayerInputs>
+BaqAllocatePass::readLayer(const QuantizableMatmul &c,
+                           ElementsAttr hessianAttr) {
+  FailureOr<const HessianEntry *> hessian = getHessian(c.matmul, hessianAttr);
+  if (failed(hessian))
+    return failure();
+  FailureOr<std::vector<float>> weight = readWeightMatrix(c);
+  if (failed(weight))
+    return failure();
+  return LayerInputs{*hessian, std::move(*weight)};
+}
+
 void BaqAllocatePass::releaseHessian(ElementsAttr attr) {
   auto it = hessians.find(attr.getAsOpaquePointer());
   if (it != hessians.end() && --it->second->pendingUses == 0)
@@ -216,13 +235,12 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   Operation *op = c.matmul;
   auto hessianAttr =
       cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
-  FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
   llvm::scope_exit release([&] { releaseHessian(hessianAttr); });
-  if (failed(hessian))
+  FailureOr<LayerInputs> inputs = readLayer(c, hessianAttr);
+  if (failed(inputs))
     return failure();
-  FailureOr<std::vector<float>> w = readWeightMatrix(c);
-  if (failed(w))
-    return failure();
+  const HessianEntry *hessian = inputs->hessian;
+  std::vector<float> &w = inputs->weight;
 
   num::LayerOptions options = getLayerOptions();
   // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
@@ -234,7 +252,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     requested = num::GridType::BF16;
   else if (scaleType == ScaleTypeKind::F32)
     requested = num::GridType::F32;
-  llvm::Expected<num::GridType> gridType = num::chooseGridType(*w, requested);
+  llvm::Expected<num::GridType> gridType = num::chooseGridType(w, requested);
   if (!gridType)
     return op->emitError() << "baq-allocate: "
                            << llvm::toString(gridType.takeError());
@@ -245,7 +263,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   options.quant.scaleType = options.quant.zeroType = *gridType;
   options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
-      *w, c.outputs, c.inputs, (*hessian)->raw, (*hessian)->prepared, options);
+      w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options);
   if (!result)
     return op->emitError() << "baq-allocate: "
                            << llvm::toString(result.takeError());
@@ -327,19 +345,18 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
     auto hessianAttr =
         cast<ElementsAttr>(c.matmul->getAttr(BaqDialect::getHessianAttrName()));
     Operation *op = c.matmul;
-    FailureOr<const HessianEntry *> hessian = getHessian(op, hessianAttr);
     llvm::scope_exit release([&] { releaseHessian(hessianAttr); });
-    if (failed(hessian))
+    FailureOr<LayerInputs> inputs = readLayer(c, hessianAttr);
+    if (failed(inputs))
       return failure();
-    FailureOr<std::vector<float>> w = readWeightMatrix(c);
-    if (failed(w))
-      return failure();
-    for (float v : *w)
+    const HessianEntry *hessian = inputs->hessian;
+    std::vector<float> &w = inputs->weight;
+    for (float v : w)
       if (!std::isfinite(v))
         return op->emitError() << "baq-allocate: weight contains NaN or Inf";
-    num::zeroDeadColumns(*w, c.outputs, (*hessian)->prepared);
+    num::zeroDeadColumns(w, c.outputs, hessian->prepared);
     sensitivities.push_back(num::computeSensitivities(
-        *w, c.outputs, c.inputs, (*hessian)->prepared, options.sensitivity));
+        w, c.outputs, c.inputs, hessian->prepared, options.sensitivity));
   }
   std::vector<num::LayerDemand> demands;
   for (auto [c, s] : llvm::zip(candidates, sensitivities))
@@ -418,8 +435,7 @@ void BaqAllocatePass::runOnOperation() {
   llvm::json::Object options{
       {"target_bits", targetBits.getValue()},
       {"budget", budget == BudgetKind::Total ? "total" : "payload"},
-      {"budget_scope",
-       budgetScope == BudgetScope::Module ? "module" : "layer"},
+      {"budget_scope", budgetScope == BudgetScope::Module ? "module" : "layer"},
       {"allocator", uniform                             ? "uniform"
                     : allocator == AllocatorKind::Paper ? "paper"
                                                         : "exact"},

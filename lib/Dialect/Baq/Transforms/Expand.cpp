@@ -104,9 +104,9 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
   }
 
   ChannelTables t = computeTables(layout);
-  SmallVector<Value> tables = {
-      createTable(b, loc, t.bits), createTable(b, loc, t.streamBit),
-      createTable(b, loc, t.group)};
+  SmallVector<Value> tables = {createTable(b, loc, t.bits),
+                               createTable(b, loc, t.streamBit),
+                               createTable(b, loc, t.group)};
   // FORMAT.md §3: F row-interleaved words per row, then an r-bit tail per
   // row in one shared stream.
   int64_t m = layout.getOutputs(), rowBits = layout.getRowBits();
@@ -186,18 +186,16 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
             minI(maxI(arith::SubIOp::create(nb, nl, mainBits, t), zero64), b64);
         Value mainWord = arith::DivUIOp::create(nb, nl, t, c32);
         Value mainFlat = add(mul(mainWord, cst(m)), row);
-        Value mainCode =
-            bitsAt(mainFlat, add(mainFlat, cst(m)),
-                   arith::RemUIOp::create(nb, nl, t, c32), inMain);
+        Value mainCode = bitsAt(mainFlat, add(mainFlat, cst(m)),
+                                arith::RemUIOp::create(nb, nl, t, c32), inMain);
         Value tailBit =
             add(mul(row, cst(tailBits)),
                 maxI(arith::SubIOp::create(nb, nl, t, mainBits), zero64));
         Value tailWord = add(cst(fullWords * m),
                              arith::DivUIOp::create(nb, nl, tailBit, c32));
-        Value tailCode =
-            bitsAt(tailWord, add(tailWord, one),
-                   arith::RemUIOp::create(nb, nl, tailBit, c32),
-                   arith::SubIOp::create(nb, nl, b64, inMain));
+        Value tailCode = bitsAt(tailWord, add(tailWord, one),
+                                arith::RemUIOp::create(nb, nl, tailBit, c32),
+                                arith::SubIOp::create(nb, nl, b64, inMain));
         Value code = arith::OrIOp::create(
             nb, nl, mainCode, arith::ShLIOp::create(nb, nl, tailCode, inMain));
         Value mask = maskOf(b64);
@@ -211,9 +209,9 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         Value s = toF32(
             nb, nl,
             tensor::ExtractOp::create(nb, nl, scales, ValueRange{rowIndex, g}));
-        Value z =
-            toF32(nb, nl,
-                  tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g}));
+        Value z = toF32(
+            nb, nl,
+            tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g}));
         Value levels = arith::UIToFPOp::create(nb, nl, f32, mask);
         Value q = arith::UIToFPOp::create(nb, nl, f32, code);
         Value step = arith::DivFOp::create(nb, nl, s, levels);
