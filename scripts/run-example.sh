@@ -48,6 +48,6 @@ echo "== mlir-runner: each quantized matmul through the CPU kernels against dequ
 /usr/bin/python3 test/Conversion/BaqToCPU/Inputs/add_reference.py <out/model.baq.mlir |
   build/bin/baq-opt --baq-lower-cpu |
   /usr/lib/llvm-22/bin/mlir-runner -e main -entry-point-result=void \
-    -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so |
+    -shared-libs=/usr/lib/llvm-22/lib/libmlir_runner_utils.so,/usr/lib/llvm-22/lib/libmlir_c_runner_utils.so,/usr/lib/llvm-22/lib/libomp.so |
   paste -d" " - -
 echo "wrote out/model.baq.mlir, out/report.json, out/model.nvvm.mlir, out/model.ptx.mlir, out/model.cpu.mlir"

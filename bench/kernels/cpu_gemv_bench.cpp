@@ -4,7 +4,8 @@
 // @gemv_r<R> of gen_gemv.py, compiled ahead of time by baq-opt
 // --baq-lower-cpu=c-interface, mlir-translate and llc) against OpenBLAS
 // sgemv (1 row) / sgemm (R rows) on the dequantized fp32 weight, on the same
-// activations, in one run. Prints medians and ratios as a table.
+// activations, in one run, each with 1 thread and with all threads (OpenBLAS'
+// default, OMP_NUM_THREADS for the BAQ kernel). Prints medians and ratios.
 //
 //   cpu_gemv_bench W.f32 M N REPS
 //
@@ -37,6 +38,9 @@ void _mlir_ciface_gemv_r1(MemRef2D *result, MemRef2D *x, MemRef2D *c);
 void _mlir_ciface_gemv_r8(MemRef2D *result, MemRef2D *x, MemRef2D *c);
 void openblas_set_num_threads(int);
 int openblas_get_num_threads(void);
+// libomp, which runs the kernels' parallel loops (baq-lower-cpu parallel).
+void omp_set_num_threads(int);
+int omp_get_max_threads(void);
 }
 
 static MemRef2D view(float *data, int64_t rows, int64_t cols) {
@@ -91,6 +95,7 @@ int main(int argc, char **argv) {
     v = dist(rng);
 
   int blasThreads = openblas_get_num_threads();
+  int ompThreads = omp_get_max_threads();
   std::printf("%-6s %-32s %12s %10s %12s\n", "rows", "kernel", "median_us",
               "GB/s", "max_rel_err");
   for (int64_t rows : {int64_t(1), maxRows}) {
@@ -121,7 +126,10 @@ int main(int argc, char **argv) {
     double blas1 = medianSeconds(reps, runBlas);
     openblas_set_num_threads(blasThreads);
     double blasN = medianSeconds(reps, runBlas);
-    double baq = medianSeconds(reps, runBaq);
+    omp_set_num_threads(1);
+    double baq1 = medianSeconds(reps, runBaq);
+    omp_set_num_threads(ompThreads);
+    double baqN = medianSeconds(reps, runBaq);
     runBlas();
     runBaq();
     double err = maxRelError(y.data(), ref.data(), rows * m);
@@ -132,11 +140,14 @@ int main(int argc, char **argv) {
     std::printf("%-6lld openblas %s fp32, %d threads%*s %12.1f %10.2f %12s\n",
                 (long long)rows, blasName, blasThreads, 1, "", blasN * 1e6,
                 fpBytes / blasN * 1e-9, "-");
-    std::printf("%-6lld %-32s %12.1f %10s %12.2e\n", (long long)rows,
-                "baq cpu kernel, 1 thread", baq * 1e6, "", err);
-    std::printf("%-6lld speedup vs 1-thread fp32: %.2fx, vs %d-thread fp32: "
-                "%.2fx\n",
-                (long long)rows, blas1 / baq, blasThreads, blasN / baq);
+    std::printf("%-6lld %-32s %12.1f %10s %12s\n", (long long)rows,
+                "baq cpu kernel, 1 thread", baq1 * 1e6, "", "-");
+    std::printf("%-6lld baq cpu kernel, %d threads%*s %12.1f %10s %12.2e\n",
+                (long long)rows, ompThreads, 9, "", baqN * 1e6, "", err);
+    std::printf("%-6lld baq %d threads vs 1: %.2fx; vs 1-thread fp32: %.2fx "
+                "(1 thread: %.2fx), vs %d-thread fp32: %.2fx\n",
+                (long long)rows, ompThreads, baq1 / baqN, blas1 / baqN,
+                blas1 / baq1, blasThreads, blasN / baqN);
   }
   return 0;
 }

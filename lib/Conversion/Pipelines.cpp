@@ -99,7 +99,7 @@ static LogicalResult addCPUToLLVM(OpPassManager &pm, bool cInterface,
       "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
       "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
       "finalize-memref-to-llvm,{0}convert-func-to-llvm,convert-cf-to-llvm,"
-      "reconcile-unrealized-casts,canonicalize,cse",
+      "convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize,cse",
       cInterface ? "func.func(llvm-request-c-wrappers)," : "");
   return addPipeline(pm, text, fail);
 }
@@ -111,9 +111,16 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
   if (o.kernelTarget != "cpu" && o.kernelTarget != "gpu")
     return fail("baq-lower-cpu: kernel-target must be 'cpu' or 'gpu', got '" +
                 o.kernelTarget.getValue() + "'");
+  if (o.parallelMinWork < 0)
+    return fail("baq-lower-cpu: parallel-min-work must be >= 0, got " +
+                Twine(o.parallelMinWork.getValue()));
   std::string text =
       llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1}",
                     kernelOptions(o, o.kernelTarget.getValue()), kBufferize);
+  if (o.parallel)
+    text += llvm::formatv(",baq-kernels-to-parallel{{min-work={0}},"
+                          "convert-scf-to-openmp",
+                          o.parallelMinWork.getValue());
   return failure(failed(addPipeline(pm, text, fail)) ||
                  failed(addCPUToLLVM(pm, o.cInterface, fail)));
 }

@@ -21,6 +21,8 @@
 // TILE: error: baq-build-kernels: tile-rows must be in [0, 16], got 17
 // RUN: not baq-opt %s --baq-build-kernels="tile-rows=-1" 2>&1 | FileCheck %s --check-prefix=NEG
 // NEG: error: baq-build-kernels: tile-rows must be in [0, 16], got -1
+// RUN: not baq-opt %s --baq-lower-cpu="parallel-min-work=-5" 2>&1 | FileCheck %s --check-prefix=MINWORK
+// MINWORK: error: baq-lower-cpu: parallel-min-work must be >= 0, got -5
 //
 // Within bounds one by one, too much together: the decode body would unroll
 // rows x unroll row-chunks. The error is at the matmul.

@@ -116,6 +116,16 @@ struct CPUTargetOptions : public KernelOptions<Derived> {
       llvm::cl::desc("Emit C-callable wrappers (_mlir_ciface_*) for every "
                      "public function"),
       llvm::cl::init(false)};
+  PipelineOption::Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run large kernels on OpenMP threads (OMP_NUM_THREADS; "
+                     "the module then needs libomp at run time)"),
+      llvm::cl::init(true)};
+  PipelineOption::Option<int64_t> parallelMinWork{
+      *this, "parallel-min-work",
+      llvm::cl::desc("Estimated operations below which a kernel stays "
+                     "sequential (baq-kernels-to-parallel min-work)"),
+      llvm::cl::init(32768)};
 };
 
 template <typename Derived>

@@ -125,4 +125,30 @@ def BaqKernelsToGpu : Pass<"baq-kernels-to-gpu", "ModuleOp"> {
   ];
 }
 
+def BaqKernelsToParallel : Pass<"baq-kernels-to-parallel"> {
+  let summary = "Turn bufferized kernel nests into flat scf.parallel loops "
+                "for CPU threads";
+  let description = [{
+    Converts every bufferized `scf.forall` kernel nest of
+    `baq-build-kernels` (a `#gpu.block` grid holding one `#gpu.thread<x>`
+    nest) whose estimated work reaches `min-work` into one `scf.parallel`
+    over (grid..., thread), threads past the inner bound predicated off as
+    in `baq-kernels-to-gpu`. `convert-scf-to-openmp` then divides the whole
+    iteration space among OpenMP threads (`OMP_NUM_THREADS` at run time).
+    Smaller nests are left alone and become sequential loops: a fork/join
+    costs microseconds, more than a 64 x 64 layer's kernels.
+
+    The work estimate is static: operations of the thread body, counting
+    constant-trip `scf.for` bodies that many times, times the iteration
+    count.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::scf::SCFDialect"
+  ];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Estimated operations below which a kernel stays sequential">
+  ];
+}
+
 #endif // BAQ_CONVERSION_PASSES_TD

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "../KernelNest.h"
 #include "baq/Conversion/KernelBuilder.h"
 #include "baq/Conversion/Passes.h"
 
@@ -42,59 +43,18 @@ namespace {
 constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
 constexpr int64_t kMaxGridYZ = 65535;
 
-bool isMapped(scf::ForallOp op, bool blocks) {
-  std::optional<ArrayAttr> mapping = op.getMapping();
-  if (!mapping || mapping->empty())
-    return false;
-  return llvm::all_of(*mapping, [&](Attribute a) {
-    return blocks ? isa<gpu::GPUBlockMappingAttr>(a)
-                  : isa<gpu::GPUThreadMappingAttr>(a);
-  });
-}
-
-/// Largest value `bound` can take, if it is a constant or an affine.min with
-/// a constant among its results.
-std::optional<int64_t> constantMax(OpFoldResult bound) {
-  if (std::optional<int64_t> c = getConstantIntValue(bound))
-    return c;
-  auto min = cast<Value>(bound).getDefiningOp<affine::AffineMinOp>();
-  if (!min)
-    return std::nullopt;
-  std::optional<int64_t> best;
-  for (AffineExpr e : min.getMap().getResults())
-    if (auto c = dyn_cast<AffineConstantExpr>(e))
-      best = best ? std::min(*best, c.getValue()) : c.getValue();
-  return best;
-}
-
 LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
-  if (outer->getNumResults() != 0)
-    return outer.emitError("kernel nest must be bufferized before "
-                           "baq-kernels-to-gpu");
-  scf::ForallOp inner;
-  for (Operation &op : outer.getBody()->without_terminator()) {
-    auto forall = dyn_cast<scf::ForallOp>(op);
-    if (!forall)
-      continue;
-    if (inner || !isMapped(forall, /*blocks=*/false) || forall.getRank() != 1)
-      return outer.emitError("expected one nested scf.forall mapped to "
-                             "#gpu.thread<x>");
-    inner = forall;
-  }
-  if (!inner)
-    return outer.emitError("block-mapped scf.forall without a thread nest");
-  if (inner->getNextNode() != outer.getBody()->getTerminator())
-    return outer.emitError("the thread nest must end the block body");
-  if (!outer.isNormalized() || !inner.isNormalized())
-    return outer.emitError("kernel nests must have zero lower bounds and "
-                           "unit steps");
+  FailureOr<KernelNest> nest = matchKernelNest(outer, "baq-kernels-to-gpu");
+  if (failed(nest))
+    return failure();
+  scf::ForallOp inner = nest->inner;
 
   Location loc = outer.getLoc();
   rewriter.setInsertionPoint(outer);
   SmallVector<int64_t> grid = {1, 1, 1};
   SmallVector<int64_t> dimOfIv;
   ArrayAttr mapping = *outer.getMapping();
-  for (auto [ub, attr] : llvm::zip(outer.getMixedUpperBound(), mapping)) {
+  for (auto [extent, attr] : llvm::zip(nest->grid, mapping)) {
     // Linear ids (#gpu.block<linear_dim_N>) would need delinearization; the
     // kernel builder never emits them.
     auto dim =
@@ -104,28 +64,20 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
       return outer.emitError("block mapping must use each of "
                              "#gpu.block<x>, <y>, <z> at most once, got ")
              << mapping;
-    std::optional<int64_t> extent = getConstantIntValue(ub);
-    if (!extent)
-      return outer.emitError("block grid extents must be constant");
     // CUDA's grid limits: 2^31 - 1 blocks in x, 65535 in y and z.
     int64_t limit = dim == 0 ? kMaxGridX : kMaxGridYZ;
-    if (*extent < 0 || *extent > limit)
+    if (extent < 0 || extent > limit)
       return outer.emitError("grid extent ")
-             << *extent << " in dimension "
+             << extent << " in dimension "
              << "xyz"[dim] << " is outside CUDA's limit [0, " << limit << "]";
-    grid[dim] = *extent;
+    grid[dim] = extent;
     dimOfIv.push_back(dim);
   }
   OpFoldResult innerBound = inner.getMixedUpperBound()[0];
-  std::optional<int64_t> threads = constantMax(innerBound);
-  if (!threads ||
-      cast<gpu::GPUThreadMappingAttr>((*inner.getMapping())[0]).getThread() !=
-          gpu::MappingId::DimX)
-    return inner.emitError("thread nest needs a constant maximum extent "
-                           "mapped to #gpu.thread<x>");
-  if (*threads < 1 || *threads > kMaxThreadsPerBlock)
+  int64_t threads = nest->threads;
+  if (threads < 1 || threads > kMaxThreadsPerBlock)
     return inner.emitError("thread nest extent ")
-           << *threads << " is outside CUDA's block limit [1, "
+           << threads << " is outside CUDA's block limit [1, "
            << kMaxThreadsPerBlock << "]";
   // An empty grid launches nothing (and CUDA rejects it): drop the nest.
   if (llvm::is_contained(grid, 0)) {
@@ -136,9 +88,9 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   auto index = [&](int64_t v) -> Value {
     return arith::ConstantIndexOp::create(rewriter, loc, v);
   };
-  auto launch = gpu::LaunchOp::create(rewriter, loc, index(grid[0]),
-                                      index(grid[1]), index(grid[2]),
-                                      index(*threads), index(1), index(1));
+  auto launch =
+      gpu::LaunchOp::create(rewriter, loc, index(grid[0]), index(grid[1]),
+                            index(grid[2]), index(threads), index(1), index(1));
   // Name the outlined kernel after the nest's kind and enclosing function.
   if (auto kind = outer->getAttrOfType<StringAttr>(kKernelKindAttr)) {
     std::string prefix;
@@ -211,7 +163,7 @@ struct BaqKernelsToGpuPass
     IRRewriter rewriter(&getContext());
     SmallVector<scf::ForallOp> nests;
     module.walk([&](scf::ForallOp op) {
-      if (isMapped(op, /*blocks=*/true) &&
+      if (isKernelMapped(op, /*blocks=*/true) &&
           !op->getParentOfType<scf::ForallOp>() &&
           !op->getParentOfType<gpu::LaunchOp>())
         nests.push_back(op);

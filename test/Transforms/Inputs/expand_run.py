@@ -14,5 +14,5 @@ runner = sys.argv[1]
 libdir = os.path.join(os.path.dirname(os.path.dirname(os.path.realpath(runner))), "lib")
 ext = ".dylib" if sys.platform == "darwin" else ".so"
 libs = ",".join(os.path.join(libdir, f"lib{name}{ext}")
-                for name in ("mlir_runner_utils", "mlir_c_runner_utils"))
+                for name in ("mlir_runner_utils", "mlir_c_runner_utils", "omp"))
 sys.exit(subprocess.call([runner, "-e", "main", "-entry-point-result=void", "-shared-libs=" + libs]))
