@@ -13,7 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "baq/Conversion/KernelBuilder.h"
+#include "baq/Conversion/BaqToKernels.h"
 #include "baq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
