@@ -72,13 +72,6 @@ LogicalResult BitsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return verifyBitwidths(emitError, bits);
 }
 
-int64_t BitsAttr::getTotalBits() const {
-  int64_t total = 0;
-  for (int8_t b : getBits())
-    total += b;
-  return total;
-}
-
 //===----------------------------------------------------------------------===//
 // PackedLayoutAttr
 //===----------------------------------------------------------------------===//
@@ -445,6 +438,17 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
       return op->emitError()
              << "'" << name << "' has " << bits.getBits().size()
              << " bitwidths but the matmul has " << *n << " input features";
+    // The kernels read the bitwidths from the weight's layout: where the
+    // weight is a baq.dequantize, the annotation must say the same.
+    for (OpOperand *input : linalgOp.getDpsInputOperands()) {
+      auto dequant = input->get().getDefiningOp<DequantizeOp>();
+      if (dequant && dequant.getLayout().getBits() != bits.getBits())
+        return op->emitError()
+               << "'" << name << "' " << bits
+               << " disagrees with the bits of its weight's layout "
+               << BitsAttr::get(op->getContext(),
+                                dequant.getLayout().getBits());
+    }
     return success();
   }
   return op->emitError() << "unknown baq attribute '" << name << "'";
