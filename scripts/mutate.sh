@@ -203,7 +203,7 @@ mutant gptq-feedback-sign lib/Numerics/Gptq.cpp \
   'static_cast<int>(count - c - 1), lm, -1.0f,' \
   'static_cast<int>(count - c - 1), lm, 1.0f,' \
   "gtest:$NUM:*GptqUniformTest*:GptqTest.MixedBits*"
-mutant pack-tail-straddle lib/Numerics/Packing.cpp \
+mutant pack-tail-straddle lib/Format/PackedFormat.cpp \
   'words[a / 32 + 1] |= static_cast<uint32_t>(v >> 32);' \
   'words[a / 32 + 1] |= static_cast<uint32_t>(v >> 31);' \
   "gtest:$NUM:Packing*" lit:Conversion/BaqToCPU/original-weights.mlir

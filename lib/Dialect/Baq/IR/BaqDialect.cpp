@@ -3,7 +3,7 @@
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/IR/BaqAttrs.h"
 #include "baq/Dialect/Baq/IR/BaqOps.h"
-#include "baq/Numerics/Numerics.h"
+#include "baq/Format/PackedFormat.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
