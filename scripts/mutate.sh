@@ -156,13 +156,13 @@ mutant k2g-thread-guard-ule lib/Conversion/BaqToNVVM/KernelsToGpu.cpp \
   lit:Conversion/GpuOnCpu
 
 # --- kernel builder ---------------------------------------------------------
-mutant kernels-last-block-dropped lib/Conversion/BaqToKernels/KernelBuilder.cpp \
+mutant kernels-last-block-dropped lib/Conversion/BaqToKernels/Nest.cpp \
   'int64_t blocks = ceilDiv(items, t);' 'int64_t blocks = items / t;' \
   lit:Conversion/GpuOnCpu/bitwidths.mlir
-mutant kernels-zero-point-half-steps lib/Conversion/BaqToKernels/KernelBuilder.cpp \
+mutant kernels-zero-point-half-steps lib/Conversion/BaqToKernels/Unpack.cpp \
   'Value magic = e.splatF32(8388608.0f);' 'Value magic = e.splatF32(4194304.0f);' \
   lit:Conversion/BaqToCPU/fixed.mlir lit:Conversion/GpuOnCpu/kernels.mlir
-mutant kernels-magic-unpack-off-by-one lib/Conversion/BaqToKernels/KernelBuilder.cpp \
+mutant kernels-magic-unpack-off-by-one lib/Conversion/BaqToKernels/Unpack.cpp \
   'return arith::SubFOp::create(nb, nl, f, e.splatF32(8388608.0f));' \
   'return arith::SubFOp::create(nb, nl, f, e.splatF32(8388607.0f));' \
   lit:Conversion/GpuOnCpu/bitwidths.mlir
@@ -203,7 +203,7 @@ mutant gptq-feedback-sign lib/Numerics/Gptq.cpp \
   'static_cast<int>(count - c - 1), lm, -1.0f,' \
   'static_cast<int>(count - c - 1), lm, 1.0f,' \
   "gtest:$NUM:*GptqUniformTest*:GptqTest.MixedBits*"
-mutant pack-tail-straddle lib/Numerics/Packing.cpp \
+mutant pack-tail-straddle lib/Format/PackedFormat.cpp \
   'words[a / 32 + 1] |= static_cast<uint32_t>(v >> 32);' \
   'words[a / 32 + 1] |= static_cast<uint32_t>(v >> 31);' \
   "gtest:$NUM:Packing*" lit:Conversion/BaqToCPU/original-weights.mlir

@@ -24,6 +24,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/ExecutionEngine/Float16bits.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -139,39 +140,6 @@ private:
 };
 } // namespace
 
-/// float -> IEEE half, round to nearest even (F. Giesen's branch-light
-/// conversion; APFloat costs ~100 ns per value, too slow for 1.6e9 weights).
-static uint16_t floatToHalf(float value) {
-  uint32_t x;
-  std::memcpy(&x, &value, 4);
-  uint32_t sign = (x >> 16) & 0x8000;
-  x &= 0x7fffffff;
-  if (x >= 0x7f800000) // Inf or NaN
-    return sign | (x > 0x7f800000 ? 0x7e00 : 0x7c00);
-  if (x >= 0x477ff000) // rounds to >= 65520: overflow
-    return sign | 0x7c00;
-  if (x < 0x38800000) { // half subnormal or zero: let the FPU round
-    float f;
-    std::memcpy(&f, &x, 4);
-    f += 0.5f;
-    uint32_t y;
-    std::memcpy(&y, &f, 4);
-    return sign | static_cast<uint16_t>(y - 0x3f000000);
-  }
-  uint32_t odd = (x >> 13) & 1;
-  x += 0xc8000fffu + odd; // rebias exponent, round half to even
-  return sign | static_cast<uint16_t>(x >> 13);
-}
-
-static uint16_t floatToBF16(float value) {
-  uint32_t x;
-  std::memcpy(&x, &value, 4);
-  if ((x & 0x7fffffff) > 0x7f800000)
-    return static_cast<uint16_t>((x >> 16) | 0x40);
-  x += 0x7fff + ((x >> 16) & 1);
-  return static_cast<uint16_t>(x >> 16);
-}
-
 //===----------------------------------------------------------------------===//
 // Blob storage
 //===----------------------------------------------------------------------===//
@@ -222,7 +190,9 @@ static void encode(const float *values, size_t count, Type type, char *out) {
   }
   bool isHalf = type.isF16();
   for (size_t i = 0; i < count; ++i) {
-    uint16_t bits = isHalf ? floatToHalf(values[i]) : floatToBF16(values[i]);
+    // MLIR's runtime conversions (round to nearest even); APFloat costs
+    // ~100 ns per value, too slow for 1.6e9 weights.
+    uint16_t bits = isHalf ? f16(values[i]).bits : bf16(values[i]).bits;
     std::memcpy(out + 2 * i, &bits, 2);
   }
 }

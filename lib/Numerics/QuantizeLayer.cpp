@@ -1,6 +1,7 @@
 //===- QuantizeLayer.cpp - One layer through BAQ, end to end --------------===//
 
 #include "baq/Numerics/QuantizeLayer.h"
+#include "NumericsInternal.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,10 +10,7 @@
 #include <queue>
 
 using namespace baq::numerics;
-
-static llvm::Error makeError(const llvm::Twine &message) {
-  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
-}
+using baq::numerics::detail::makeError;
 
 /// Shortest readable form ("2.5", not "2.50" or "2.500000e+00").
 static std::string formatBits(double bits) {

@@ -1,7 +1,8 @@
 //===- Numerics.h - Dialect-free BAQ numerics -------------------*- C++ -*-===//
 //
 // Hessian preparation, BAQ sensitivities and bit allocation, RTN/GPTQ with
-// per-column bitwidths, and the packed format of docs/FORMAT.md. No MLIR here:
+// per-column bitwidths (the packed format of docs/FORMAT.md is BAQFormat's,
+// included here). No MLIR here:
 // the passes are thin wrappers over these functions, and unittests/ check them
 // against independent references.
 //
@@ -13,6 +14,8 @@
 #ifndef BAQ_NUMERICS_NUMERICS_H
 #define BAQ_NUMERICS_NUMERICS_H
 
+#include "baq/Format/PackedFormat.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
@@ -22,8 +25,6 @@
 
 namespace baq {
 namespace numerics {
-
-constexpr int kMaxBits = 8;
 
 //===----------------------------------------------------------------------===//
 // Hessian
@@ -118,85 +119,6 @@ llvm::Expected<std::vector<int>> allocateExact(llvm::ArrayRef<double> c,
 /// approximately meets the budget, as in the paper.
 std::vector<int> allocatePaper(llvm::ArrayRef<double> c, double avgBits,
                                int minBits, int maxBits);
-
-//===----------------------------------------------------------------------===//
-// Packed layout (docs/FORMAT.md)
-//===----------------------------------------------------------------------===//
-
-struct Segment {
-  int bits = 0;
-  int64_t start = 0;     // first packed position
-  int64_t count = 0;     // number of channels
-  int64_t bitOffset = 0; // first bit of the segment in a row's bit stream
-  int64_t streamBits() const { return count * bits; }
-};
-
-enum class GridType { F16, BF16, F32 };
-int gridTypeBits(GridType type);
-/// Rounds `value` to the nearest representable value of `type`.
-float roundToGridType(float value, GridType type);
-/// The grid type for scales and zeros of weight `w`: `requested` if its
-/// finite range holds every row range and minimum of `w` (at most twice the
-/// largest |w|), else an error naming the option; with no request, f16 when
-/// it holds them (and they are not all below f16's normal range) and f32
-/// otherwise. Errors when even f32 cannot.
-llvm::Expected<GridType> chooseGridType(llvm::ArrayRef<float> w,
-                                        std::optional<GridType> requested);
-
-struct PackedLayout {
-  int64_t m = 0, n = 0;
-  std::vector<int8_t> bits;   // per original channel
-  std::vector<int32_t> perm;  // packed position -> channel, all n channels
-  std::vector<int64_t> posOf; // channel -> packed position
-  std::vector<Segment> segments;
-  int64_t live = 0;         // channels with bits > 0 (= P)
-  int64_t groupSize = 0;    // 0: one group per row
-  int64_t numGroups = 0;    // G (at least 1)
-  int64_t rowBits = 0;      // L: bits of one row's stream (sum of bits)
-  int64_t fullWords = 0;    // F = floor(L / 32): row-interleaved words per row
-  int64_t tailBits = 0;     // r = L mod 32: bits per row in the shared tail
-  int64_t payloadWords = 0; // F * M + ceil(M * r / 32)
-
-  int64_t groupOfChannel(int64_t channel) const;
-  /// Bit address in the flat payload (word a / 32, bit a % 32) of bit `t`
-  /// of row `row`'s stream (FORMAT.md §3).
-  int64_t flatBit(int64_t row, int64_t t) const;
-};
-
-/// Payload words of an M-row layout whose rows carry `rowBits` bits each.
-int64_t countPayloadWords(int64_t rowBits, int64_t m);
-
-/// Scale groups per row for `live` packed channels (at least 1; 0 = one
-/// group per row).
-int64_t countGroups(int64_t live, int64_t groupSize);
-
-/// Builds the canonical layout for the given bitwidths (each 0..8).
-PackedLayout computeLayout(llvm::ArrayRef<int8_t> bits, int64_t m,
-                           int64_t groupSize);
-
-struct StorageBits {
-  int64_t payload = 0, padding = 0, scales = 0, zeros = 0, bitTable = 0,
-          permutation = 0;
-  int64_t total() const {
-    return payload + padding + scales + zeros + bitTable + permutation;
-  }
-};
-StorageBits computeStorage(const PackedLayout &layout, GridType scaleType,
-                           GridType zeroType);
-
-/// Packs codes (M x N, original channel order, code < 2^bits) into the
-/// flat payload of `payloadWords` uint32 words.
-std::vector<uint32_t> packCodes(const PackedLayout &layout,
-                                llvm::ArrayRef<uint8_t> codes);
-/// Inverse of packCodes; 0-bit channels get code 0.
-std::vector<uint8_t> unpackCodes(const PackedLayout &layout,
-                                 llvm::ArrayRef<uint32_t> words);
-
-/// Dequantizes to W (M x N row-major float), following FORMAT.md §4 exactly.
-std::vector<float> dequantize(const PackedLayout &layout,
-                              llvm::ArrayRef<uint32_t> words,
-                              llvm::ArrayRef<float> scales,
-                              llvm::ArrayRef<float> zeros);
 
 //===----------------------------------------------------------------------===//
 // Quantizers

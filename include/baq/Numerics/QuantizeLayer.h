@@ -53,10 +53,12 @@ struct LayerResult {
   int uniformBits = 0;
 };
 
-/// Bitwidths for one layer under the options' budget and allocator.
-/// Exact with budgetTotal: the lowest predicted loss over the number of scale
-/// groups (dropping channels saves their groups' metadata) and over the
-/// uniform layouts that fit, so never worse than the best uniform layout.
+/// Bitwidths for one layer under the options' budget and allocator: Uniform
+/// takes the widest uniform width that fits; Paper runs the paper's Alg. 1-2
+/// (with budgetTotal, after charging a uniform layout's metadata); Exact
+/// takes the integer optimum of the payload budget or, with budgetTotal, the
+/// lowest *predicted* loss over the number of scale groups (dropping channels
+/// saves their groups' metadata) and over the uniform layouts that fit.
 llvm::Expected<std::vector<int8_t>>
 chooseBits(llvm::ArrayRef<double> sensitivities, int64_t m,
            const LayerOptions &options);

@@ -1,6 +1,14 @@
 //===- BuildKernels.cpp - baq-build-kernels pass --------------------------===//
+//
+// A thin pass over populateBaqToKernelsPatterns: it checks the options and
+// where the baq ops are, then applies the patterns once to each quantized
+// matmul and then to each remaining baq.dequantize, in IR order (a walk, not
+// a fixpoint: deterministic, and the kernel nests it creates are never
+// revisited), and reports why an op was not lowered.
+//
+//===----------------------------------------------------------------------===//
 
-#include "baq/Conversion/KernelBuilder.h"
+#include "baq/Conversion/BaqToKernels.h"
 #include "baq/Conversion/Passes.h"
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/IR/BaqOps.h"
@@ -15,6 +23,8 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Rewrite/FrozenRewritePatternSet.h"
+#include "mlir/Rewrite/PatternApplicator.h"
 
 namespace mlir {
 namespace baq {
@@ -28,14 +38,43 @@ using namespace mlir::baq;
 
 namespace {
 
+/// Keeps the reasons patterns give for not applying to an op.
+struct ReasonCollector : public RewriterBase::Listener {
+  void
+  notifyMatchFailure(Location loc,
+                     function_ref<void(Diagnostic &)> reasonCallback) override {
+    Diagnostic diag(loc, DiagnosticSeverity::Remark);
+    reasonCallback(diag);
+    messages.push_back(diag.str());
+  }
+  /// Distinct reasons in the order given.
+  std::string join() const {
+    SmallVector<StringRef> unique;
+    for (const std::string &m : messages)
+      if (!llvm::is_contained(unique, m))
+        unique.push_back(m);
+    return llvm::join(unique, "; ");
+  }
+  SmallVector<std::string> messages;
+};
+
 struct BaqBuildKernelsPass
     : public mlir::baq::impl::BaqBuildKernelsBase<BaqBuildKernelsPass> {
   using BaqBuildKernelsBase::BaqBuildKernelsBase;
 
-  KernelConfig configFor(int64_t rows) const {
-    return resolveKernelConfig(target, rows, rowsPerThread, accumulators,
-                               kSplit, threadsPerBlock, decodeMaxRows, tileRows,
-                               dequantType, unpack, unroll);
+  BaqBuildKernelsOptions getOptions() const {
+    BaqBuildKernelsOptions o;
+    o.target = target;
+    o.rowsPerThread = rowsPerThread;
+    o.accumulators = accumulators;
+    o.kSplit = kSplit;
+    o.unroll = unroll;
+    o.threadsPerBlock = threadsPerBlock;
+    o.decodeMaxRows = decodeMaxRows;
+    o.tileRows = tileRows;
+    o.dequantType = dequantType;
+    o.unpack = unpack;
+    return o;
   }
 
   /// Every numeric option is bounded: by CUDA's block size for
@@ -86,6 +125,68 @@ struct BaqBuildKernelsPass
     return success();
   }
 
+  /// The decode body holds rows x unroll chunk bodies: a configuration that
+  /// exceeds the bound is an error, not a reason to fall back.
+  LogicalResult verifyDecodeUnroll(linalg::MatmulOp op) {
+    auto type =
+        dyn_cast<RankedTensorType>(op.getDpsInputOperand(0)->get().getType());
+    if (!type || type.isDynamicDim(0))
+      return success();
+    int64_t rows = type.getDimSize(0);
+    KernelConfig config = resolveKernelConfig(getOptions(), rows);
+    if (rows == 0 || rows > config.decodeMaxRows ||
+        rows * config.unroll <= kMaxDecodeUnrolledRows)
+      return success();
+    return op.emitError() << "decode kernel for " << rows
+                          << " activation rows with unroll=" << config.unroll
+                          << " would unroll " << rows * config.unroll
+                          << " row-chunks per loop body (at most "
+                          << kMaxDecodeUnrolledRows
+                          << "); lower unroll or decode-max-rows";
+  }
+
+  /// Applies the patterns to each quantized matmul, then to each remaining
+  /// baq.dequantize. A matmul no pattern lowers keeps a remark with the
+  /// patterns' reasons (its weight is dequantized instead); a dequantize no
+  /// pattern lowers is an error with them.
+  LogicalResult lowerWithPatterns() {
+    RewritePatternSet set(&getContext());
+    populateBaqToKernelsPatterns(set, getOptions());
+    FrozenRewritePatternSet frozen(std::move(set));
+    PatternApplicator applicator(frozen);
+    applicator.applyDefaultCostModel();
+    ReasonCollector reasons;
+    PatternRewriter rewriter(&getContext());
+    rewriter.setListener(&reasons);
+    auto apply = [&](Operation *op) {
+      reasons.messages.clear();
+      rewriter.setInsertionPoint(op);
+      return applicator.matchAndRewrite(op, rewriter);
+    };
+
+    SmallVector<linalg::MatmulOp> matmuls;
+    getOperation()->walk([&](linalg::MatmulOp op) {
+      if (op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>())
+        matmuls.push_back(op);
+    });
+    for (linalg::MatmulOp op : matmuls) {
+      if (failed(verifyDecodeUnroll(op)))
+        return failure();
+      if (failed(apply(op)))
+        emitRemark(op.getLoc())
+            << "quantized matmul not fused (" << reasons.join()
+            << "); its weight is dequantized instead";
+    }
+
+    SmallVector<DequantizeOp> dequants;
+    getOperation()->walk([&](DequantizeOp op) { dequants.push_back(op); });
+    for (DequantizeOp op : dequants)
+      if (failed(apply(op)))
+        return op.emitError()
+               << "cannot lower baq.dequantize: " << reasons.join();
+    return success();
+  }
+
   void runOnOperation() override {
     Operation *module = getOperation();
     if (failed(verifyOptions()))
@@ -98,52 +199,10 @@ struct BaqBuildKernelsPass
     });
     if (misplaced)
       return signalPassFailure();
+    if (failed(lowerWithPatterns()))
+      return signalPassFailure();
+
     IRRewriter rewriter(&getContext());
-
-    SmallVector<linalg::MatmulOp> matmuls;
-    module->walk([&](linalg::MatmulOp op) {
-      if (op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>())
-        matmuls.push_back(op);
-    });
-    for (linalg::MatmulOp op : matmuls) {
-      auto dequant =
-          op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>();
-      int64_t rows = 0;
-      if (auto type = dyn_cast<RankedTensorType>(
-              op.getDpsInputOperand(0)->get().getType()))
-        rows = type.getDimSize(0);
-      Location loc = op.getLoc();
-      KernelConfig config = configFor(rows);
-      if (rows > 0 && rows <= config.decodeMaxRows &&
-          rows * config.unroll > kMaxDecodeUnrolledRows) {
-        op.emitError() << "decode kernel for " << rows
-                       << " activation rows with unroll=" << config.unroll
-                       << " would unroll " << rows * config.unroll
-                       << " row-chunks per loop body (at most "
-                       << kMaxDecodeUnrolledRows
-                       << "); lower unroll or decode-max-rows";
-        return signalPassFailure();
-      }
-      if (failed(buildQuantizedMatmul(rewriter, op, dequant, config)))
-        emitRemark(loc) << "quantized matmul not fused (dynamic shapes or "
-                           "unsupported maps); its weight is dequantized "
-                           "instead";
-    }
-
-    SmallVector<DequantizeOp> dequants;
-    module->walk([&](DequantizeOp op) { dequants.push_back(op); });
-    for (DequantizeOp op : dequants) {
-      if (op->use_empty()) {
-        rewriter.eraseOp(op);
-        continue;
-      }
-      if (failed(buildDequantize(rewriter, op, configFor(0)))) {
-        op.emitError() << "cannot lower baq.dequantize: its operands must be "
-                          "the results of one baq.packed_constant";
-        return signalPassFailure();
-      }
-    }
-
     SmallVector<PackedConstantOp> packed;
     module->walk([&](PackedConstantOp op) { packed.push_back(op); });
     for (PackedConstantOp op : packed) {

@@ -14,7 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../KernelNest.h"
-#include "baq/Conversion/KernelBuilder.h"
+#include "baq/Conversion/BaqToKernels.h"
 #include "baq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"

@@ -1,6 +1,9 @@
 // RUN: baq-opt %s --baq-constants-to-globals --split-input-file | FileCheck %s
 // Globals are made in IR order (so names do not depend on bufferization's
 // function order), deduplicated, and read through non-writable to_tensor.
+// The pass's one diagnostic ("cannot make a memref.global") has no test: the
+// pass is anchored on builtin.module, and upstream's getGlobalFor fails only
+// for a constant without an enclosing builtin.module.
 // Run twice: byte-identical.
 // RUN: baq-opt %s --baq-constants-to-globals --split-input-file -o %t.1.mlir
 // RUN: baq-opt %s --baq-constants-to-globals --split-input-file -o %t.2.mlir

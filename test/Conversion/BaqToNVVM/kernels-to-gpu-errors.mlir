@@ -1,5 +1,10 @@
 // Block/thread nests that baq-kernels-to-gpu cannot map to a CUDA launch get
 // a located error (never an out-of-bounds mapping id or a wrapped grid).
+// This file covers all ten diagnostics of baq-kernels-to-gpu (KernelsToGpu.cpp):
+// block mapping ids, grid extent (y/z and x limits), thread nest extent,
+// constant thread extent, bufferized nest, one nested thread forall, missing
+// thread nest, thread nest ending the body, constant grid extents, zero lower
+// bounds and unit steps.
 // RUN: baq-opt %s -split-input-file -verify-diagnostics --baq-kernels-to-gpu
 
 func.func @linear_block(%m: memref<8xf32>) {

@@ -346,3 +346,25 @@ func.func @nan_splat_scale() {
       scales(dense<0x7FC00000> : tensor<2x1xf32>) zeros(dense<-0.5> : tensor<2x1xf32>)
   return
 }
+
+// -----
+
+// The kernels read the bitwidths from the weight's layout; the annotation on
+// the matmul cannot say otherwise.
+#layout = #baq.layout<outputs = 4, inputs = 6, channel_dim = 0,
+  bits = [2, 3, 0, 2, 8, 1], perm = [4, 1, 0, 3, 5, 2],
+  segments = [8, 0, 1, 0, 3, 1, 1, 8, 2, 2, 2, 11, 1, 4, 1, 15],
+  group_size = 0, scale_type = f16, zero_type = f16,
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
+func.func @bits_vs_layout(%a: tensor<1x6xf32>, %c: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  %p, %s, %z = baq.packed_constant #layout
+      payload(dense<-1090011385> : tensor<2xi32>)
+      scales(dense<1.0> : tensor<4x1xf16>)
+      zeros(dense<-0.5> : tensor<4x1xf16>)
+  %w = baq.dequantize %p, %s, %z layout(#layout)
+      : tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
+  // expected-error@+1 {{'baq.bits' #baq.bits<[2, 3, 0, 2, 8, 2]> disagrees with the bits of its weight's layout #baq.bits<[2, 3, 0, 2, 8, 1]>}}
+  %y = linalg.matmul {baq.bits = #baq.bits<[2, 3, 0, 2, 8, 2]>} ins(%a, %w : tensor<1x6xf32>, tensor<6x4xf32>)
+      outs(%c : tensor<1x4xf32>) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}

@@ -3,7 +3,7 @@
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/IR/BaqAttrs.h"
 #include "baq/Dialect/Baq/IR/BaqOps.h"
-#include "baq/Numerics/Numerics.h"
+#include "baq/Format/PackedFormat.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/IR/Builders.h"
@@ -70,13 +70,6 @@ LogicalResult BitsAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   if (bits.empty())
     return emitError() << "expected at least one bitwidth";
   return verifyBitwidths(emitError, bits);
-}
-
-int64_t BitsAttr::getTotalBits() const {
-  int64_t total = 0;
-  for (int8_t b : getBits())
-    total += b;
-  return total;
 }
 
 //===----------------------------------------------------------------------===//
@@ -445,6 +438,17 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
       return op->emitError()
              << "'" << name << "' has " << bits.getBits().size()
              << " bitwidths but the matmul has " << *n << " input features";
+    // The kernels read the bitwidths from the weight's layout: where the
+    // weight is a baq.dequantize, the annotation must say the same.
+    for (OpOperand *input : linalgOp.getDpsInputOperands()) {
+      auto dequant = input->get().getDefiningOp<DequantizeOp>();
+      if (dequant && dequant.getLayout().getBits() != bits.getBits())
+        return op->emitError()
+               << "'" << name << "' " << bits
+               << " disagrees with the bits of its weight's layout "
+               << BitsAttr::get(op->getContext(),
+                                dequant.getLayout().getBits());
+    }
     return success();
   }
   return op->emitError() << "unknown baq attribute '" << name << "'";

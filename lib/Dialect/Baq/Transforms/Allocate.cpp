@@ -5,8 +5,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WeightAccess.h"
+
 #include "baq/Dialect/Baq/Transforms/Passes.h"
-#include "baq/Dialect/Baq/Transforms/WeightAccess.h"
 #include "baq/Numerics/QuantizeLayer.h"
 
 #include "mlir/IR/AsmState.h"

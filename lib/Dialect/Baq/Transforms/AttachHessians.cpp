@@ -1,5 +1,4 @@
-//===- AttachHessians.cpp - baq-attach-hessians pass
-//-----------------------===//
+//===- AttachHessians.cpp - baq-attach-hessians pass ----------------------===//
 //
 // Attaches calibration Hessians from a safetensors file to the contractions
 // whose weight has the tensor's name, so that a model from any front end
@@ -7,9 +6,10 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "WeightAccess.h"
+
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 #include "baq/Dialect/Baq/Transforms/Safetensors.h"
-#include "baq/Dialect/Baq/Transforms/WeightAccess.h"
 
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"
 #include "mlir/IR/BuiltinAttributes.h"

@@ -1,6 +1,6 @@
 //===- WeightAccess.cpp - Reading and rewriting matmul weights ------------===//
 
-#include "baq/Dialect/Baq/Transforms/WeightAccess.h"
+#include "WeightAccess.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Linalg/IR/LinalgInterfaces.h"

@@ -147,7 +147,9 @@ def main(argv=None):
     p.add_argument("--what", choices=["matmul", "dequantize"], default="matmul")
     p.add_argument("--ref-weight-dtype", choices=["f32", "f16"], default="f32",
                    help="round reference weights (the tiled kernel's f16 path)")
-    p.add_argument("--tol", type=float, default=0.0)
+    p.add_argument("--tol", type=float, default=None,
+                   help="relative error bound (0: exact); default 1e-5 for f32, "
+                        "2^-11 + 1e-5 for f16")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--grid-edges", action="store_true",
                    help="some groups with scale 0, zero > 0 or zero < -scale "
@@ -249,7 +251,7 @@ def main(argv=None):
         shape = wshape
         if t == "f16":
             ref = ref.astype(np.float16).astype(np.float64)
-    tol = args.tol or (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
+    tol = args.tol if args.tol is not None else (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
     rtype = f"tensor<{shape[0]}x{shape[1]}xf32>"
     emit("  func.func @main() {")
     for name, value, ty in inputs:

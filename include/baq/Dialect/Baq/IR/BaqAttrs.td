@@ -30,10 +30,6 @@ def Baq_BitsAttr : Baq_Attr<"Bits", "bits"> {
   let parameters = (ins Baq_IntArrayParameter<"int8_t">:$bits);
   let assemblyFormat = "`<` $bits `>`";
   let genVerifyDecl = 1;
-  let extraClassDeclaration = [{
-    /// Sum of the bitwidths (payload bits per output row).
-    int64_t getTotalBits() const;
-  }];
 }
 
 def Baq_PackedLayoutAttr : Baq_Attr<"PackedLayout", "layout"> {

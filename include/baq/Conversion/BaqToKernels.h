@@ -1,17 +1,19 @@
-//===- KernelBuilder.h - Packed-weight kernels as scf.forall ----*- C++ -*-===//
+//===- BaqToKernels.h - Packed-weight kernels as scf.forall -----*- C++ -*-===//
 //
-// Builds the kernels of a quantized matmul (baq.dequantize feeding
-// linalg.matmul) once, as tensor-level scf.forall nests: an outer nest mapped
+// Lowers a quantized matmul (baq.dequantize feeding linalg.matmul) and
+// baq.dequantize once, as tensor-level scf.forall nests: an outer nest mapped
 // to #gpu.block and an inner one mapped to #gpu.thread<x>, with barrier-free
 // bodies. The same IR is lowered to CPU loops or to gpu.launch, so what the
-// CPU executes is what the GPU would.
+// CPU executes is what the GPU would. The lowerings are rewrite patterns
+// (populateBaqToKernelsPatterns) over core functions that can be called
+// directly.
 //
 // The arithmetic follows docs/FORMAT.md; the design is in docs/KERNELS.md.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef BAQ_CONVERSION_KERNELBUILDER_H
-#define BAQ_CONVERSION_KERNELBUILDER_H
+#ifndef BAQ_CONVERSION_BAQTOKERNELS_H
+#define BAQ_CONVERSION_BAQTOKERNELS_H
 
 #include "baq/Conversion/Passes.h"
 #include "baq/Dialect/Baq/IR/BaqOps.h"
@@ -74,19 +76,36 @@ KernelConfig resolveKernelConfig(KernelTarget target, int64_t rows,
                                  DequantType dequantType, UnpackKind unpack,
                                  int64_t unroll);
 
-/// Replaces `matmul`, whose weight operand is `dequant` (of a
-/// baq.packed_constant), by kernel nests. Fails (leaving the IR unchanged)
-/// if shapes are dynamic or the matmul maps are unsupported.
-LogicalResult buildQuantizedMatmul(RewriterBase &rewriter,
-                                   linalg::MatmulOp matmul,
-                                   DequantizeOp dequant,
-                                   const KernelConfig &config);
+/// Resolves the pass options for a matmul with `rows` activation rows (the
+/// GPU defaults depend on it).
+KernelConfig resolveKernelConfig(const BaqBuildKernelsOptions &options,
+                                 int64_t rows);
+
+/// Replaces `matmul`, whose weight operand is a baq.dequantize of a
+/// baq.packed_constant, by the decode kernel nests (gather, activation sums,
+/// fused unpack + dot product, slice sum). Fails with the reason (through
+/// `rewriter.notifyMatchFailure`) and the IR unchanged when the matmul is not
+/// such a matmul or its shapes are dynamic.
+LogicalResult buildDecodeMatmul(RewriterBase &rewriter, linalg::MatmulOp matmul,
+                                const KernelConfig &config);
+
+/// As buildDecodeMatmul, with the tiled kernel nests (gather, dequantize into
+/// a [positions x M] buffer, register-tiled matmul).
+LogicalResult buildTiledMatmul(RewriterBase &rewriter, linalg::MatmulOp matmul,
+                               const KernelConfig &config);
 
 /// Replaces a baq.dequantize of a baq.packed_constant by dequantize nests.
 LogicalResult buildDequantize(RewriterBase &rewriter, DequantizeOp dequant,
                               const KernelConfig &config);
 
+/// Adds the patterns lowering packed matmuls (decode kind up to
+/// decode-max-rows activation rows, tiled kind above) and the remaining
+/// baq.dequantize ops to kernel nests; each matmul's configuration is
+/// resolved from `options` and its row count.
+void populateBaqToKernelsPatterns(RewritePatternSet &patterns,
+                                  const BaqBuildKernelsOptions &options);
+
 } // namespace baq
 } // namespace mlir
 
-#endif // BAQ_CONVERSION_KERNELBUILDER_H
+#endif // BAQ_CONVERSION_BAQTOKERNELS_H

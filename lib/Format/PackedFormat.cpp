@@ -1,8 +1,7 @@
-//===- Packing.cpp - The packed weight format of docs/FORMAT.md -----------===//
+//===- PackedFormat.cpp - The packed weight format of docs/FORMAT.md ------===//
 
-#include "baq/Numerics/Numerics.h"
-
-#include "NumericsInternal.h"
+#include "baq/Format/PackedFormat.h"
+#include "baq/Format/Grid.h"
 
 #include "llvm/ADT/APFloat.h"
 #include "llvm/Support/MathExtras.h"

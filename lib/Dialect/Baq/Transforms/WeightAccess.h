@@ -1,15 +1,17 @@
 //===- WeightAccess.h - Reading and rewriting matmul weights ----*- C++ -*-===//
 //
-// Shared by the BAQ passes: which matmuls can be quantized, how their weight
-// and Hessian constants are read as floats, and how a quantized weight is
-// written back as baq.packed_constant + baq.dequantize.
+// Private to lib/Dialect/Baq/Transforms, shared by its passes: which matmuls
+// can be quantized, how their weight and Hessian constants are read as floats,
+// and how a quantized weight is written back as baq.packed_constant +
+// baq.dequantize.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef BAQ_DIALECT_BAQ_TRANSFORMS_WEIGHTACCESS_H
-#define BAQ_DIALECT_BAQ_TRANSFORMS_WEIGHTACCESS_H
+#ifndef BAQ_LIB_DIALECT_BAQ_TRANSFORMS_WEIGHTACCESS_H
+#define BAQ_LIB_DIALECT_BAQ_TRANSFORMS_WEIGHTACCESS_H
 
 #include "baq/Dialect/Baq/IR/BaqOps.h"
+#include "baq/Dialect/Baq/Transforms/MatmulMaps.h"
 #include "baq/Numerics/Numerics.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -51,10 +53,6 @@ struct QuantizableMatmul {
   /// else the enclosing symbol's name.
   std::string name;
 };
-
-/// Which dimension of the weight operand (operand 1) of `op` is the
-/// reduction, if the maps are plain or transposed-B matmul maps.
-std::optional<int64_t> getWeightChannelDim(linalg::MatmulOp op);
 
 /// Why a contraction has no quantizable weight: `invalid` when the weight is
 /// a constant that cannot be quantized (an error for --baq-allocate),
@@ -119,4 +117,4 @@ void rewriteToPacked(const QuantizableMatmul &c,
 } // namespace baq
 } // namespace mlir
 
-#endif // BAQ_DIALECT_BAQ_TRANSFORMS_WEIGHTACCESS_H
+#endif // BAQ_LIB_DIALECT_BAQ_TRANSFORMS_WEIGHTACCESS_H
