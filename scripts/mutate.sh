@@ -159,8 +159,9 @@ mutant k2g-thread-guard-ule lib/Conversion/BaqToNVVM/KernelsToGpu.cpp \
 mutant kernels-last-block-dropped lib/Conversion/BaqToKernels/Nest.cpp \
   'int64_t blocks = ceilDiv(items, t);' 'int64_t blocks = items / t;' \
   lit:Conversion/GpuOnCpu/bitwidths.mlir
-mutant kernels-zero-point-half-steps lib/Conversion/BaqToKernels/Unpack.cpp \
-  'Value magic = e.splatF32(8388608.0f);' 'Value magic = e.splatF32(4194304.0f);' \
+mutant kernels-zero-point-half-steps lib/Dialect/Baq/IR/GridBuilder.cpp \
+  'Value magic = createF32Constant(b, loc, type, 8388608.0f);' \
+  'Value magic = createF32Constant(b, loc, type, 4194304.0f);' \
   lit:Conversion/BaqToCPU/fixed.mlir lit:Conversion/GpuOnCpu/kernels.mlir
 mutant kernels-magic-unpack-off-by-one lib/Conversion/BaqToKernels/Unpack.cpp \
   'return arith::SubFOp::create(nb, nl, f, e.splatF32(8388608.0f));' \
@@ -186,16 +187,16 @@ mutant read-nm-weight-reshaped lib/Dialect/Baq/Transforms/WeightAccess.cpp \
   'w[i * c.inputs + j] = (*raw)[j * c.outputs + i];' \
   'w[i * c.inputs + j] = (*raw)[i * c.inputs + j];' \
   lit:Conversion/BaqToCPU/original-weights.mlir
-mutant expand-zero-point-half-away lib/Dialect/Baq/Transforms/Expand.cpp \
-  'math::RoundEvenOp::create(nb, nl, ratio)' 'math::RoundOp::create(nb, nl, ratio)' \
+mutant expand-zero-point-half-away lib/Dialect/Baq/IR/GridBuilder.cpp \
+  'math::RoundEvenOp::create(b, loc, ratio)' 'math::RoundOp::create(b, loc, ratio)' \
   lit:Conversion/BaqToCPU/rtn-ties.mlir
 
 # --- numerics: RTN, GPTQ, packing -------------------------------------------
-mutant rtn-rounds-down lib/Numerics/NumericsInternal.h \
+mutant rtn-rounds-down include/baq/Format/Grid.h \
   'float q = std::nearbyint(value / step) + zeroPoint;' \
   'float q = std::floor(value / step) + zeroPoint;' \
   "gtest:$NUM:GptqTest.Rtn*" lit:Conversion/BaqToCPU/rtn-ties.mlir
-mutant rtn-ties-away-from-zero lib/Numerics/NumericsInternal.h \
+mutant rtn-ties-away-from-zero include/baq/Format/Grid.h \
   'float q = std::nearbyint(value / step) + zeroPoint;' \
   'float q = std::round(value / step) + zeroPoint;' \
   "gtest:$NUM:GptqTest.Rtn*" lit:Conversion/BaqToCPU/rtn-ties.mlir

@@ -35,7 +35,7 @@ Value PackedKernels::dequantizePacked(Type elem) {
       auto gridOf = [&](Value group) {
         return grid(e, scaleT, zeroT, i0, group, bits);
       };
-      std::pair<Value, Value> fixed;
+      GridValues fixed;
       if (l.groupSize <= 0)
         fixed = gridOf(e.index(0));
       Value z0 = e.index(0);
@@ -43,13 +43,11 @@ Value PackedKernels::dequantizePacked(Type elem) {
           e, words, i0, seg, wordBase,
           chunk < 0 ? -1 : seg.bitOffset + chunk * 32 * bits, posBase, 0, codes,
           false, [&](int64_t k, Value qf, Value pos) {
-            std::pair<Value, Value> g = fixed;
+            GridValues g = fixed;
             if (l.groupSize > 0)
               g = gridOf(
                   arith::DivUIOp::create(nb, nl, pos, e.index(l.groupSize)));
-            // w = (q - zp) * step, as FORMAT.md (no FMA to contract).
-            Value w = arith::MulFOp::create(
-                nb, nl, arith::SubFOp::create(nb, nl, qf, g.second), g.first);
+            Value w = buildDequantizedWeight(nb, nl, qf, g);
             slice = e.writeContig(e.fromF32(w, elem), slice, {e.index(k), z0});
           });
       if (codes % 32 != 0) {

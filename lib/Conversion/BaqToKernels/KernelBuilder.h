@@ -32,6 +32,7 @@
 
 #include "baq/Conversion/BaqToKernels.h"
 #include "baq/Dialect/Baq/IR/BaqAttrs.h"
+#include "baq/Dialect/Baq/IR/GridBuilder.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -307,8 +308,8 @@ private:
   /// FORMAT.md §4 grid of rows [i0, i0 + V), group `group`: (step, zp) with
   /// step = s / (2^b - 1), zp = clamp(roundeven(-z / step), 0, 2^b - 1), 0
   /// when step is not positive; f32 lanes, as the quantizer computes them.
-  std::pair<Value, Value> grid(Lanes &e, Value scaleT, Value zeroT, Value i0,
-                               Value group, int bits);
+  GridValues grid(Lanes &e, Value scaleT, Value zeroT, Value i0, Value group,
+                  int bits);
 
   using CodeFn = function_ref<void(int64_t k, Value qf, Value pos)>;
   void emitChunk(Lanes &e, Value words, Value row, const Seg &seg,

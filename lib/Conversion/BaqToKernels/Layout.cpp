@@ -66,11 +66,9 @@ Layout mlir::baq::kernels::analyze(PackedLayoutAttr attr) {
   l.n = attr.getInputs();
   l.groupSize = attr.getGroupSize();
   l.groups = attr.getNumGroups();
-  ArrayRef<int64_t> flat = attr.getSegments();
   int64_t pad = 0;
-  for (size_t i = 0; i + 3 < flat.size(); i += 4) {
-    Seg s{static_cast<int>(flat[i]), flat[i + 1], flat[i + 2], flat[i + 3],
-          pad};
+  for (const SegmentInfo &info : attr.getSegmentInfos()) {
+    Seg s{info.bits, info.start, info.count, info.bitOffset, pad};
     pad += ceilDiv(s.count, 32) * 32;
     l.live = s.start + s.count;
     l.segs.push_back(s);

@@ -58,30 +58,12 @@ Value PackedKernels::gather(Value a, bool scaled) {
       });
 }
 
-std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT,
-                                            Value i0, Value group, int bits) {
-  OpBuilder &nb = e.b;
-  Location nl = e.loc;
+GridValues PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT, Value i0,
+                               Value group, int bits) {
   Value levels = e.splatF32(static_cast<float>((1u << bits) - 1u));
   Value scale = e.toF32(e.readColumn(scaleT, i0, group));
   Value zero = e.toF32(e.readColumn(zeroT, i0, group));
-  Value step = arith::DivFOp::create(nb, nl, scale, levels);
-  Value ratio =
-      arith::DivFOp::create(nb, nl, arith::NegFOp::create(nb, nl, zero), step);
-  // roundeven(clamp(r, 0, L)) == clamp(roundeven(r), 0, L), and for
-  // 0 <= c <= 255, (c + 2^23) - 2^23 rounds c half-to-even exactly: no
-  // rounding intrinsic (NVVM lowers math.roundeven through libdevice).
-  Value clamped = arith::MinimumFOp::create(
-      nb, nl, arith::MaximumFOp::create(nb, nl, ratio, e.splatF32(0.0f)),
-      levels);
-  Value magic = e.splatF32(8388608.0f);
-  Value rounded = arith::SubFOp::create(
-      nb, nl, arith::AddFOp::create(nb, nl, clamped, magic), magic);
-  Value positive = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
-                                         step, e.splatF32(0.0f));
-  Value zeroPoint =
-      arith::SelectOp::create(nb, nl, positive, rounded, e.splatF32(0.0f));
-  return {step, zeroPoint};
+  return buildGrid(e.b, e.loc, scale, zero, levels, GridRounding::Magic);
 }
 
 /// Emits codes [lo, hi) of the chunk whose first row-interleaved word is

@@ -159,29 +159,41 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
   return success();
 }
 
-/// The last [bits, start, count, bit_offset] quadruple, if any: the layout's
-/// sizes follow from it without recomputing the permutation.
-static std::optional<num::Segment> getLastSegment(PackedLayoutAttr layout) {
-  ArrayRef<int64_t> segments = layout.getSegments();
-  if (segments.size() < 4)
-    return std::nullopt;
-  ArrayRef<int64_t> last = segments.take_back(4);
-  num::Segment segment;
-  segment.bits = static_cast<int>(last[0]);
-  segment.start = last[1];
-  segment.count = last[2];
-  segment.bitOffset = last[3];
+/// Quadruple `index` of a flat [bits, start, count, bit_offset] array.
+static SegmentInfo getSegment(ArrayRef<int64_t> flat, size_t index) {
+  SegmentInfo segment;
+  segment.bits = static_cast<int>(flat[4 * index]);
+  segment.start = flat[4 * index + 1];
+  segment.count = flat[4 * index + 2];
+  segment.bitOffset = flat[4 * index + 3];
   return segment;
 }
 
+SmallVector<SegmentInfo> PackedLayoutAttr::getSegmentInfos() const {
+  ArrayRef<int64_t> flat = getSegments();
+  SmallVector<SegmentInfo> segments;
+  for (size_t i = 0, e = flat.size() / 4; i < e; ++i)
+    segments.push_back(getSegment(flat, i));
+  return segments;
+}
+
+/// The last segment, if any: the layout's sizes follow from it without
+/// recomputing the permutation.
+static std::optional<SegmentInfo> getLastSegment(PackedLayoutAttr layout) {
+  ArrayRef<int64_t> flat = layout.getSegments();
+  if (flat.size() < 4)
+    return std::nullopt;
+  return getSegment(flat, flat.size() / 4 - 1);
+}
+
 int64_t PackedLayoutAttr::getNumGroups() const {
-  std::optional<num::Segment> last = getLastSegment(*this);
+  std::optional<SegmentInfo> last = getLastSegment(*this);
   int64_t live = last ? last->start + last->count : 0;
   return num::countGroups(live, getGroupSize());
 }
 
 int64_t PackedLayoutAttr::getRowBits() const {
-  std::optional<num::Segment> last = getLastSegment(*this);
+  std::optional<SegmentInfo> last = getLastSegment(*this);
   return last ? last->bitOffset + last->streamBits() : 0;
 }
 

@@ -14,6 +14,7 @@
 #include "baq/Dialect/Baq/IR/BaqAttrs.h"
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/IR/BaqOps.h"
+#include "baq/Dialect/Baq/IR/GridBuilder.h"
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -54,7 +55,6 @@ static ChannelTables computeTables(PackedLayoutAttr layout) {
   int64_t n = layout.getInputs();
   ArrayRef<int8_t> bits = layout.getBits();
   ArrayRef<int32_t> perm = layout.getPerm();
-  ArrayRef<int64_t> segments = layout.getSegments();
   int64_t groupSize = layout.getGroupSize();
 
   ChannelTables t;
@@ -63,13 +63,11 @@ static ChannelTables computeTables(PackedLayoutAttr layout) {
   t.group.assign(n, 0);
   // Segments cover exactly the packed positions of the non-zero channels;
   // 0-bit channels keep all-zero entries and are masked out by the body.
-  for (size_t s = 0; s + 3 < segments.size(); s += 4) {
-    int64_t b = segments[s], start = segments[s + 1], count = segments[s + 2],
-            bitOffset = segments[s + 3];
-    for (int64_t k = 0; k < count; ++k) {
-      int64_t p = start + k;
+  for (const SegmentInfo &s : layout.getSegmentInfos()) {
+    for (int64_t k = 0; k < s.count; ++k) {
+      int64_t p = s.start + k;
       int32_t j = perm[p];
-      t.streamBit[j] = static_cast<int32_t>(bitOffset + k * b);
+      t.streamBit[j] = static_cast<int32_t>(s.bitOffset + k * s.bits);
       t.group[j] = groupSize > 0 ? p / groupSize : 0;
     }
   }
@@ -214,20 +212,10 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
             tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g}));
         Value levels = arith::UIToFPOp::create(nb, nl, f32, mask);
         Value q = arith::UIToFPOp::create(nb, nl, f32, code);
-        Value step = arith::DivFOp::create(nb, nl, s, levels);
-        Value ratio = arith::DivFOp::create(
-            nb, nl, arith::NegFOp::create(nb, nl, z), step);
+        GridValues grid =
+            buildGrid(nb, nl, s, z, levels, GridRounding::RoundEven);
+        Value w = buildDequantizedWeight(nb, nl, q, grid);
         Value zeroF = arith::ConstantOp::create(nb, nl, nb.getZeroAttr(f32));
-        Value clamped = arith::MinimumFOp::create(
-            nb, nl,
-            arith::MaximumFOp::create(
-                nb, nl, math::RoundEvenOp::create(nb, nl, ratio), zeroF),
-            levels);
-        Value positive = arith::CmpFOp::create(
-            nb, nl, arith::CmpFPredicate::OGT, step, zeroF);
-        Value zp = arith::SelectOp::create(nb, nl, positive, clamped, zeroF);
-        Value w = arith::MulFOp::create(
-            nb, nl, arith::SubFOp::create(nb, nl, q, zp), step);
 
         // 0-bit channels are exactly 0 (their s / 0 is not used).
         Value zeroBits =

@@ -15,6 +15,15 @@
 namespace mlir {
 namespace baq {
 
+/// One [bits, start, count, bit_offset] quadruple of a #baq.layout
+/// (docs/FORMAT.md §2): `count` channels of `bits` bits from packed position
+/// `start`, whose codes start at bit `bitOffset` of each row's stream.
+struct SegmentInfo {
+  int bits = 0;
+  int64_t start = 0, count = 0, bitOffset = 0;
+  int64_t streamBits() const { return count * bits; }
+};
+
 /// Parses `[i, j, ...]` (possibly empty) into integers of type T.
 template <typename T>
 FailureOr<SmallVector<T>> parseIntArray(AsmParser &parser) {

@@ -79,6 +79,9 @@ def Baq_PackedLayoutAttr : Baq_Attr<"PackedLayout", "layout"> {
   ];
   let extraClassDeclaration = [{
     int64_t getNumGroups() const;
+    /// The `segments` quadruples as records: what the verifier,
+    /// --baq-expand and the kernels read instead of indexing the flat array.
+    ::llvm::SmallVector<SegmentInfo> getSegmentInfos() const;
     /// L: bits of one output row's stream (sum of the bitwidths).
     int64_t getRowBits() const;
     /// F * M row-interleaved words plus ceil(M * r / 32) tail words, with

@@ -1,0 +1,39 @@
+//===- GridBuilder.h - IR for the grid formula of the format ----*- C++ -*-===//
+//
+// The grid formula of docs/FORMAT.md §4 as IR, shared by --baq-expand and the
+// kernel nests so that both emit the arithmetic of baq/Format/Grid.h.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef BAQ_DIALECT_BAQ_IR_GRIDBUILDER_H
+#define BAQ_DIALECT_BAQ_IR_GRIDBUILDER_H
+
+#include "mlir/IR/Builders.h"
+
+namespace mlir {
+namespace baq {
+
+/// How the zero point is rounded half to even: math.roundeven, or by adding
+/// and subtracting 2^23 after the clamp (exact for [0, 255]; no rounding
+/// intrinsic, which NVVM lowers through libdevice).
+enum class GridRounding { RoundEven, Magic };
+
+/// The (step, zero point) of a grid.
+struct GridValues {
+  Value step, zeroPoint;
+};
+
+/// step = scale / levels, zeroPoint = clamp(roundeven(-zero / step), 0,
+/// levels), 0 unless step > 0 (a NaN ratio stays NaN). `scale`, `zero` and
+/// `levels` (2^b - 1) are f32 scalars or vectors of one type.
+GridValues buildGrid(OpBuilder &b, Location loc, Value scale, Value zero,
+                     Value levels, GridRounding rounding);
+
+/// w = (q - zeroPoint) * step, two roundings (the format allows no FMA).
+Value buildDequantizedWeight(OpBuilder &b, Location loc, Value q,
+                             const GridValues &grid);
+
+} // namespace baq
+} // namespace mlir
+
+#endif // BAQ_DIALECT_BAQ_IR_GRIDBUILDER_H

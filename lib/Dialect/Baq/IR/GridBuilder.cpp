@@ -1,0 +1,54 @@
+//===- GridBuilder.cpp - IR for the grid formula of the format ------------===//
+
+#include "baq/Dialect/Baq/IR/GridBuilder.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+using namespace mlir::baq;
+
+/// An f32 constant of `type` (f32 or a vector of f32).
+static Value createF32Constant(OpBuilder &b, Location loc, Type type,
+                               float value) {
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(shaped, ArrayRef<float>(value)));
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+GridValues mlir::baq::buildGrid(OpBuilder &b, Location loc, Value scale,
+                                Value zero, Value levels,
+                                GridRounding rounding) {
+  Type type = scale.getType();
+  Value step = arith::DivFOp::create(b, loc, scale, levels);
+  Value ratio =
+      arith::DivFOp::create(b, loc, arith::NegFOp::create(b, loc, zero), step);
+  Value zeroF = createF32Constant(b, loc, type, 0.0f);
+  Value rounded;
+  if (rounding == GridRounding::RoundEven) {
+    rounded = arith::MinimumFOp::create(
+        b, loc,
+        arith::MaximumFOp::create(
+            b, loc, math::RoundEvenOp::create(b, loc, ratio), zeroF),
+        levels);
+  } else {
+    // roundeven(clamp(r, 0, L)) == clamp(roundeven(r), 0, L), and for
+    // 0 <= c <= 255, (c + 2^23) - 2^23 rounds c half to even exactly.
+    Value clamped = arith::MinimumFOp::create(
+        b, loc, arith::MaximumFOp::create(b, loc, ratio, zeroF), levels);
+    Value magic = createF32Constant(b, loc, type, 8388608.0f);
+    rounded = arith::SubFOp::create(
+        b, loc, arith::AddFOp::create(b, loc, clamped, magic), magic);
+  }
+  Value positive =
+      arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, step, zeroF);
+  Value zeroPoint = arith::SelectOp::create(b, loc, positive, rounded, zeroF);
+  return {step, zeroPoint};
+}
+
+Value mlir::baq::buildDequantizedWeight(OpBuilder &b, Location loc, Value q,
+                                        const GridValues &grid) {
+  return arith::MulFOp::create(
+      b, loc, arith::SubFOp::create(b, loc, q, grid.zeroPoint), grid.step);
+}
