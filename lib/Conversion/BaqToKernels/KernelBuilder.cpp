@@ -23,6 +23,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "baq/Conversion/KernelBuilder.h"
+#include "DecodeHalf2.h"
 #include "baq/Dialect/Baq/IR/BaqAttrs.h"
 #include "baq/Dialect/Baq/Transforms/WeightAccess.h"
 
@@ -72,7 +73,8 @@ KernelConfig mlir::baq::resolveKernelConfig(
   c.dequantToF16 = dequantType == DequantType::F16 ||
                    (dequantType == DequantType::Default && gpu);
   c.magicUnpack =
-      unpack == UnpackKind::Magic || (unpack == UnpackKind::Default && gpu);
+      unpack == UnpackKind::Magic || (unpack != UnpackKind::Convert && gpu);
+  c.half2Decode = unpack == UnpackKind::Half2;
   // A GPU needs ~64K threads in flight to cover memory latency; a CPU runs
   // one slice (the nest is sequential there).
   c.targetThreads = gpu ? 65536 : 0;
@@ -461,7 +463,9 @@ public:
   const Layout &layout() const { return l; }
 
   Value gather(Value a, bool scaled);
-  Value decode(Value xs, Value sums, int64_t rows);
+  /// unpack=half2: the f16 pair words the decode loops read (DecodeHalf2.h).
+  Value gatherHalf2(Value a);
+  Value decode(Value xs, Value xh, Value sums, int64_t rows);
   Value activationSums(Value a, int64_t split);
   /// Rows per thread and K slices of the decode nest.
   int64_t decodeLanes() const {
@@ -523,7 +527,10 @@ private:
   const KernelConfig &config;
   Layout l;
   // Operands of the decode nests.
-  Value xsValue, sumsValue;
+  Value xsValue, sumsValue, xhValue;
+  // unpack=half2: loop chunks per segment and their repacked payload.
+  SmallVector<half2::SegmentChunks> h2Segs;
+  DenseElementsAttr h2Payload;
 };
 
 int64_t PackedKernels::autoSplit(int64_t v) const {
@@ -579,6 +586,30 @@ Value PackedKernels::gather(Value a, bool scaled) {
             arith::SelectOp::create(nb, nl, valid, scaledX, e.splatF32(0.0f));
         Value z = e.index(0);
         return e.writeContig(value, slice, {z, z});
+      });
+}
+
+Value PackedKernels::gatherHalf2(Value a) {
+  for (const Seg &s : l.segs)
+    h2Segs.push_back({s.bits, s.start, s.padStart, l.loopChunks(s), 0});
+  int64_t words = half2::assignWords(h2Segs);
+  h2Payload = half2::repackPayload(l.attr, packed.getPayload(), h2Segs, words);
+  half2::PairSources src = half2::pairSources(l.attr, h2Segs, l.padded);
+  int64_t rows = cast<RankedTensorType>(a.getType()).getDimSize(0);
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{rows, l.padded / 2}, b.getI32Type());
+  return buildNest(
+      b, loc, "baq_gather_half2", init, {rows}, l.padded / 2,
+      config.threadsPerBlock, {DimSpec::outer(0, 1), DimSpec::item(1)},
+      [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
+          Value slice) {
+        Value tables[] = {
+            i32Table(nb, nl, src.channel[0]), i32Table(nb, nl, src.channel[1]),
+            f32Table(nb, nl, src.factor[0]), f32Table(nb, nl, src.factor[1])};
+        Value word = half2::gatherPairWord(nb, nl, a, outer[0], item, tables);
+        Value z = arith::ConstantIndexOp::create(nb, nl, 0);
+        return tensor::InsertOp::create(nb, nl, word, slice, ValueRange{z, z})
+            .getResult();
       });
 }
 
@@ -917,6 +948,18 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
               [&](OpBuilder &lb, Location ll, Value c, ValueRange it) {
                 Lanes le(lb, ll, v);
                 SmallVector<Value> st(it.begin(), it.end());
+                if (config.half2Decode) {
+                  SmallVector<Value> first;
+                  for (int64_t r = 0; r < rows; ++r)
+                    first.push_back(st[r * acc]);
+                  half2::emitChunks(lb, ll, constant(lb, ll, h2Payload),
+                                    xhValue, i0, v, l.m, h2Segs[piece.seg], c,
+                                    step, first);
+                  for (int64_t r = 0; r < rows; ++r)
+                    st[r * acc] = first[r];
+                  scf::YieldOp::create(lb, ll, st);
+                  return;
+                }
                 SmallVector<Value> wordBases, posBases;
                 SmallVector<SmallVector<Value>> chunkWords;
                 for (int64_t u = 0; u < step; ++u) {
@@ -981,10 +1024,11 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
 }
 
 /// partial[s, r, i]: slice s's share of output (r, i), f32.
-Value PackedKernels::decode(Value xs, Value sums, int64_t rows) {
+Value PackedKernels::decode(Value xs, Value xh, Value sums, int64_t rows) {
   int64_t v = decodeLanes();
   int64_t split = cast<RankedTensorType>(sums.getType()).getDimSize(0);
   xsValue = xs;
+  xhValue = xh;
   sumsValue = sums;
   Value init = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{split, rows, l.m}, b.getF32Type());
@@ -1272,8 +1316,9 @@ LogicalResult mlir::baq::buildQuantizedMatmul(RewriterBase &rewriter,
     result = c;
   } else if (rows <= config.decodeMaxRows) {
     Value xs = k.gather(a, /*scaled=*/true);
+    Value xh = config.half2Decode ? k.gatherHalf2(a) : Value();
     Value sums = k.activationSums(a, k.autoSplit(k.decodeLanes()));
-    Value partial = k.decode(xs, sums, rows);
+    Value partial = k.decode(xs, xh, sums, rows);
     result = k.finalize(partial, c);
   } else {
     Value xs = k.gather(a, /*scaled=*/false);

@@ -149,6 +149,11 @@ def main(argv=None):
                    help="round reference weights (the tiled kernel's f16 path)")
     p.add_argument("--tol", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--half2-bound", type=int, default=0, metavar="N",
+                   help="tolerance of the unpack=half2 decode kernel whose f16 "
+                        "sums hold N products (16 x unroll): the rounding bound "
+                        "(1 + N / (1 - N u)) u max_i sum_k |q step x| / max|ref| "
+                        "+ 1e-5, u = 2^-11 (docs/KERNELS.md §4)")
     p.add_argument("--grid-edges", action="store_true",
                    help="some groups with scale 0, zero > 0 or zero < -scale "
                         "(zero point 0 or clamped)")
@@ -186,11 +191,13 @@ def main(argv=None):
 
     pos = {perm[q]: q for q in range(n)}
     w = np.zeros((m, n), dtype=np.float32)
+    qstep = np.zeros((m, n), dtype=np.float64)  # |q| step: f16 products' size
     for j, b in enumerate(bits):
         if not b:
             continue
         g = 0 if gs == 0 else min(pos[j] // gs, groups - 1)
         w[:, j] = grid_weights(codes[:, j], b, scales[:, g], zeros[:, g])
+        qstep[:, j] = grid_weights(codes[:, j], b, scales[:, g], 0 * zeros[:, g])
     if args.ref_weight_dtype == "f16":
         w = w.astype(np.float16).astype(np.float32)
 
@@ -250,6 +257,13 @@ def main(argv=None):
         if t == "f16":
             ref = ref.astype(np.float16).astype(np.float64)
     tol = args.tol or (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
+    if args.half2_bound:
+        # x rounded to f16 (u), N f16 FMAs per lane (<= N u / (1 - N u) of the
+        # sum of |products|), the rest in f32 (the 1e-5).
+        assert args.what == "matmul"
+        u, k = 2.0 ** -11, args.half2_bound
+        size = np.abs(a.astype(np.float64)) @ np.abs(qstep).T
+        tol = (u + k * u / (1 - k * u)) * size.max() / np.abs(ref).max() + 1e-5
     rtype = f"tensor<{shape[0]}x{shape[1]}xf32>"
     emit("  func.func @main() {")
     for name, value, ty in inputs:
