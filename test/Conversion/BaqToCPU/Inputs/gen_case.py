@@ -153,7 +153,7 @@ def main(argv=None):
                    help="tolerance of the unpack=half2 decode kernel whose f16 "
                         "sums hold N products (16 x unroll): the rounding bound "
                         "(1 + N / (1 - N u)) u max_i sum_k |q step x| / max|ref| "
-                        "+ 1e-5, u = 2^-11 (docs/KERNELS.md §4)")
+                        "+ the default tolerance, u = 2^-11 (docs/KERNELS.md §4)")
     p.add_argument("--grid-edges", action="store_true",
                    help="some groups with scale 0, zero > 0 or zero < -scale "
                         "(zero point 0 or clamped)")
@@ -259,11 +259,12 @@ def main(argv=None):
     tol = args.tol or (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
     if args.half2_bound:
         # x rounded to f16 (u), N f16 FMAs per lane (<= N u / (1 - N u) of the
-        # sum of |products|), the rest in f32 (the 1e-5).
+        # sum of |products|), the rest in f32, and the final rounding.
         assert args.what == "matmul"
         u, k = 2.0 ** -11, args.half2_bound
         size = np.abs(a.astype(np.float64)) @ np.abs(qstep).T
-        tol = (u + k * u / (1 - k * u)) * size.max() / np.abs(ref).max() + 1e-5
+        tol = (u + k * u / (1 - k * u)) * size.max() / np.abs(ref).max() + \
+            (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
     rtype = f"tensor<{shape[0]}x{shape[1]}xf32>"
     emit("  func.func @main() {")
     for name, value, ty in inputs:
