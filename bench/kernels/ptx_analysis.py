@@ -20,6 +20,7 @@ format=isa), assembles them with ptxas, and reports:
     (bytes / 3.35 TB/s).
 
     ptx_analysis.py --baq-opt build/bin/baq-opt [--bits-from allocated.mlir]
+        [--chip sm_90] [--unpack half2] [--only 2,3,mixed] [--clock-ghz 1.98]
 """
 import argparse
 import os
@@ -120,7 +121,8 @@ def analyse(name, gen_args, args, tmp):
     lay = layout_of(text)
     nvvm = run([args.baq_opt, src, f"--baq-lower-nvvm=chip={args.chip} unpack={args.unpack}"])
     binary = run([args.baq_opt, f"--gpu-module-to-binary=format=isa"], input=nvvm)
-    nests = run([args.baq_opt, src, f"--baq-build-kernels=target=gpu unpack={args.unpack}"])
+    nests = run([args.baq_opt, src, f"--baq-build-kernels=target=gpu unpack={args.unpack}",
+                 "--mlir-elide-elementsattrs-if-larger=16"])
     split = 1
     m = re.search(r"-> \(tensor<(\d+)x1x%dxf32>\)" % lay["m"], nests)
     if m:
