@@ -23,5 +23,20 @@
 // RUN: %gen_case --bits mixed --m 37 --n 400 --rows 1 --group-size 48 --orientation kn --half2-bound 32 | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=3" | %run_main | FileCheck %s
 // RUN: %gen_case --bits mixed --avg 3 --m 40 --n 256 --rows 3 --dtype f16 --half2-bound 32 | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2" | %run_main | FileCheck %s
 
+// Tight check: one bitwidth, no groups, k-split=1 unroll=1, against a
+// reference that emulates the kernel's f16 roundings (gen_case.py
+// --half2-emulate: x' = f16(x 2^-e), 16 f16 FMAs per lane and chunk, each
+// rounded once), within the f32 tolerance 1e-5: any wrong code, position or
+// scale fails (a +1 in the low half of the f16 magic gives 6e-2).
+
+// RUN: %gen_case --bits 1 --m 37 --n 300 --rows 2 --half2-emulate | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 2 --m 37 --n 300 --rows 2 --half2-emulate | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 3 --m 37 --n 300 --rows 2 --half2-emulate | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 4 --m 37 --n 300 --rows 1 --half2-emulate --orientation kn | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 5 --m 37 --n 300 --rows 2 --half2-emulate | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 6 --m 37 --n 300 --rows 2 --half2-emulate --dtype f16 | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 7 --m 37 --n 300 --rows 2 --half2-emulate | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+// RUN: %gen_case --bits 8 --m 37 --n 300 --rows 2 --half2-emulate | baq-opt --baq-lower-cpu="kernel-target=gpu unpack=half2 k-split=1 unroll=1" | %run_main | FileCheck %s
+
 // CHECK: relative error:
 // CHECK-NEXT: PASS
