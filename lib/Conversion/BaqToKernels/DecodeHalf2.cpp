@@ -72,11 +72,11 @@ int64_t mlir::baq::half2::assignWords(MutableArrayRef<SegmentChunks> segs) {
   return words;
 }
 
-/// The payload's words, from a dense or a resource attribute.
-static std::vector<uint32_t> readWords(DenseElementsAttr dense,
-                                       ElementsAttr any) {
+/// The payload's words, from a resource blob (verified by the op) or any
+/// elements attribute with integer values.
+static std::vector<uint32_t> readWords(ElementsAttr payload) {
   std::vector<uint32_t> words;
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(any)) {
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(payload)) {
     if (AsmResourceBlob *blob = resource.getRawHandle().getBlob()) {
       ArrayRef<char> data = blob->getData();
       words.resize(data.size() / 4);
@@ -84,7 +84,7 @@ static std::vector<uint32_t> readWords(DenseElementsAttr dense,
     }
     return words;
   }
-  for (const APInt &v : dense.getValues<APInt>())
+  for (const APInt &v : payload.getValues<APInt>())
     words.push_back(static_cast<uint32_t>(v.getZExtValue()));
   return words;
 }
@@ -96,8 +96,7 @@ DenseElementsAttr mlir::baq::half2::repackPayload(PackedLayoutAttr layout,
   int64_t m = layout.getOutputs(), n = layout.getInputs();
   num::PackedLayout l =
       num::computeLayout(layout.getBits(), m, layout.getGroupSize());
-  std::vector<uint32_t> original =
-      readWords(dyn_cast<DenseElementsAttr>(payload), payload);
+  std::vector<uint32_t> original = readWords(payload);
   std::vector<uint8_t> codes = num::unpackCodes(l, original);
   ArrayRef<int32_t> perm = layout.getPerm();
   SmallVector<int32_t> out(words * m, 0);
