@@ -146,6 +146,7 @@ static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o,
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
   std::string text = llvm::formatv(
+      "gpu.module(baq-fuse-lop3),"
       "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
       "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
       "expand-strided-metadata,lower-affine,"

@@ -63,6 +63,8 @@ struct KernelConfig {
   bool dequantToF16 = false;
   /// Use the 2^23 mantissa trick instead of integer-to-float conversion.
   bool magicUnpack = false;
+  /// Decode loops use the f16x2 variant (DecodeHalf2.h).
+  bool half2Decode = false;
   /// Threads the GPU wants in flight; an auto k-split (0) aims for this.
   int64_t targetThreads = 0;
 };

@@ -28,6 +28,9 @@ class BufferizationDialect;
 namespace gpu {
 class GPUDialect;
 } // namespace gpu
+namespace LLVM {
+class LLVMDialect;
+} // namespace LLVM
 namespace math {
 class MathDialect;
 } // namespace math
@@ -48,7 +51,7 @@ namespace baq {
 
 enum class KernelTarget { CPU, GPU };
 enum class DequantType { Default, F16, F32 };
-enum class UnpackKind { Default, Convert, Magic };
+enum class UnpackKind { Default, Convert, Magic, Half2 };
 
 #define GEN_PASS_DECL
 #include "baq/Conversion/Passes.h.inc"
@@ -100,7 +103,7 @@ struct KernelOptions : public PassPipelineOptions<Derived> {
       llvm::cl::init("default")};
   PipelineOption::Option<std::string> unpack{
       *this, "unpack",
-      llvm::cl::desc("Code to float: default, convert or magic"),
+      llvm::cl::desc("Code to float: default, convert, magic or half2"),
       llvm::cl::init("default")};
 };
 

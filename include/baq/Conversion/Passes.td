@@ -86,7 +86,12 @@ def BaqBuildKernels : Pass<"baq-build-kernels"> {
                         "integer to float conversion"),
              clEnumValN(::mlir::baq::UnpackKind::Magic, "magic",
                         "OR into the mantissa of 2^23 and subtract: no "
-                        "conversion unit needed"))}]>
+                        "conversion unit needed"),
+             clEnumValN(::mlir::baq::UnpackKind::Half2, "half2",
+                        "decode loops unpack two codes per f16 magic "
+                        "(0x6400) pair and use f16x2 FMAs on f16 "
+                        "activations, summed in f32 per 32-code chunk (not "
+                        "exact: docs/KERNELS.md §4); else as default"))}]>
   ];
 }
 
@@ -148,6 +153,22 @@ def BaqKernelsToParallel : Pass<"baq-kernels-to-parallel"> {
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
            "Estimated operations below which a kernel stays sequential">
+  ];
+}
+
+def BaqFuseLop3 : Pass<"baq-fuse-lop3"> {
+  let summary = "Fuse (x & y) | z on i32 into one PTX lop3.b32";
+  let description = [{
+    Replaces `arith.ori(arith.andi(x, y), z)` on i32 (and, lane by lane, on
+    1-D vectors of i32) by inline PTX `lop3.b32 d, x, y, z, 0xEA`. ptxas
+    fuses an AND and an OR into one LOP3 only when at most one operand is an
+    immediate; the decode kernels' unpacking `(w & mask) | magic` has two,
+    so without this it costs two instructions per code (pair). Part of
+    `--baq-lower-nvvm`, run on the outlined `gpu.module`s; the CPU pipelines
+    keep the portable and/or (same bits).
+  }];
+  let dependentDialects = [
+    "::mlir::LLVM::LLVMDialect", "::mlir::vector::VectorDialect"
   ];
 }
 

@@ -220,6 +220,18 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
               [&](OpBuilder &lb, Location ll, Value c, ValueRange it) {
                 Lanes le(lb, ll, v);
                 SmallVector<Value> st(it.begin(), it.end());
+                if (config.half2Decode) {
+                  SmallVector<Value> first;
+                  for (int64_t r = 0; r < rows; ++r)
+                    first.push_back(st[r * acc]);
+                  half2::emitChunks(lb, ll, constant(lb, ll, h2Payload),
+                                    xhValue, i0, v, l.m, h2Segs[piece.seg], c,
+                                    step, first);
+                  for (int64_t r = 0; r < rows; ++r)
+                    st[r * acc] = first[r];
+                  scf::YieldOp::create(lb, ll, st);
+                  return;
+                }
                 SmallVector<Value> wordBases, posBases;
                 SmallVector<SmallVector<Value>> chunkWords;
                 for (int64_t u = 0; u < step; ++u) {
@@ -283,11 +295,36 @@ Value PackedKernels::decodeBody(int64_t v, int64_t base, int64_t rows,
   return slice;
 }
 
+Value PackedKernels::gatherHalf2(Value a) {
+  for (const Seg &s : l.segs)
+    h2Segs.push_back({s.bits, s.start, s.padStart, l.loopChunks(s), 0});
+  int64_t words = half2::assignWords(h2Segs);
+  h2Payload = half2::repackPayload(l.attr, packed.getPayload(), h2Segs, words);
+  half2::PairSources src = half2::pairSources(l.attr, h2Segs, l.padded);
+  int64_t rows = cast<RankedTensorType>(a.getType()).getDimSize(0);
+  Value init = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{rows, l.padded / 2}, b.getI32Type());
+  return buildNest(
+      b, loc, "baq_gather_half2", init, {rows}, l.padded / 2,
+      config.threadsPerBlock, {DimSpec::outer(0, 1), DimSpec::item(1)},
+      [&](OpBuilder &nb, Location nl, ValueRange outer, Value item,
+          Value slice) {
+        Value tables[] = {
+            i32Table(nb, nl, src.channel[0]), i32Table(nb, nl, src.channel[1]),
+            f32Table(nb, nl, src.factor[0]), f32Table(nb, nl, src.factor[1])};
+        Value word = half2::gatherPairWord(nb, nl, a, outer[0], item, tables);
+        Value z = arith::ConstantIndexOp::create(nb, nl, 0);
+        return tensor::InsertOp::create(nb, nl, word, slice, ValueRange{z, z})
+            .getResult();
+      });
+}
+
 /// partial[s, r, i]: slice s's share of output (r, i), f32.
-Value PackedKernels::decode(Value xs, Value sums, int64_t rows) {
+Value PackedKernels::decode(Value xs, Value xh, Value sums, int64_t rows) {
   int64_t v = decodeLanes();
   int64_t split = cast<RankedTensorType>(sums.getType()).getDimSize(0);
   xsValue = xs;
+  xhValue = xh;
   sumsValue = sums;
   Value init = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{split, rows, l.m}, b.getF32Type());

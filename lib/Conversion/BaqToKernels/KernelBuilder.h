@@ -30,6 +30,7 @@
 #ifndef BAQ_LIB_CONVERSION_BAQTOKERNELS_KERNELBUILDER_H
 #define BAQ_LIB_CONVERSION_BAQTOKERNELS_KERNELBUILDER_H
 
+#include "DecodeHalf2.h"
 #include "baq/Conversion/BaqToKernels.h"
 #include "baq/Dialect/Baq/IR/BaqAttrs.h"
 #include "baq/Dialect/Baq/IR/GridBuilder.h"
@@ -267,7 +268,9 @@ public:
   const Layout &layout() const { return l; }
 
   Value gather(Value a, bool scaled);
-  Value decode(Value xs, Value sums, int64_t rows);
+  /// unpack=half2: the f16 pair words the decode loops read (DecodeHalf2.h).
+  Value gatherHalf2(Value a);
+  Value decode(Value xs, Value xh, Value sums, int64_t rows);
   Value activationSums(Value a, int64_t split);
   /// Output rows per decode thread: V, or 1 when M < V.
   int64_t decodeLanes() const {
@@ -329,7 +332,10 @@ private:
   const KernelConfig &config;
   Layout l;
   // Operands of the decode nests.
-  Value xsValue, sumsValue;
+  Value xsValue, sumsValue, xhValue;
+  // unpack=half2: loop chunks per segment and their repacked payload.
+  SmallVector<half2::SegmentChunks> h2Segs;
+  DenseElementsAttr h2Payload;
 };
 
 } // namespace kernels

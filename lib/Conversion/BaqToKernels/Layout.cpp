@@ -35,7 +35,8 @@ KernelConfig mlir::baq::resolveKernelConfig(
   c.dequantToF16 = dequantType == DequantType::F16 ||
                    (dequantType == DequantType::Default && gpu);
   c.magicUnpack =
-      unpack == UnpackKind::Magic || (unpack == UnpackKind::Default && gpu);
+      unpack == UnpackKind::Magic || (unpack != UnpackKind::Convert && gpu);
+  c.half2Decode = unpack == UnpackKind::Half2;
   // A GPU needs ~64K threads in flight to cover memory latency; a CPU runs
   // one slice (the nest is sequential there).
   c.targetThreads = gpu ? 65536 : 0;

@@ -89,8 +89,9 @@ LogicalResult mlir::baq::buildDecodeMatmul(RewriterBase &rewriter,
   Value result = m->c;
   if (!addsNothing(k, *m)) {
     Value xs = k.gather(m->a, /*scaled=*/true);
+    Value xh = config.half2Decode ? k.gatherHalf2(m->a) : Value();
     Value sums = k.activationSums(m->a, k.autoSplit(k.decodeLanes()));
-    Value partial = k.decode(xs, sums, rows);
+    Value partial = k.decode(xs, xh, sums, rows);
     result = k.finalize(partial, m->c);
   }
   replaceMatmul(rewriter, matmul, *m, result);

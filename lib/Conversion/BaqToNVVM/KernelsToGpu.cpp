@@ -187,6 +187,25 @@ struct BaqKernelsToGpuPass
             rewriter, op.getLoc(), op.getType(), Type(), ValueRange(),
             op.getDynamicSizes(), op.getSymbolOperands(), /*hostShared=*/true);
         rewriter.replaceOp(op, alloc.getMemref());
+        // Managed memory is at least 256-byte aligned: say so inside each
+        // kernel, so that vector reads of these buffers (the decode
+        // kernel's activations) become 128-bit loads.
+        llvm::SmallDenseMap<Operation *, Value> aligned;
+        SmallVector<OpOperand *> uses;
+        for (OpOperand &use : alloc.getMemref().getUses())
+          uses.push_back(&use);
+        for (OpOperand *use : uses) {
+          auto launch = use->getOwner()->getParentOfType<gpu::LaunchOp>();
+          if (!launch)
+            continue;
+          Value &value = aligned[launch];
+          if (!value) {
+            rewriter.setInsertionPointToStart(&launch.getBody().front());
+            value = memref::AssumeAlignmentOp::create(rewriter, op.getLoc(),
+                                                      alloc.getMemref(), 16);
+          }
+          rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(value); });
+        }
       }
       SmallVector<memref::DeallocOp> deallocs;
       func.walk([&](memref::DeallocOp op) { deallocs.push_back(op); });

@@ -73,6 +73,46 @@ def grid_weights(codes, bits, scales, zeros):
     return ((codes.astype(np.float32) - zp) * step).astype(np.float32)
 
 
+def half2_scale_exp(b, i):
+    """In-place scale exponent of pair i of a b-bit chunk (half2::pairUnpack)."""
+    t = (i * b) % 16
+    if t + b > 16:
+        return 0
+    if t + b <= 10:
+        return t
+    return t - 6 if t >= 6 else 0
+
+
+def half2_emulated(a, codes, perm, b, m, n, r, scales, zeros):
+    """The unpack=half2 decode kernel's result with its f16 roundings
+    emulated (one segment, no groups, k-split=1 unroll=1): per 32-code chunk
+    and lane, 16 f16 FMAs (d x' + acc computed exactly in float64, rounded
+    once to f16) on x' = f16(x 2^-e); other codes and the rest exactly."""
+    levels = np.float32((1 << b) - 1)
+    step = scales[:, 0].astype(np.float32) / levels
+    with np.errstate(divide="ignore", invalid="ignore"):
+        zp = np.clip(np.rint(-zeros[:, 0].astype(np.float32) / step), np.float32(0), levels)
+    zp = np.where(step > 0, zp, np.float32(0)).astype(np.float64)
+    x32 = a.astype(np.float32)
+    sums = np.zeros((r, m))
+    full = n // 32
+    for c in range(full):
+        acc = np.zeros((2, r, m), dtype=np.float16)
+        for i in range(16):
+            e = half2_scale_exp(b, i)
+            for h in range(2):
+                ch = perm[32 * c + 16 * h + i]
+                xh = (x32[:, ch] * np.float32(2.0 ** -e)).astype(np.float16).astype(np.float64)
+                d = codes[:, ch].astype(np.float64) * 2.0 ** e
+                acc[h] = (xh[:, None] * d[None, :] + acc[h].astype(np.float64)).astype(np.float16)
+        sums += acc[0].astype(np.float64) + acc[1].astype(np.float64)
+    for k in range(32 * full, n):
+        ch = perm[k]
+        sums += x32[:, ch].astype(np.float64)[:, None] * codes[:, ch].astype(np.float64)[None, :]
+    sum_x = x32.astype(np.float64).sum(axis=1)
+    return step.astype(np.float64)[None, :] * (sums - zp[None, :] * sum_x[:, None])
+
+
 def hexdata(array):
     return "0x" + np.ascontiguousarray(array).tobytes().hex().upper()
 
@@ -151,6 +191,15 @@ def main(argv=None):
                    help="relative error bound (0: exact); default 1e-5 for f32, "
                         "2^-11 + 1e-5 for f16")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--half2-emulate", action="store_true",
+                   help="reference of the unpack=half2 decode kernel with its f16 "
+                        "roundings emulated (one bitwidth, no groups; run with "
+                        "k-split=1 unroll=1)")
+    p.add_argument("--half2-bound", type=int, default=0, metavar="N",
+                   help="tolerance of the unpack=half2 decode kernel whose f16 "
+                        "sums hold N products (16 x unroll): the rounding bound "
+                        "(1 + N / (1 - N u)) u max_i sum_k |q step x| / max|ref| "
+                        "+ the default tolerance, u = 2^-11 (docs/KERNELS.md §4)")
     p.add_argument("--grid-edges", action="store_true",
                    help="some groups with scale 0, zero > 0 or zero < -scale "
                         "(zero point 0 or clamped)")
@@ -188,11 +237,13 @@ def main(argv=None):
 
     pos = {perm[q]: q for q in range(n)}
     w = np.zeros((m, n), dtype=np.float32)
+    qstep = np.zeros((m, n), dtype=np.float64)  # |q| step: f16 products' size
     for j, b in enumerate(bits):
         if not b:
             continue
         g = 0 if gs == 0 else min(pos[j] // gs, groups - 1)
         w[:, j] = grid_weights(codes[:, j], b, scales[:, g], zeros[:, g])
+        qstep[:, j] = grid_weights(codes[:, j], b, scales[:, g], 0 * zeros[:, g])
     if args.ref_weight_dtype == "f16":
         w = w.astype(np.float16).astype(np.float32)
 
@@ -225,6 +276,10 @@ def main(argv=None):
         a = rng.uniform(-1, 1, (r, n)).astype(tnp)
         c = rng.uniform(-1, 1, (r, m)).astype(tnp)
         ref = c.astype(np.float64) + a.astype(np.float64) @ w.astype(np.float64).T
+        if args.half2_emulate:
+            assert len(segs) == 1 and gs == 0 and live == n, "one segment, no groups"
+            ref = c.astype(np.float64) + half2_emulated(
+                a, codes, perm, segs[0][0], m, n, r, scales, zeros)
         ytype = f"tensor<{r}x{m}x{t}>"
         atype = f"tensor<{r}x{n}x{t}>"
         maps = ("indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, "
@@ -252,6 +307,14 @@ def main(argv=None):
         if t == "f16":
             ref = ref.astype(np.float16).astype(np.float64)
     tol = args.tol if args.tol is not None else (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
+    if args.half2_bound:
+        # x rounded to f16 (u), N f16 FMAs per lane (<= N u / (1 - N u) of the
+        # sum of |products|), the rest in f32, and the final rounding.
+        assert args.what == "matmul"
+        u, k = 2.0 ** -11, args.half2_bound
+        size = np.abs(a.astype(np.float64)) @ np.abs(qstep).T
+        tol = (u + k * u / (1 - k * u)) * size.max() / np.abs(ref).max() + \
+            (1e-5 if t == "f32" else 2.0 ** -11 + 1e-5)
     rtype = f"tensor<{shape[0]}x{shape[1]}xf32>"
     emit("  func.func @main() {")
     for name, value, ty in inputs:
