@@ -40,6 +40,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -71,8 +72,8 @@ static cl::opt<int64_t>
                cl::init(0));
 static cl::opt<std::string> dumpLogits(
     "dump-logits",
-    cl::desc("write the float32 logits of every prompt position to this file "
-             "(row-major [prompt tokens, vocab])"));
+    cl::desc("also write the float32 logits of every prompt position to this "
+             "file (row-major [prompt tokens, vocab])"));
 static cl::opt<bool>
     noPrefill("no-prefill",
               cl::desc("use @forward only, even where @prefill exists"),
@@ -93,6 +94,28 @@ static cl::opt<bool> timing("timing",
 namespace {
 
 constexpr int32_t kBos = 1;
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+double cpuSeconds() {
+  return static_cast<double>(std::clock()) / CLOCKS_PER_SEC;
+}
+
+/// Wall and process CPU time of a phase, printed by --timing.
+struct Phase {
+  std::chrono::steady_clock::time_point wall = std::chrono::steady_clock::now();
+  double cpu = cpuSeconds();
+  std::string report(StringRef what, int64_t tokens) const {
+    double s = secondsSince(wall);
+    return llvm::formatv("{0} {1} tokens in {2:f4} s, cpu {3:f4} s ({4:f1} "
+                         "tok/s)",
+                         what, tokens, s, cpuSeconds() - cpu, tokens / s)
+        .str();
+  }
+};
 
 [[noreturn]] void fatal(const llvm::Twine &message) {
   llvm::errs() << "baq-run: error: " << message << "\n";
@@ -205,9 +228,12 @@ struct Tokenizer {
     if (prev == kBos && p.starts_with(" "))
       p = p.drop_front();
     unsigned byte;
+    std::string raw;
     if (p.size() == 6 && p.starts_with("<0x") && p.ends_with(">") &&
-        !p.substr(3, 2).getAsInteger(16, byte))
-      return std::string(1, static_cast<char>(byte));
+        !p.substr(3, 2).getAsInteger(16, byte)) {
+      raw.assign(1, static_cast<char>(byte));
+      p = raw;
+    }
     if (p.size() == 1) {
       unsigned char b = p[0];
       if (!(llvm::isPrint(b) || llvm::isSpace(b)))
@@ -280,7 +306,7 @@ class Model {
 public:
   ModelShape shape;
   int64_t prefillTokens = 0; // 0: no @prefill
-  double compileSeconds = 0;
+  double lowerSeconds = 0, jitSeconds = 0;
 
   Model(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     OwningOpRef<ModuleOp> module =
@@ -302,15 +328,24 @@ public:
                               llvm::Twine(*t));
       std::exit(1);
     }
-    if (auto prefill = module->lookupSymbol<func::FuncOp>("prefill");
-        prefill && !noPrefill) {
-      FailureOr<int64_t> p = checkStep(prefill, shape);
-      if (failed(p))
-        std::exit(1);
-      prefillTokens = *p;
+    if (auto prefill = module->lookupSymbol<func::FuncOp>("prefill")) {
+      // Not compiling an unused @prefill halves the JIT's work.
+      if (noPrefill) {
+        prefill.erase();
+      } else {
+        FailureOr<int64_t> p = checkStep(prefill, shape);
+        if (failed(p))
+          std::exit(1);
+        prefillTokens = *p;
+      }
     }
+    this->module = std::move(module);
+  }
+
+  /// Lowers with --baq-lower-cpu and JIT-compiles the module.
+  void compile() {
     auto start = std::chrono::steady_clock::now();
-    PassManager pm(&context);
+    PassManager pm(module->getContext());
     std::string pipeline =
         "baq-lower-cpu{c-interface=true " + lowerOptions + "}";
     std::string errors;
@@ -319,6 +354,8 @@ public:
       fatal("bad --lower-options: " + errors);
     if (failed(pm.run(*module)))
       fatal("lowering the module with " + pipeline + " failed");
+    lowerSeconds = secondsSince(start);
+    start = std::chrono::steady_clock::now();
     std::vector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
     ExecutionEngineOptions options;
     auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
@@ -329,9 +366,14 @@ public:
       fatal("JIT compilation failed: " +
             llvm::toString(maybeEngine.takeError()));
     engine = std::move(*maybeEngine);
-    compileSeconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+    // The JIT compiles on the first lookup: do it here, not in the first
+    // timed call.
+    for (StringRef fn : {"_mlir_ciface_forward", "_mlir_ciface_prefill"})
+      if (fn == "_mlir_ciface_forward" || prefillTokens > 1)
+        if (auto fnOrError = engine->lookupPacked(fn); !fnOrError)
+          fatal("JIT compilation failed: " +
+                llvm::toString(fnOrError.takeError()));
+    jitSeconds = secondsSince(start);
     size_t n = shape.layers * shape.seqLen * shape.kvDim;
     kcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
     vcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
@@ -391,8 +433,9 @@ public:
   }
 
 private:
+  OwningOpRef<ModuleOp> module;
   std::unique_ptr<ExecutionEngine> engine;
-  StridedMemRefType<float, 3> kcache, vcache;
+  StridedMemRefType<float, 3> kcache{}, vcache{};
 
   StridedMemRefType<float, 3> makeCache(float *data) {
     if (!data)
@@ -413,33 +456,31 @@ int32_t argmax(const float *row, int64_t n) {
   return best;
 }
 
+/// --dump-logits: the logits of every prompt position, row-major.
+void dumpPromptLogits(Model &model, const Tokenizer &tok) {
+  std::vector<float> logits = model.run(tok.encode(prompt));
+  std::error_code ec;
+  llvm::raw_fd_ostream os(dumpLogits, ec);
+  if (ec)
+    fatal("cannot write '" + dumpLogits + "': " + ec.message());
+  os.write(reinterpret_cast<const char *>(logits.data()),
+           logits.size() * sizeof(float));
+}
+
 int generate(Model &model, const Tokenizer &tok) {
   std::vector<int32_t> promptTokens = tok.encode(prompt);
-  int64_t seqLen = model.shape.seqLen;
-  if (static_cast<int64_t>(promptTokens.size()) > seqLen)
-    fatal(llvm::formatv("the prompt is {0} tokens, longer than the model's "
-                        "context of {1}",
-                        promptTokens.size(), seqLen)
-              .str());
+  int64_t seqLen = model.shape.seqLen; // the prompt fits: checked in main
   int64_t total = steps <= 0 || steps > seqLen ? seqLen : steps.getValue();
   if (total < static_cast<int64_t>(promptTokens.size()))
     total = promptTokens.size();
-  if (!dumpLogits.empty()) {
-    std::vector<float> logits = model.run(promptTokens);
-    std::error_code ec;
-    llvm::raw_fd_ostream os(dumpLogits, ec);
-    if (ec)
-      fatal("cannot write '" + dumpLogits + "': " + ec.message());
-    os.write(reinterpret_cast<const char *>(logits.data()),
-             logits.size() * sizeof(float));
-    return 0;
-  }
   // The prompt but its last token through @prefill/@forward, then one token
   // at a time as run.c.
-  auto start = std::chrono::steady_clock::now();
   ArrayRef<int32_t> head(promptTokens);
   head = head.drop_back();
+  Phase prefillPhase;
   model.run(head);
+  std::string prefillReport = prefillPhase.report("prefill", head.size());
+  Phase decodePhase;
   std::string text;
   for (size_t i = 1; i < promptTokens.size(); ++i)
     text += tok.piece(promptTokens[i - 1], promptTokens[i]);
@@ -458,14 +499,12 @@ int generate(Model &model, const Tokenizer &tok) {
     ++generated;
   }
   llvm::outs() << "\n";
-  if (timing) {
-    double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    llvm::errs() << llvm::formatv(
-        "baq-run: compile {0:f2} s; {1} tokens in {2:f3} s ({3:f1} tok/s)\n",
-        model.compileSeconds, generated, s, generated / s);
-  }
+  if (timing)
+    llvm::errs() << llvm::formatv("baq-run: lower {0:f2} s, jit {1:f2} s; "
+                                  "{2}; {3}\n",
+                                  model.lowerSeconds, model.jitSeconds,
+                                  prefillReport,
+                                  decodePhase.report("decode", generated));
   return 0;
 }
 
@@ -514,7 +553,7 @@ int perplexity(Model &model, const Tokenizer &tok) {
   double total = 0;
   int64_t count = 0, windows = 0;
   int64_t vocab = model.shape.vocab;
-  auto start = std::chrono::steady_clock::now();
+  Phase phase;
   for (size_t s = 0; s < stream.size(); s += len) {
     ArrayRef<int32_t> win = ArrayRef<int32_t>(stream).slice(
         s, std::min<size_t>(len, stream.size() - s));
@@ -543,14 +582,10 @@ int perplexity(Model &model, const Tokenizer &tok) {
   llvm::outs() << llvm::formatv("perplexity {0:f6} mean_nll {1:f8} tokens {2} "
                                 "windows {3} window_len {4}\n",
                                 std::exp(mean), mean, count, windows, len);
-  if (timing) {
-    double sec =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
+  if (timing)
     llvm::errs() << llvm::formatv(
-        "baq-run: compile {0:f2} s; {1} tokens in {2:f3} s ({3:f1} tok/s)\n",
-        model.compileSeconds, count, sec, count / sec);
-  }
+        "baq-run: lower {0:f2} s, jit {1:f2} s; {2}\n", model.lowerSeconds,
+        model.jitSeconds, phase.report("perplexity", count));
   return 0;
 }
 
@@ -590,5 +625,14 @@ int main(int argc, char **argv) {
     fatal("cannot read tokenizer '" + tokenizerFile + "': no such file");
   Model model(context, sourceMgr);
   Tokenizer tok = Tokenizer::load(tokenizerFile, model.shape.vocab);
+  size_t promptTokens = tok.encode(prompt).size();
+  if (static_cast<int64_t>(promptTokens) > model.shape.seqLen)
+    fatal(llvm::formatv("the prompt is {0} tokens, longer than the model's "
+                        "context of {1}",
+                        promptTokens, model.shape.seqLen)
+              .str());
+  model.compile();
+  if (!dumpLogits.empty())
+    dumpPromptLogits(model, tok);
   return perplexityFile.empty() ? generate(model, tok) : perplexity(model, tok);
 }
