@@ -1,12 +1,13 @@
 // baq-run on the synthetic whole-model export (no data files needed): the compiled FP32
 // and quantized modules against the numpy forward pass with the reader's weights.
-// Logits of a 27-token prompt through @prefill (3 x 8 tokens) + @forward (3) and through
-// @forward alone, greedy generation, and perplexity with baq.eval's windows (windows of
-// 20 tokens: prefill and decode steps, several windows). Each quantized run lowers the
+// Logits of a 27-token prompt through @prefill (24 tokens: the tiled kernel once quantized)
+// + @forward (3: the fused decode kernel) and through @forward alone, greedy generation,
+// and perplexity with baq.eval's windows (windows of 26 tokens: one prefill and one
+// decode step each, several windows). Each quantized run lowers the
 // kernels of 14 layers x 2 kinds (~10-30 s on a loaded 2-core machine), so each baq-run
 // call does as much as it can.
 //
-// RUN: %pybaq -m baq.export_model --emit synthetic --prefill 8 -q -o %t.mlir --synthetic-checkpoint %t.bin --synthetic-tokenizer %t.tok
+// RUN: %pybaq -m baq.export_model --emit synthetic --prefill 24 -q -o %t.mlir --synthetic-checkpoint %t.bin --synthetic-tokenizer %t.tok
 // RUN: baq-run %t.mlir --tokenizer %t.tok --prompt "the cat sat on the mat and the dog" --dump-logits %t.fp32 --steps 48 > %t.fp32.gen
 // RUN: %pybaq %S/Inputs/check_model.py logits %t.bin %t.tok %t.mlir "the cat sat on the mat and the dog" %t.fp32 | FileCheck %s --check-prefix=FP32
 // RUN: %pybaq %S/Inputs/check_model.py generate %t.bin %t.tok %t.mlir "the cat sat on the mat and the dog" 48 %t.fp32.gen | FileCheck %s --check-prefix=GEN-FP32
@@ -26,9 +27,9 @@
 // GEN: substituted layers 14, equal True
 // GEN-NEXT: PASS
 
-// RUN: baq-run %t.q.mlir --tokenizer %t.tok --perplexity %S/Inputs/stories.txt --window-len 20 > %t.ppl
+// RUN: baq-run %t.q.mlir --tokenizer %t.tok --perplexity %S/Inputs/stories.txt --window-len 26 > %t.ppl
 // RUN: FileCheck %s --check-prefix=PPL --input-file=%t.ppl
-// RUN: %pybaq %S/Inputs/check_model.py perplexity %t.bin %t.tok %t.q.mlir %S/Inputs/stories.txt 20 %t.ppl | FileCheck %s --check-prefix=EVAL
-// PPL: perplexity {{[0-9.]+}} mean_nll {{[0-9.]+}} tokens {{[0-9]+}} windows {{[2-9]}} window_len 20
+// RUN: %pybaq %S/Inputs/check_model.py perplexity %t.bin %t.tok %t.q.mlir %S/Inputs/stories.txt 26 %t.ppl | FileCheck %s --check-prefix=EVAL
+// PPL: perplexity {{[0-9.]+}} mean_nll {{[0-9.]+}} tokens {{[0-9]+}} windows {{[2-9]}} window_len 26
 // EVAL: relative difference
 // EVAL-NEXT: PASS
