@@ -7,8 +7,8 @@ random weights) this exports the whole forward pass (baq.export_model), quantize
 
 * prefill tokens/s: ``baq-run --perplexity`` with windows of P + 1 tokens, so every window is
   exactly one @prefill call of P tokens (log-softmax included, it is negligible);
-* decode tokens/s: ``baq-run`` greedy generation from BOS, one @forward call per token
-  (attention over the static context with a causal mask);
+* decode tokens/s: then, in the same baq-run process, greedy generation from BOS, one
+  @forward call per token (attention over the static context with a causal mask);
 * the numpy reference (baq.llama2c.Transformer, OpenBLAS): prefill = forward of P-token
   windows; decode = forward of the whole prefix per token (it has no KV cache);
 * weight bytes read per decoded token: every linear weight (packed bytes for BAQ, f32 for
@@ -72,11 +72,10 @@ def bench_compiled(a, module: Path, tok: Path, text: Path, prefill: int, env: di
     common = [a.build / "bin" / "baq-run", module, "--tokenizer", tok, "--timing"]
     if a.lower_options:
         common += ["--lower-options", a.lower_options]
+    # One compilation: perplexity (prefill timing), then generation from BOS (decode).
     p = run(common + ["--perplexity", text, "--window-len", prefill + 1,
-                      "--max-windows", a.prefill_windows], env)
-    res = {"prefill": timed(p.stderr, "perplexity")}
-    p = run(common + ["--steps", a.decode_steps], env)
-    res["decode"] = timed(p.stderr, "decode")
+                      "--max-windows", a.prefill_windows, "--steps", a.decode_steps], env)
+    res = {"prefill": timed(p.stderr, "perplexity"), "decode": timed(p.stderr, "decode")}
     res["compile"] = {k: float(v) for k, v in
                       re.search(r"lower (?P<lower>[\d.]+) s, jit (?P<jit>[\d.]+) s",
                                 p.stderr).groupdict().items()}

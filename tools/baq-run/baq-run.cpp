@@ -55,7 +55,8 @@ static cl::opt<std::string> prompt("prompt", cl::desc("prompt text"),
 static cl::opt<int64_t>
     steps("steps",
           cl::desc("positions to run, prompt included, as run.c (clipped to "
-                   "the model's context); 0: the whole context"),
+                   "the model's context); 0: the whole context. With "
+                   "--perplexity: generate after it only if given"),
           cl::init(256));
 static cl::opt<std::string> perplexityFile(
     "perplexity",
@@ -634,5 +635,11 @@ int main(int argc, char **argv) {
   model.compile();
   if (!dumpLogits.empty())
     dumpPromptLogits(model, tok);
-  return perplexityFile.empty() ? generate(model, tok) : perplexity(model, tok);
+  // With --perplexity, generation follows only when --steps is given: one
+  // compilation serves both (benchmarks time prefill and decode in one run).
+  if (!perplexityFile.empty() && perplexity(model, tok) != 0)
+    return 1;
+  if (perplexityFile.empty() || steps.getNumOccurrences())
+    return generate(model, tok);
+  return 0;
 }
