@@ -382,8 +382,6 @@ class ModelWriter:
             for name in (f"blk{l}_{k}" for k in ("wq", "wk", "wv", "wo", "w1", "w2", "w3")):
                 self._global(name, self.ckpt.linear(name))
         self._global("rms_final", t["rms_final"])
-        if not self.ckpt.config.shared_classifier:
-            raise ValueError("models with a separate classifier (wcls) are not supported")
         funcs = [self.function("forward", 1)]
         if self.prefill > 1:
             funcs.append(self.function("prefill", self.prefill))
@@ -396,6 +394,8 @@ class ModelWriter:
 def build_model_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
                        prefill: int = 32) -> str:
     """The whole-model module text (``prefill`` <= 1: no ``@prefill``)."""
+    if not ckpt.config.shared_classifier:
+        raise ValueError("models with a separate classifier (wcls) are not supported")
     if prefill > ckpt.config.seq_len:
         raise ValueError(f"prefill window {prefill} exceeds seq_len {ckpt.config.seq_len}")
     return ModelWriter(ckpt, hessians, prefill).text()
