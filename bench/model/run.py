@@ -211,7 +211,7 @@ def main() -> int:
         rows.append(bench_model(a, f"synthetic d{d} L{cfg.n_layers}", ckpt, tokp, calib,
                                 textp, stream, 32, env))
     print(f"threads: {a.threads}; machine: {cpu_model()}; load average: "
-          f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+          f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print(table(rows))
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1, default=str))
