@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds baq-opt, the plugin, the scale generator and the unit tests with
+# Builds baq-opt, baq-run, the plugin, the scale generator and the unit tests with
 # AddressSanitizer + UndefinedBehaviorSanitizer in build-asan/ and runs the
 # whole lit suite (build-asan/test and build-asan/unittests) on them.
 #
@@ -25,7 +25,7 @@ if [[ ! -f $build/build.ninja ]]; then
     -DLLVM_USE_SANITIZER="Address;Undefined" \
     -DLLVM_UBSAN_FLAGS="-fsanitize=undefined -fno-sanitize=vptr -fno-sanitize-recover=all"
 fi
-cmake --build "$build" -j "$jobs" --target baq-opt BaqPlugin BAQUnitTests \
+cmake --build "$build" -j "$jobs" --target baq-opt baq-run BaqPlugin BAQUnitTests \
   baq-gen-scale-model
 
 # ASan options, each because libMLIR.so is not instrumented

@@ -22,10 +22,20 @@ llvm_config.use_default_substitutions()
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tool_dirs = [config.baq_tools_dir, config.llvm_tools_dir]
-tools = ["baq-opt", "mlir-opt", "mlir-runner", ToolSubst("%python", "/usr/bin/python3")]
+tools = ["baq-opt", "baq-run", "mlir-opt", "mlir-runner", ToolSubst("%python", "/usr/bin/python3")]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 ptxas = "/usr/local/cuda/bin/ptxas"
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+
+# The shared model data (never committed): <repo>/../shared/data, or $BAQ_DATA_DIR.
+# Tests that need it declare `REQUIRES: stories260k` and read it through %data.
+data_dir = os.environ.get("BAQ_DATA_DIR") or os.path.join(
+    os.path.dirname(config.baq_src_root), "shared", "data")
+if all(os.path.isfile(os.path.join(data_dir, f))
+       for f in ("stories260K.bin", "tok512.bin")):
+    config.available_features.add("stories260k")
+config.substitutions.append(("%data", data_dir))
+config.substitutions.append(("%baq_python", os.path.join(config.baq_src_root, "python")))

@@ -31,11 +31,21 @@ def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def linear_weights_by_name(weights: dict, names: set[str]) -> dict:
+    """Keys ``function/blk{l}_{kind}`` (a whole-model module from baq.export_model, whose
+    functions read many weights) become the linear layer's name; others are kept."""
+    out = {}
+    for key, w in weights.items():
+        tail = key.rsplit("/", 1)[-1]
+        out[tail if "/" in key and tail in names and tail not in out else key] = w
+    return out
+
+
 def evaluate_module(ckpt: Checkpoint, stream: np.ndarray, mlir_path: str | Path,
                     window_len: int = 512, batch: int = 8) -> dict:
     """Perplexity of the checkpoint with the module's linear weights substituted."""
-    weights = read_module(mlir_path)
     names = set(ckpt.config.linear_names())
+    weights = linear_weights_by_name(read_module(mlir_path), names)
     unknown = sorted(set(weights) - names)
     missing = sorted(names - set(weights))
     if unknown:

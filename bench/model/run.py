@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""Whole-model tokens/s: compiled FP32 vs compiled BAQ (baq-run) vs the numpy reference.
+
+For each model (stories260K when its data is present, and a synthetic larger decoder with
+random weights) this exports the whole forward pass (baq.export_model), quantizes it with
+``baq-opt --baq-allocate="target-bits=2.47 budget=total"`` and times, in one run:
+
+* prefill tokens/s: ``baq-run --perplexity`` with windows of P + 1 tokens, so every window is
+  exactly one @prefill call of P tokens (log-softmax included, it is negligible);
+* decode tokens/s: then, in the same baq-run process, greedy generation from BOS, one
+  @forward call per token (attention over the static context with a causal mask);
+* the numpy reference (baq.llama2c.Transformer, OpenBLAS): prefill = forward of P-token
+  windows; decode = forward of the whole prefix per token (it has no KV cache);
+* weight bytes read per decoded token: every linear weight (packed bytes for BAQ, f32 for
+  FP32) plus the f32 classifier, which BAQ leaves unquantized (it has no Hessian).
+
+Threads: ``--threads N`` (or $BAQ_THREADS) is exported as OMP_NUM_THREADS to every timed
+process (numpy's BLAS included) and ``--lower-options`` is passed to baq-run's
+``--baq-lower-cpu``, so the run can be repeated with 1 and 2 threads once the CPU pipeline
+is multi-threaded. Prints a markdown table (ratios taken within this run) and writes JSON.
+
+    bench/model/run.py --build build --out out/bench-model [--threads 1] [--synthetic-dim 2048]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "python"))
+
+from baq.eval import module_bits  # noqa: E402
+from baq.export import calibration_windows, collect_hessians, synthetic_tokenizer  # noqa: E402
+from baq.export_model import build_model_module  # noqa: E402
+from baq.llama2c import (Config, Transformer, load_model, random_checkpoint,  # noqa: E402
+                         token_stream)
+
+TIMING_RE = re.compile(r"(prefill|decode|perplexity) (\d+) tokens in ([\d.]+) s, cpu ([\d.]+) s")
+
+
+def log(msg: str) -> None:
+    print(f"bench-model: {msg}", file=sys.stderr, flush=True)
+
+
+def run(cmd: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
+    log("$ " + " ".join(str(c) for c in cmd))
+    p = subprocess.run([str(c) for c in cmd], env=env, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        raise SystemExit(f"command failed ({p.returncode}):\n{p.stderr[-3000:]}")
+    return p
+
+
+def timed(out: str, kind: str) -> dict:
+    for m in TIMING_RE.finditer(out):
+        if m.group(1) == kind:
+            n, wall, cpu = int(m.group(2)), float(m.group(3)), float(m.group(4))
+            return {"tokens": n, "wall_s": wall, "cpu_s": cpu, "tok_s": n / wall}
+    raise SystemExit(f"no '{kind}' timing in baq-run output:\n{out}")
+
+
+def bench_compiled(a, module: Path, tok: Path, text: Path, prefill: int, env: dict) -> dict:
+    common = [a.build / "bin" / "baq-run", module, "--tokenizer", tok, "--timing"]
+    if a.lower_options:
+        common += ["--lower-options", a.lower_options]
+    # One compilation: perplexity (prefill timing), then generation from BOS (decode).
+    p = run(common + ["--perplexity", text, "--window-len", prefill + 1,
+                      "--max-windows", a.prefill_windows, "--steps", a.decode_steps], env)
+    res = {"prefill": timed(p.stderr, "perplexity"), "decode": timed(p.stderr, "decode")}
+    res["compile"] = {k: float(v) for k, v in
+                      re.search(r"lower (?P<lower>[\d.]+) s, jit (?P<jit>[\d.]+) s",
+                                p.stderr).groupdict().items()}
+    return res
+
+
+def bench_numpy(ckpt, stream: np.ndarray, prefill: int, a) -> dict:
+    model = Transformer(ckpt)
+    wins = [stream[i:i + prefill] for i in range(0, a.prefill_windows * prefill, prefill)]
+    wins = [w for w in wins if len(w) == prefill]
+    model.forward(np.stack(wins[:1]))  # warm-up
+    t0, c0 = time.perf_counter(), time.process_time()
+    for w in wins:
+        model.forward(w)
+    pre, pre_cpu = time.perf_counter() - t0, time.process_time() - c0
+    steps = min(a.numpy_decode_steps, ckpt.config.seq_len)
+    t0, c0 = time.perf_counter(), time.process_time()
+    model.generate_greedy(steps)
+    dec, dec_cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {"prefill": {"tokens": prefill * len(wins), "wall_s": pre, "cpu_s": pre_cpu,
+                        "tok_s": prefill * len(wins) / pre},
+            "decode": {"tokens": steps, "wall_s": dec, "cpu_s": dec_cpu, "tok_s": steps / dec}}
+
+
+def weight_bytes(ckpt, q_module: Path) -> dict:
+    cfg = ckpt.config
+    linear = sum(int(np.prod(cfg.linear_shape(n.split("_", 1)[1]))) for n in cfg.linear_names())
+    classifier = cfg.vocab_size * cfg.dim
+    bits = module_bits(q_module)["bits"]
+    return {"fp32": 4 * (linear + classifier),
+            "baq": bits["total"] / 8 + 4 * classifier,
+            "baq_linear_bits_per_weight": bits["total_bits_per_weight"]}
+
+
+def prepare(a, name: str, ckpt, tok_path: Path, calib_windows, text_path: Path, prefill: int,
+            env: dict) -> tuple[Path, Path]:
+    d = a.out / name
+    d.mkdir(parents=True, exist_ok=True)
+    fp32, hess, q = d / "fp32.mlir", d / "hessians.mlir", d / "baq.mlir"
+    if not (fp32.exists() and q.exists()) or a.fresh:
+        log(f"{name}: exporting")
+        fp32.write_text(build_model_module(ckpt, None, prefill))
+        hess.write_text(build_model_module(ckpt, collect_hessians(ckpt, calib_windows), prefill))
+        run([a.build / "bin" / "baq-opt", hess,
+             "--baq-allocate=target-bits=2.47 budget=total progress=false", "-o", q], env)
+    return fp32, q
+
+
+def bench_model(a, name, ckpt, tok_path, calib_windows, text_path, stream, prefill, env):
+    fp32, q = prepare(a, name, ckpt, tok_path, calib_windows, text_path, prefill, env)
+    row = {"model": name, "config": ckpt.config.__dict__, "prefill_tokens": prefill,
+           "bytes": weight_bytes(ckpt, q)}
+    row["numpy"] = bench_numpy(ckpt, stream, prefill, a)
+    row["fp32"] = bench_compiled(a, fp32, tok_path, text_path, prefill, env)
+    row["baq"] = bench_compiled(a, q, tok_path, text_path, prefill, env)
+    return row
+
+
+def table(rows: list[dict]) -> str:
+    """Wall-clock tokens/s and, in parentheses, tokens per CPU-second (the build machines
+    are shared: CPU time is the steadier figure); ratios against compiled FP32."""
+    out = ["| model | engine | weight MB / token | prefill tok/s (per CPU s) | "
+           "decode tok/s (per CPU s) | decode vs compiled FP32 (CPU) |",
+           "|---|---|---:|---:|---:|---:|"]
+
+    def cpu_rate(e: dict) -> float:
+        return e["tokens"] / max(e["cpu_s"], 1e-9) if "cpu_s" in e else float("nan")
+
+    for r in rows:
+        ref = r["fp32"]["decode"]
+        for eng, label, mb in (("numpy", "numpy reference (no KV cache)", r["bytes"]["fp32"]),
+                               ("fp32", "compiled FP32", r["bytes"]["fp32"]),
+                               ("baq", f"compiled BAQ {r['bytes']['baq_linear_bits_per_weight']:.2f} b/w",
+                                r["bytes"]["baq"])):
+            p, d = r[eng]["prefill"], r[eng]["decode"]
+            out.append(f"| {r['model']} | {label} | {mb / 1e6:.3f} | {p['tok_s']:.0f} "
+                       f"({cpu_rate(p):.0f}) | {d['tok_s']:.0f} ({cpu_rate(d):.0f}) | "
+                       f"{d['tok_s'] / ref['tok_s']:.2f}x ({cpu_rate(d) / cpu_rate(ref):.2f}x) |")
+    return "\n".join(out)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--build", type=Path, default=REPO / "build")
+    ap.add_argument("--data", type=Path, default=Path(os.environ.get(
+        "BAQ_DATA_DIR", REPO.parent / "shared" / "data")))
+    ap.add_argument("--out", type=Path, default=REPO / "out" / "bench-model")
+    ap.add_argument("--threads", type=int, default=int(os.environ.get("BAQ_THREADS", "1")))
+    ap.add_argument("--lower-options", default="", help="passed to baq-run --lower-options")
+    ap.add_argument("--prefill-windows", type=int, default=8)
+    ap.add_argument("--decode-steps", type=int, default=256)
+    ap.add_argument("--numpy-decode-steps", type=int, default=64)
+    ap.add_argument("--synthetic-dim", type=int, default=2048, help="0: skip the synthetic model")
+    ap.add_argument("--synthetic-layers", type=int, default=8)
+    ap.add_argument("--synthetic-seq-len", type=int, default=256)
+    ap.add_argument("--fresh", action="store_true", help="re-export and re-quantize")
+    ap.add_argument("--json", type=Path)
+    ap.add_argument("--table-from", type=Path, help="only print the table of a --json file")
+    a = ap.parse_args()
+    if a.table_from:
+        print(table(json.loads(a.table_from.read_text())))
+        return 0
+    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
+    os.environ.update(OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
+    rows = []
+    ck, tk = a.data / "stories260K.bin", a.data / "tok512.bin"
+    if ck.is_file() and tk.is_file():
+        ckpt, tok = load_model(ck, tk)
+        calib = token_stream((a.data / "tinystories-calib.txt").read_text(encoding="utf-8"), tok)
+        text = a.data / "tinystories-dev.txt"
+        stream = token_stream(text.read_text(encoding="utf-8"), tok)
+        rows.append(bench_model(a, "stories260K", ckpt, tk,
+                                calibration_windows(calib, 512, 32, 0), text, stream, 32, env))
+    else:
+        log(f"{ck} absent: stories260K skipped")
+    if a.synthetic_dim > 0:
+        d = a.synthetic_dim
+        hidden = int(8 * d / 3 / 256 + 1) * 256
+        cfg = Config(dim=d, hidden_dim=hidden, n_layers=a.synthetic_layers, n_heads=d // 64,
+                     n_kv_heads=d // 64, vocab_size=512, seq_len=a.synthetic_seq_len)
+        ckpt = random_checkpoint(cfg, seed=0)
+        tokp = a.out / "synthetic-tok.bin"
+        a.out.mkdir(parents=True, exist_ok=True)
+        tok = synthetic_tokenizer(512)
+        tokp.write_bytes(tok.to_bytes())
+        rng = np.random.default_rng(1)
+        words = ["the", "cat", "and", "a", "dog", "then", "he", "she", "ran", "end."]
+        story = lambda: " ".join(rng.choice(words, 200))  # noqa: E731
+        textp = a.out / "synthetic-text.txt"
+        textp.write_text("\n<|endoftext|>\n".join(story() for _ in range(40)) + "\n")
+        stream = token_stream(textp.read_text(), tok)
+        calib = list(rng.integers(0, 512, size=(8, 64)))
+        rows.append(bench_model(a, f"synthetic d{d} L{cfg.n_layers}", ckpt, tokp, calib,
+                                textp, stream, 32, env))
+    print(f"threads: {a.threads}; machine: {cpu_model()}; load average: "
+          f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    print(table(rows))
+    if a.json:
+        a.json.write_text(json.dumps(rows, indent=1, default=str))
+    return 0
+
+
+def cpu_model() -> str:
+    try:
+        for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+            if line.startswith("Model name:"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,476 @@
+"""baq-export-model: a whole llama2.c model as ONE MLIR module on tensors, for baq-run.
+
+The module holds the full forward pass in upstream dialects (linalg, tensor, arith, math,
+memref globals for the weights):
+
+* ``@forward(%tokens: tensor<1xi32>, %pos: index, %kcache, %vcache)`` -> ``(logits
+  tensor<1xVxf32>, kcache', vcache')``: one decode step at position ``pos``;
+* ``@prefill`` (same signature with ``tensor<Pxi32>`` tokens, ``tensor<PxVxf32>`` logits): P
+  tokens at positions ``pos .. pos+P-1`` with causal attention.
+
+The caches are ``tensor<n_layers x seq_len x kv_dim x f32>``; a call writes the new keys and
+values at ``pos`` and attends over positions ``<= pos + t`` (later positions are masked, so
+stale cache rows never matter). Every linear layer is a transposed-B ``linalg.matmul`` on a
+constant ``memref.global`` weight ``[out, in]`` (read by ``get_global`` +
+``bufferization.to_tensor``, one of the forms ``--baq-allocate`` accepts), shared by both
+functions so it is quantized once, carrying the same ``baq.hessian`` blobs as
+``baq.export`` (or none with ``--hessians-file``, for ``--baq-attach-hessians``). The
+classifier shares the token embedding and has no Hessian, so it stays FP32. RoPE cos/sin
+are a float32 table computed exactly as :class:`baq.llama2c.Transformer` does, so the
+compiled module reproduces the numpy forward pass up to summation order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .calibrate import write_safetensors
+from .export import (SYNTHETIC_CONFIG, calibration_windows, collect_hessians, hessian_key,
+                     synthetic_tokenizer)
+from .llama2c import (Checkpoint, CheckpointError, Tokenizer, TokenizerError, Transformer,
+                      random_checkpoint, read_checkpoint, token_stream)
+from .mlir import TRANSPOSED_B_MAPS, blob_hex
+
+NEG_INF = "0xFF800000"
+
+
+def rope_tables(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray]:
+    """``cos``/``sin`` ``[seq_len, dim/2]`` exactly as the numpy forward pass computes them."""
+    return Transformer(ckpt)._rope(ckpt.config.seq_len)
+
+
+class _Body:
+    """SSA-name allocator and line collector for one function."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.n = 0
+
+    def fresh(self, stem: str) -> str:
+        self.n += 1
+        return f"%{stem}{self.n}"
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " + line)
+
+
+def _t(*dims: int, elem: str = "f32") -> str:
+    return "tensor<" + "x".join(str(d) for d in dims) + f"x{elem}>"
+
+
+def _m(*dims: int) -> str:
+    return "memref<" + "x".join(str(d) for d in dims) + "xf32>"
+
+
+def _maps(*maps: str) -> str:
+    return "[" + ", ".join(f"affine_map<{m}>" for m in maps) + "]"
+
+
+class ModelWriter:
+    """Builds the module text for one checkpoint (see the module docstring)."""
+
+    def __init__(self, ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
+                 prefill: int) -> None:
+        self.ckpt = ckpt
+        self.cfg = ckpt.config
+        self.hessians = hessians
+        self.prefill = prefill
+        self.globals: list[str] = []
+        self.resources: dict[str, str] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+
+    # -- storage ------------------------------------------------------------------------
+
+    def _global(self, name: str, array: np.ndarray) -> None:
+        array = np.ascontiguousarray(array, dtype="<f4")
+        self.resources[name] = blob_hex(array)
+        self.shapes[name] = array.shape
+        self.globals.append(f'  memref.global "private" constant @{name} : {_m(*array.shape)} '
+                            f"= dense_resource<{name}>")
+
+    def _load(self, b: _Body, name: str) -> str:
+        shape = self.shapes[name]
+        m, v = b.fresh("m"), b.fresh(name.replace(".", "_") + "_")
+        b.emit(f"{m} = memref.get_global @{name} : {_m(*shape)}")
+        b.emit(f"{v} = bufferization.to_tensor {m} restrict : {_m(*shape)} to {_t(*shape)}")
+        return v
+
+    def _hessian_attr(self, name: str, n_in: int) -> str:
+        if self.hessians is None:
+            return ""
+        key = hessian_key(name)
+        if key not in self.resources:
+            self.resources[key] = blob_hex(np.ascontiguousarray(self.hessians[key], "<f4"))
+        return f" {{baq.hessian = dense_resource<{key}> : {_t(n_in, n_in)}}}"
+
+    # -- ops ----------------------------------------------------------------------------
+
+    def _zeros(self, b: _Body, *dims: int, value: str = "%zero") -> str:
+        e, f = b.fresh("e"), b.fresh("z")
+        b.emit(f"{e} = tensor.empty() : {_t(*dims)}")
+        b.emit(f"{f} = linalg.fill ins({value} : f32) outs({e} : {_t(*dims)}) -> {_t(*dims)}")
+        return f
+
+    def _linear(self, b: _Body, weight: str, x: str, T: int, n_in: int, n_out: int,
+                hessian: str = "") -> str:
+        w = self._load(b, weight)
+        acc = self._zeros(b, T, n_out)
+        y = b.fresh("y")
+        b.emit(f"{y} = linalg.matmul indexing_maps = {TRANSPOSED_B_MAPS}{hessian}")
+        b.emit(f"    ins({x}, {w} : {_t(T, n_in)}, {_t(n_out, n_in)}) "
+               f"outs({acc} : {_t(T, n_out)}) -> {_t(T, n_out)}")
+        return y
+
+    def _rmsnorm(self, b: _Body, x: str, weight: str, T: int) -> str:
+        d = self.cfg.dim
+        w = self._load(b, weight)
+        acc = b.fresh("acc")
+        b.emit(f"{acc}e = tensor.empty() : {_t(T)}")
+        b.emit(f"{acc}z = linalg.fill ins(%zero : f32) outs({acc}e : {_t(T)}) -> {_t(T)}")
+        b.emit(f"{acc} = linalg.generic {{indexing_maps = "
+               f"{_maps('(t, d) -> (t, d)', '(t, d) -> (t)')}, iterator_types = "
+               f'["parallel", "reduction"]}} ins({x} : {_t(T, d)}) outs({acc}z : {_t(T)}) {{')
+        b.emit("^bb0(%a: f32, %s: f32):")
+        b.emit("  %sq = arith.mulf %a, %a : f32")
+        b.emit("  %r = arith.addf %s, %sq : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T)}")
+        y, e = b.fresh("n"), b.fresh("e")
+        b.emit(f"{e} = tensor.empty() : {_t(T, d)}")
+        b.emit(f"{y} = linalg.generic {{indexing_maps = "
+               f"{_maps('(t, d) -> (t, d)', '(t, d) -> (t)', '(t, d) -> (d)', '(t, d) -> (t, d)')}"
+               f', iterator_types = ["parallel", "parallel"]}} ins({x}, {acc}, {w} : '
+               f"{_t(T, d)}, {_t(T)}, {_t(d)}) outs({e} : {_t(T, d)}) {{")
+        b.emit("^bb0(%a: f32, %s: f32, %g: f32, %o: f32):")
+        b.emit("  %ms = arith.divf %s, %dimf : f32")
+        b.emit("  %ss = arith.addf %ms, %eps : f32")
+        b.emit("  %sq = math.sqrt %ss : f32")
+        b.emit("  %inv = arith.divf %one, %sq : f32")
+        b.emit("  %xn = arith.mulf %a, %inv : f32")
+        b.emit("  %r = arith.mulf %g, %xn : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, d)}")
+        return y
+
+    def _binary(self, b: _Body, op: str, x: str, y: str, T: int, n: int) -> str:
+        """Elementwise ``x op y`` on ``[T, n]``; ``op`` is 'add' or 'swiglu' (x=h1, y=h3)."""
+        e, r = b.fresh("e"), b.fresh("r")
+        b.emit(f"{e} = tensor.empty() : {_t(T, n)}")
+        b.emit(f"{r} = linalg.generic {{indexing_maps = "
+               f"{_maps('(t, d) -> (t, d)', '(t, d) -> (t, d)', '(t, d) -> (t, d)')}, "
+               f'iterator_types = ["parallel", "parallel"]}} ins({x}, {y} : {_t(T, n)}, '
+               f"{_t(T, n)}) outs({e} : {_t(T, n)}) {{")
+        b.emit("^bb0(%a: f32, %c: f32, %o: f32):")
+        if op == "add":
+            b.emit("  %r = arith.addf %a, %c : f32")
+        else:  # h1 * (1 / (1 + exp(-h1))) * h3, in the numpy reference's order
+            b.emit("  %na = arith.negf %a : f32")
+            b.emit("  %ex = math.exp %na : f32")
+            b.emit("  %den = arith.addf %one, %ex : f32")
+            b.emit("  %sig = arith.divf %one, %den : f32")
+            b.emit("  %hs = arith.mulf %a, %sig : f32")
+            b.emit("  %r = arith.mulf %hs, %c : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, n)}")
+        return r
+
+    def _rope(self, b: _Body, v: str, T: int, n: int, cos: str, sin: str) -> str:
+        """Rotate pairs (2i, 2i+1) of ``v [T, n]`` by the table rows ``pos .. pos+T-1``."""
+        half, S, d2 = n // 2, self.cfg.seq_len, self.cfg.dim // 2
+        v3, c, s, e, r, r2 = (b.fresh(x) for x in ("v", "c", "s", "e", "rot", "rc"))
+        b.emit(f"{v3} = tensor.expand_shape {v} [[0], [1, 2]] output_shape [{T}, {half}, 2] : "
+               f"{_t(T, n)} into {_t(T, half, 2)}")
+        for out, tab in ((c, cos), (s, sin)):
+            b.emit(f"{out} = tensor.extract_slice {tab}[%pos, 0] [{T}, {half}] [1, 1] : "
+                   f"{_t(S, d2)} to {_t(T, half)}")
+        b.emit(f"{e} = tensor.empty() : {_t(T, half, 2)}")
+        maps = _maps("(t, i, j) -> (t, i, 0)", "(t, i, j) -> (t, i, 1)", "(t, i, j) -> (t, i)",
+                     "(t, i, j) -> (t, i)", "(t, i, j) -> (t, i, j)")
+        b.emit(f"{r} = linalg.generic {{indexing_maps = {maps}, iterator_types = "
+               f'["parallel", "parallel", "parallel"]}} ins({v3}, {v3}, {c}, {s} : '
+               f"{_t(T, half, 2)}, {_t(T, half, 2)}, {_t(T, half)}, {_t(T, half)}) "
+               f"outs({e} : {_t(T, half, 2)}) {{")
+        b.emit("^bb0(%v0: f32, %v1: f32, %co: f32, %si: f32, %o: f32):")
+        b.emit("  %j = linalg.index 2 : index")
+        b.emit("  %first = arith.cmpi eq, %j, %c0 : index")
+        b.emit("  %a = arith.mulf %v0, %co : f32")
+        b.emit("  %bb = arith.mulf %v1, %si : f32")
+        b.emit("  %r0 = arith.subf %a, %bb : f32")
+        b.emit("  %p = arith.mulf %v0, %si : f32")
+        b.emit("  %q = arith.mulf %v1, %co : f32")
+        b.emit("  %r1 = arith.addf %p, %q : f32")
+        b.emit("  %r = arith.select %first, %r0, %r1 : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, half, 2)}")
+        b.emit(f"{r2} = tensor.collapse_shape {r} [[0], [1, 2]] : {_t(T, half, 2)} into "
+               f"{_t(T, n)}")
+        return r2
+
+    def _attention(self, b: _Body, q: str, kc: str, vc: str, l: int, T: int) -> str:
+        """Grouped-query causal attention of ``q [T, dim]`` over layer ``l`` of the caches."""
+        c = self.cfg
+        S, kv, KV, hs = c.seq_len, c.kv_dim, c.n_kv_heads, c.head_size
+        M = c.n_heads // KV
+        L = c.n_layers
+        q4, kl, vl, k3, v3 = (b.fresh(x) for x in ("q", "kl", "vl", "k", "vv"))
+        b.emit(f"{q4} = tensor.expand_shape {q} [[0], [1, 2, 3]] output_shape [{T}, {KV}, {M}, "
+               f"{hs}] : {_t(T, c.dim)} into {_t(T, KV, M, hs)}")
+        for out, out3, cache in ((kl, k3, kc), (vl, v3, vc)):
+            b.emit(f"{out} = tensor.extract_slice {cache}[{l}, 0, 0] [1, {S}, {kv}] [1, 1, 1] : "
+                   f"{_t(L, S, kv)} to {_t(S, kv)}")
+            b.emit(f"{out3} = tensor.expand_shape {out} [[0], [1, 2]] output_shape [{S}, {KV}, "
+                   f"{hs}] : {_t(S, kv)} into {_t(S, KV, hs)}")
+        # scores[t, g, m, s] = sum_e (q * scale)[t, g, m, e] * k[s, g, e]
+        sc = self._zeros(b, T, KV, M, S)
+        att = b.fresh("att")
+        b.emit(f"{att} = linalg.generic {{indexing_maps = "
+               f"{_maps('(t, g, m, s, e) -> (t, g, m, e)', '(t, g, m, s, e) -> (s, g, e)', '(t, g, m, s, e) -> (t, g, m, s)')}"
+               f', iterator_types = ["parallel", "parallel", "parallel", "parallel", '
+               f'"reduction"]}} ins({q4}, {k3} : {_t(T, KV, M, hs)}, {_t(S, KV, hs)}) '
+               f"outs({sc} : {_t(T, KV, M, S)}) {{")
+        b.emit("^bb0(%a: f32, %k: f32, %acc: f32):")
+        b.emit("  %qs = arith.mulf %a, %scale : f32")
+        b.emit("  %p = arith.mulf %qs, %k : f32")
+        b.emit("  %r = arith.addf %acc, %p : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M, S)}")
+        # causal mask: position pos + t sees cache rows s <= pos + t
+        msk, e = b.fresh("masked"), b.fresh("e")
+        p4 = "(t, g, m, s) -> (t, g, m, s)"
+        b.emit(f"{e} = tensor.empty() : {_t(T, KV, M, S)}")
+        b.emit(f"{msk} = linalg.generic {{indexing_maps = {_maps(p4, p4)}, iterator_types = "
+               f'["parallel", "parallel", "parallel", "parallel"]}} ins({att} : '
+               f"{_t(T, KV, M, S)}) outs({e} : {_t(T, KV, M, S)}) {{")
+        b.emit("^bb0(%a: f32, %o: f32):")
+        b.emit("  %t = linalg.index 0 : index")
+        b.emit("  %s = linalg.index 3 : index")
+        b.emit("  %last = arith.addi %pos, %t : index")
+        b.emit("  %ok = arith.cmpi ule, %s, %last : index")
+        b.emit("  %r = arith.select %ok, %a, %ninf : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M, S)}")
+        red = '["parallel", "parallel", "parallel", "reduction"]'
+        r3 = "(t, g, m, s) -> (t, g, m)"
+        mx = self._zeros(b, T, KV, M, value="%ninf")
+        mxr = b.fresh("max")
+        b.emit(f"{mxr} = linalg.generic {{indexing_maps = {_maps(p4, r3)}, iterator_types = "
+               f"{red}}} ins({msk} : {_t(T, KV, M, S)}) outs({mx} : {_t(T, KV, M)}) {{")
+        b.emit("^bb0(%a: f32, %acc: f32):")
+        b.emit("  %r = arith.maximumf %acc, %a : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M)}")
+        ex, e2 = b.fresh("exp"), b.fresh("e")
+        b.emit(f"{e2} = tensor.empty() : {_t(T, KV, M, S)}")
+        b.emit(f"{ex} = linalg.generic {{indexing_maps = {_maps(p4, r3, p4)}, iterator_types = "
+               f'["parallel", "parallel", "parallel", "parallel"]}} ins({msk}, {mxr} : '
+               f"{_t(T, KV, M, S)}, {_t(T, KV, M)}) outs({e2} : {_t(T, KV, M, S)}) {{")
+        b.emit("^bb0(%a: f32, %mx: f32, %o: f32):")
+        b.emit("  %dlt = arith.subf %a, %mx : f32")
+        b.emit("  %r = math.exp %dlt : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M, S)}")
+        sm = self._zeros(b, T, KV, M)
+        smr = b.fresh("sum")
+        b.emit(f"{smr} = linalg.generic {{indexing_maps = {_maps(p4, r3)}, iterator_types = "
+               f"{red}}} ins({ex} : {_t(T, KV, M, S)}) outs({sm} : {_t(T, KV, M)}) {{")
+        b.emit("^bb0(%a: f32, %acc: f32):")
+        b.emit("  %r = arith.addf %acc, %a : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M)}")
+        pr, e3 = b.fresh("prob"), b.fresh("e")
+        b.emit(f"{e3} = tensor.empty() : {_t(T, KV, M, S)}")
+        b.emit(f"{pr} = linalg.generic {{indexing_maps = {_maps(p4, r3, p4)}, iterator_types = "
+               f'["parallel", "parallel", "parallel", "parallel"]}} ins({ex}, {smr} : '
+               f"{_t(T, KV, M, S)}, {_t(T, KV, M)}) outs({e3} : {_t(T, KV, M, S)}) {{")
+        b.emit("^bb0(%a: f32, %sm: f32, %o: f32):")
+        b.emit("  %r = arith.divf %a, %sm : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M, S)}")
+        # out[t, g, m, e] = sum_s prob[t, g, m, s] * v[s, g, e]
+        oz = self._zeros(b, T, KV, M, hs)
+        o, o2 = b.fresh("o"), b.fresh("oc")
+        b.emit(f"{o} = linalg.generic {{indexing_maps = "
+               f"{_maps('(t, g, m, e, s) -> (t, g, m, s)', '(t, g, m, e, s) -> (s, g, e)', '(t, g, m, e, s) -> (t, g, m, e)')}"
+               f', iterator_types = ["parallel", "parallel", "parallel", "parallel", '
+               f'"reduction"]}} ins({pr}, {v3} : {_t(T, KV, M, S)}, {_t(S, KV, hs)}) '
+               f"outs({oz} : {_t(T, KV, M, hs)}) {{")
+        b.emit("^bb0(%a: f32, %v: f32, %acc: f32):")
+        b.emit("  %p = arith.mulf %a, %v : f32")
+        b.emit("  %r = arith.addf %acc, %p : f32")
+        b.emit("  linalg.yield %r : f32")
+        b.emit(f"}} -> {_t(T, KV, M, hs)}")
+        b.emit(f"{o2} = tensor.collapse_shape {o} [[0], [1, 2, 3]] : {_t(T, KV, M, hs)} into "
+               f"{_t(T, c.dim)}")
+        return o2
+
+    # -- functions ----------------------------------------------------------------------
+
+    def function(self, name: str, T: int) -> str:
+        c = self.cfg
+        d, kv, S, L, V, hid = c.dim, c.kv_dim, c.seq_len, c.n_layers, c.vocab_size, c.hidden_dim
+        cache = _t(L, S, kv)
+        b = _Body()
+        for line in ("%zero = arith.constant 0.000000e+00 : f32",
+                     "%one = arith.constant 1.000000e+00 : f32",
+                     f"%ninf = arith.constant {NEG_INF} : f32",
+                     "%eps = arith.constant 9.99999974E-6 : f32",
+                     f"%dimf = arith.constant {float(d):e} : f32",
+                     f"%scale = arith.constant {np.float32(1.0 / np.sqrt(c.head_size)).item():.9e}"
+                     " : f32",
+                     "%c0 = arith.constant 0 : index"):
+            b.emit(line)
+        emb = self._load(b, "token_embedding")
+        cos, sin = self._load(b, "rope_cos"), self._load(b, "rope_sin")
+        e, x = b.fresh("e"), b.fresh("x")
+        b.emit(f"{e} = tensor.empty() : {_t(T, d)}")
+        b.emit(f"{x} = linalg.generic {{indexing_maps = "
+               f"{_maps('(t, d) -> (t)', '(t, d) -> (t, d)')}, iterator_types = "
+               f'["parallel", "parallel"]}} ins(%tokens : {_t(T, elem="i32")}) '
+               f"outs({e} : {_t(T, d)}) {{")
+        b.emit("^bb0(%id: i32, %o: f32):")
+        b.emit("  %row = arith.index_cast %id : i32 to index")
+        b.emit("  %col = linalg.index 1 : index")
+        b.emit(f"  %val = tensor.extract {emb}[%row, %col] : {_t(V, d)}")
+        b.emit("  linalg.yield %val : f32")
+        b.emit(f"}} -> {_t(T, d)}")
+        kc, vc = "%kcache", "%vcache"
+        for l in range(L):
+            p = f"blk{l}_"
+            xb = self._rmsnorm(b, x, f"rms_att{l}", T)
+            q = self._linear(b, p + "wq", xb, T, d, d, self._hessian_attr(p + "wq", d))
+            k = self._linear(b, p + "wk", xb, T, d, kv, self._hessian_attr(p + "wk", d))
+            v = self._linear(b, p + "wv", xb, T, d, kv, self._hessian_attr(p + "wv", d))
+            q = self._rope(b, q, T, d, cos, sin)
+            k = self._rope(b, k, T, kv, cos, sin)
+            nk, nv = b.fresh("kcache"), b.fresh("vcache")
+            for new, old, val in ((nk, kc, k), (nv, vc, v)):
+                b.emit(f"{new} = tensor.insert_slice {val} into {old}[{l}, %pos, 0] "
+                       f"[1, {T}, {kv}] [1, 1, 1] : {_t(T, kv)} into {cache}")
+            kc, vc = nk, nv
+            o = self._attention(b, q, kc, vc, l, T)
+            x = self._binary(b, "add", x,
+                             self._linear(b, p + "wo", o, T, d, d,
+                                          self._hessian_attr(p + "wo", d)), T, d)
+            xb = self._rmsnorm(b, x, f"rms_ffn{l}", T)
+            h1 = self._linear(b, p + "w1", xb, T, d, hid, self._hessian_attr(p + "w1", d))
+            h3 = self._linear(b, p + "w3", xb, T, d, hid, self._hessian_attr(p + "w3", d))
+            h = self._binary(b, "swiglu", h1, h3, T, hid)
+            x = self._binary(b, "add", x,
+                             self._linear(b, p + "w2", h, T, hid, d,
+                                          self._hessian_attr(p + "w2", hid)), T, d)
+        xf = self._rmsnorm(b, x, "rms_final", T)
+        logits = self._linear(b, "token_embedding", xf, T, d, V)
+        b.emit(f"func.return {logits}, {kc}, {vc} : {_t(T, V)}, {cache}, {cache}")
+        head = (f"  func.func @{name}(%tokens: {_t(T, elem='i32')}, %pos: index, "
+                f"%kcache: {cache}, %vcache: {cache}) -> ({_t(T, V)}, {cache}, {cache}) {{\n")
+        return head + "\n".join(b.lines) + "\n  }\n"
+
+    def text(self) -> str:
+        c, t = self.cfg, self.ckpt.tensors
+        self._global("token_embedding", self.ckpt.wcls)
+        cos, sin = rope_tables(self.ckpt)
+        self._global("rope_cos", cos)
+        self._global("rope_sin", sin)
+        for l in range(c.n_layers):
+            self._global(f"rms_att{l}", t["rms_att"][l])
+            self._global(f"rms_ffn{l}", t["rms_ffn"][l])
+            for name in (f"blk{l}_{k}" for k in ("wq", "wk", "wv", "wo", "w1", "w2", "w3")):
+                self._global(name, self.ckpt.linear(name))
+        self._global("rms_final", t["rms_final"])
+        funcs = [self.function("forward", 1)]
+        if self.prefill > 1:
+            funcs.append(self.function("prefill", self.prefill))
+        body = "module {\n" + "\n".join(self.globals) + "\n" + "".join(funcs) + "}\n"
+        entries = ",\n".join(f"      {k}: \"{v}\"" for k, v in self.resources.items())
+        return body + ("\n{-#\n  dialect_resources: {\n    builtin: {\n" + entries +
+                       "\n    }\n  }\n#-}\n")
+
+
+def build_model_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
+                       prefill: int = 32) -> str:
+    """The whole-model module text (``prefill`` <= 1: no ``@prefill``)."""
+    if not ckpt.config.shared_classifier:
+        raise ValueError("models with a separate classifier (wcls) are not supported")
+    if prefill > ckpt.config.seq_len:
+        raise ValueError(f"prefill window {prefill} exceeds seq_len {ckpt.config.seq_len}")
+    return ModelWriter(ckpt, hessians, prefill).text()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="baq-export-model", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--checkpoint", type=Path, help="llama2.c legacy checkpoint (.bin)")
+    ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin (for --calib)")
+    ap.add_argument("--calib", type=Path, help="calibration text (as baq.export)")
+    ap.add_argument("--windows", type=int, default=0, help="calibration windows (as baq.export)")
+    ap.add_argument("--window-len", type=int, default=512, help="tokens per window (512)")
+    ap.add_argument("--seed", type=int, default=0, help="window sampling / synthetic seed")
+    ap.add_argument("--batch", type=int, default=8, help="windows per forward batch")
+    ap.add_argument("--prefill", type=int, default=32,
+                    help="tokens per @prefill call (32; <= 1: no @prefill)")
+    ap.add_argument("--no-hessian", action="store_true", help="no baq.hessian attributes")
+    ap.add_argument("--hessians-file", type=Path,
+                    help="write the Hessians to this safetensors file (keyed by weight name) "
+                         "instead of into the module, for baq-opt --baq-attach-hessians")
+    ap.add_argument("--emit", choices=("model", "synthetic"), default="model",
+                    help="'synthetic': baq.export's small random model (no data files)")
+    ap.add_argument("--synthetic-checkpoint", type=Path,
+                    help="with --emit synthetic: also save the model as a llama2.c .bin")
+    ap.add_argument("--synthetic-tokenizer", type=Path,
+                    help="with --emit synthetic: also save a matching tokenizer.bin")
+    ap.add_argument("-o", "--output", type=Path, required=True, help="output model.mlir")
+    ap.add_argument("-q", "--quiet", action="store_true")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+    if a.emit == "synthetic":
+        ckpt = random_checkpoint(SYNTHETIC_CONFIG, seed=a.seed)
+        if a.synthetic_checkpoint:
+            ckpt.save(a.synthetic_checkpoint)
+        if a.synthetic_tokenizer:
+            a.synthetic_tokenizer.write_bytes(
+                synthetic_tokenizer(SYNTHETIC_CONFIG.vocab_size).to_bytes())
+        rng = np.random.default_rng(a.seed + 1)
+        wl = min(a.window_len, ckpt.config.seq_len)
+        windows = list(rng.integers(0, ckpt.config.vocab_size,
+                                    size=(a.windows if a.windows > 0 else 16, wl)))
+    else:
+        if not a.checkpoint or not (a.no_hessian or (a.calib and a.tokenizer)):
+            ap.error("--checkpoint and (--calib and --tokenizer, or --no-hessian) are required "
+                     "(or --emit synthetic)")
+        ckpt = read_checkpoint(a.checkpoint)
+        windows = []
+        if not a.no_hessian:
+            tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
+            stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
+            windows = calibration_windows(stream, min(a.window_len, ckpt.config.seq_len),
+                                          a.windows, a.seed)
+    hessians = None if a.no_hessian else collect_hessians(ckpt, windows, a.batch,
+                                                          not a.quiet)
+    if a.hessians_file is not None:
+        if hessians is None:
+            ap.error("--hessians-file needs calibration (drop --no-hessian)")
+        write_safetensors(a.hessians_file, {name: hessians[hessian_key(name)]
+                                            for name in ckpt.config.linear_names()})
+        hessians = None
+    text = build_model_module(ckpt, hessians, a.prefill)
+    a.output.write_text(text)
+    if not a.quiet:
+        print(f"baq-export-model: wrote {a.output} ({len(text) / 1e6:.1f} MB) in "
+              f"{time.time() - t0:.1f} s", file=sys.stderr)
+    return 0
+
+
+def cli() -> int:
+    try:
+        return main()
+    except (CheckpointError, TokenizerError, OSError, ValueError) as e:
+        print(f"baq-export-model: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(cli())
