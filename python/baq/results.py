@@ -5,7 +5,8 @@ Runs the matrix method x calibration x bit target x calibration seed, each run b
 on the dev text, and tabulates every configuration as mean and min-max over the seeds.
 
 * methods: ``rtn``, ``gptq`` (uniform), ``baq-paper``, ``baq-exact`` plus one ``baq-exact``
-  variant per ``--extra OPTIONS`` string (the allocator's levers, e.g. ``group-size=32``);
+  variant per ``--extra OPTIONS`` string (the allocator's levers, e.g. ``group-size=32``),
+  or a variant of another method with ``--extra METHOD:OPTIONS`` (``gptq:mse-grid=false``);
 * calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian, so it
   runs with ``fp32`` only);
 * targets: ``total:B`` (``budget=total``, every stored bit counted), ``payload:B``
@@ -95,9 +96,15 @@ def parse_target(t: str) -> tuple[str, float]:
 
 
 def method_names(methods: list[str], extras: list[str]) -> list[tuple[str, str]]:
-    """(row label, extra options); each extra is a baq-exact variant."""
+    """(row label, extra options); each extra is a baq-exact variant, or a variant of the
+    method it names as ``METHOD:OPTIONS`` (e.g. ``gptq:mse-grid=false``)."""
     out = [(m, "") for m in methods]
-    out += [(f"baq-exact+{e}", e) for e in extras]
+    for e in extras:
+        base, sep, opts = e.partition(":")
+        if sep and base in METHOD_OPTIONS:
+            out.append((f"{base}+{opts}", opts))
+        else:
+            out.append((f"baq-exact+{e}", e))
     return out
 
 
@@ -303,7 +310,7 @@ def fmt_ppl(x: float) -> str:
     return f"{x:.1f}" if x >= 100 else f"{x:.2f}" if x >= 10 else f"{x:.3f}"
 
 
-def _cell(s: dict | None) -> str:
+def _cell(s: dict | None, nseeds: int) -> str:
     if s is None:
         return "–"
     if not s["n"]:
@@ -317,6 +324,8 @@ def _cell(s: dict | None) -> str:
         txt += f" ⚠ over the {s['budget']} budget ({used:.4f} > {s['target']:.4g})"
     if s["failed"]:
         txt += f", {s['failed']} failed"
+    if s["n"] + s["failed"] < nseeds:
+        txt += f" [seeds {','.join(map(str, s['seeds']))} only]"
     return txt
 
 
@@ -359,7 +368,7 @@ def render(a: argparse.Namespace, results: list[dict], expected: int, fp32: floa
                   "| method | " + " | ".join(a.calibrations) + " |",
                   "|---|" + "---:|" * len(a.calibrations)]
         for m in labels:
-            cells = [_cell(stats.get((m, c, col))) for c in a.calibrations]
+            cells = [_cell(stats.get((m, c, col)), len(a.seeds)) for c in a.calibrations]
             if all(c == "–" for c in cells):
                 continue
             lines.append(f"| {m} | " + " | ".join(cells) + " |")
@@ -447,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--windows", type=int, default=128, help="calibration windows per run")
     ap.add_argument("--extra", action="append", default=[], metavar="OPTIONS",
                     help="an extra baq-exact configuration: additional --baq-allocate options "
-                         "(repeatable), e.g. --extra 'group-size=32'")
+                         "(repeatable), e.g. --extra 'group-size=32'; METHOD:OPTIONS makes a "
+                         "variant of another method, e.g. --extra 'gptq:mse-grid=false'")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (1)")
     ap.add_argument("--work-dir", type=Path, default=Path("results-work"),
                     help="run cache (default results-work/), keyed by a hash of baq-opt, "

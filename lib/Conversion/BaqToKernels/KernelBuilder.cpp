@@ -502,6 +502,7 @@ private:
   /// FORMAT.md §4 grid of rows [i0, i0 + V), group `group`: (step, zp) with
   /// step = s / (2^b - 1), zp = clamp(roundeven(-z / step), 0, 2^b - 1), 0
   /// when step is not positive; f32 lanes, as the quantizer computes them.
+  /// An i8 zero is a code zq for z = -((s * zq) / 255).
   std::pair<Value, Value> grid(Lanes &e, Value scaleT, Value zeroT, Value i0,
                                Value group, int bits);
 
@@ -684,7 +685,17 @@ std::pair<Value, Value> PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT,
   Location nl = e.loc;
   Value levels = e.splatF32(static_cast<float>((1u << bits) - 1u));
   Value scale = e.toF32(e.readColumn(scaleT, i0, group));
-  Value zero = e.toF32(e.readColumn(zeroT, i0, group));
+  Value zero = e.readColumn(zeroT, i0, group);
+  if (getElementTypeOrSelf(zero.getType()).isInteger()) {
+    // An 8-bit zero code zq stands for z = -((s * zq) / 255).
+    Value zq = arith::UIToFPOp::create(nb, nl, scale.getType(), zero);
+    zero = arith::NegFOp::create(
+        nb, nl,
+        arith::DivFOp::create(nb, nl, arith::MulFOp::create(nb, nl, scale, zq),
+                              e.splatF32(255.0f)));
+  } else {
+    zero = e.toF32(zero);
+  }
   Value step = arith::DivFOp::create(nb, nl, scale, levels);
   Value ratio =
       arith::DivFOp::create(nb, nl, arith::NegFOp::create(nb, nl, zero), step);

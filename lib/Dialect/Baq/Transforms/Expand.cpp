@@ -209,9 +209,20 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         Value s = toF32(
             nb, nl,
             tensor::ExtractOp::create(nb, nl, scales, ValueRange{rowIndex, g}));
-        Value z = toF32(
-            nb, nl,
-            tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g}));
+        Value z =
+            tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g});
+        if (z.getType().isInteger()) {
+          // An 8-bit zero code zq stands for z = -((s * zq) / 255).
+          Value zq = arith::UIToFPOp::create(nb, nl, f32, z);
+          Value c255 =
+              arith::ConstantOp::create(nb, nl, nb.getF32FloatAttr(255));
+          z = arith::NegFOp::create(
+              nb, nl,
+              arith::DivFOp::create(
+                  nb, nl, arith::MulFOp::create(nb, nl, s, zq), c255));
+        } else {
+          z = toF32(nb, nl, z);
+        }
         Value levels = arith::UIToFPOp::create(nb, nl, f32, mask);
         Value q = arith::UIToFPOp::create(nb, nl, f32, code);
         Value step = arith::DivFOp::create(nb, nl, s, levels);
