@@ -48,11 +48,15 @@ METHOD_OPTIONS = {m.name: m.options for m in METHODS if m.options is not None}
 UNIFORM = ("rtn", "gptq")
 BEGIN, END = "<!-- BEGIN baq.results -->", "<!-- END baq.results -->"
 
+# The levers of issue 10, each a baq-exact variant measured at equal total bits, and uniform
+# GPTQ with the official code's default min-max grid (its 433 at 2 bits, sequential).
+LEVERS = ["zero-type=u8", "act-order=true zero-type=u8", "budget-scope=module zero-type=u8",
+          "group-size=32 zero-type=u8", "gptq:mse-grid=false"]
 FULL = dict(methods=["rtn", "gptq", "baq-paper", "baq-exact"], calibrations=list(CALIBRATIONS),
             targets=["total:2.47", "total:3.47", "total:4.47", "uniform:2", "uniform:3",
-                     "uniform:4"], seeds=[0, 1, 2])
+                     "uniform:4"], seeds=[0, 1, 2], extra=LEVERS)
 QUICK = dict(methods=["gptq", "baq-exact"], calibrations=list(CALIBRATIONS),
-             targets=["total:2.47", "uniform:2"], seeds=[0, 1, 2])
+             targets=["total:2.47", "uniform:2"], seeds=[0, 1, 2], extra=[])
 
 
 def log(msg: str) -> None:
@@ -454,10 +458,12 @@ def main(argv: list[str] | None = None) -> int:
                          "total:4.47 uniform:2 uniform:3 uniform:4)")
     ap.add_argument("--seeds", nargs="+", type=int)
     ap.add_argument("--windows", type=int, default=128, help="calibration windows per run")
-    ap.add_argument("--extra", action="append", default=[], metavar="OPTIONS",
+    ap.add_argument("--extra", action="append", default=None, metavar="OPTIONS",
                     help="an extra baq-exact configuration: additional --baq-allocate options "
                          "(repeatable), e.g. --extra 'group-size=32'; METHOD:OPTIONS makes a "
-                         "variant of another method, e.g. --extra 'gptq:mse-grid=false'")
+                         "variant of another method, e.g. --extra 'gptq:mse-grid=false' "
+                         "(default: the levers of issue 10, none with --quick; --extra '' for "
+                         "none)")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (1)")
     ap.add_argument("--work-dir", type=Path, default=Path("results-work"),
                     help="run cache (default results-work/), keyed by a hash of baq-opt, "
@@ -469,9 +475,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="tabulate the cached runs without running anything")
     a = ap.parse_args(argv)
     base = QUICK if a.quick else FULL
-    for k in ("methods", "calibrations", "targets", "seeds"):
+    for k in ("methods", "calibrations", "targets", "seeds", "extra"):
         if getattr(a, k) is None:
             setattr(a, k, list(base[k]))
+    a.extra = [e for e in a.extra if e.strip()]
     for t in a.targets:
         try:
             parse_target(t)
