@@ -314,7 +314,7 @@ def fmt_ppl(x: float) -> str:
     return f"{x:.1f}" if x >= 100 else f"{x:.2f}" if x >= 10 else f"{x:.3f}"
 
 
-def _cell(s: dict | None, nseeds: int) -> str:
+def _cell(s: dict | None, nseeds: int = 0) -> str:
     if s is None:
         return "–"
     if not s["n"]:
@@ -462,8 +462,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="an extra baq-exact configuration: additional --baq-allocate options "
                          "(repeatable), e.g. --extra 'group-size=32'; METHOD:OPTIONS makes a "
                          "variant of another method, e.g. --extra 'gptq:mse-grid=false' "
-                         "(default: the levers of issue 10, none with --quick; --extra '' for "
-                         "none)")
+                         "(default: the levers of issue 10 when no --methods are selected, "
+                         "none with --quick)")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (1)")
     ap.add_argument("--work-dir", type=Path, default=Path("results-work"),
                     help="run cache (default results-work/), keyed by a hash of baq-opt, "
@@ -475,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="tabulate the cached runs without running anything")
     a = ap.parse_args(argv)
     base = QUICK if a.quick else FULL
+    if a.extra is None and a.methods is not None:
+        a.extra = []  # a method selection runs exactly those methods
     for k in ("methods", "calibrations", "targets", "seeds", "extra"):
         if getattr(a, k) is None:
             setattr(a, k, list(base[k]))
