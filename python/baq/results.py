@@ -368,15 +368,17 @@ def render(a: argparse.Namespace, results: list[dict], expected: int, fp32: floa
     if len(results) < expected:
         lines += [f"**Incomplete: {len(results)} of {expected} runs finished.**", ""]
     for col in a.targets:
-        lines += [f"### {column_title(col, stats)}", "",
-                  "| method | " + " | ".join(a.calibrations) + " |",
-                  "|---|" + "---:|" * len(a.calibrations)]
+        rows = []
         for m in labels:
             cells = [_cell(stats.get((m, c, col)), len(a.seeds)) for c in a.calibrations]
-            if all(c == "–" for c in cells):
-                continue
-            lines.append(f"| {m} | " + " | ".join(cells) + " |")
-        lines.append("")
+            if any(c != "–" for c in cells):
+                rows.append(f"| {m} | " + " | ".join(cells) + " |")
+        if not rows:
+            lines += [f"### {column_title(col, stats)}", "", "No run finished.", ""]
+            continue
+        lines += [f"### {column_title(col, stats)}", "",
+                  "| method | " + " | ".join(a.calibrations) + " |",
+                  "|---|" + "---:|" * len(a.calibrations), *rows, ""]
     errs = sorted({(k, e) for k, s in stats.items() for e in s["errors"]})
     if errs:
         lines += ["Failures (last line of the log):", ""]
