@@ -48,10 +48,10 @@ METHOD_OPTIONS = {m.name: m.options for m in METHODS if m.options is not None}
 UNIFORM = ("rtn", "gptq")
 BEGIN, END = "<!-- BEGIN baq.results -->", "<!-- END baq.results -->"
 
-# The levers of issue 10, each a baq-exact variant measured at equal total bits, and uniform
-# GPTQ with the official code's default min-max grid (its 433 at 2 bits, sequential).
+# The levers of issue 10, each a baq-exact variant measured at equal total bits; uniform GPTQ
+# with 8-bit zeros, and with the official code's default min-max grid (its 433 at 2 bits).
 LEVERS = ["zero-type=u8", "act-order=true zero-type=u8", "budget-scope=module zero-type=u8",
-          "group-size=32 zero-type=u8", "gptq:mse-grid=false"]
+          "group-size=32 zero-type=u8", "gptq:zero-type=u8", "gptq:mse-grid=false"]
 FULL = dict(methods=["rtn", "gptq", "baq-paper", "baq-exact"], calibrations=list(CALIBRATIONS),
             targets=["total:2.47", "total:3.47", "total:4.47", "uniform:2", "uniform:3",
                      "uniform:4"], seeds=[0, 1, 2], extra=LEVERS)
