@@ -7,8 +7,9 @@ on the dev text, and tabulates every configuration as mean and min-max over the 
 * methods: ``rtn``, ``gptq`` (uniform), ``baq-paper``, ``baq-exact`` plus one ``baq-exact``
   variant per ``--extra OPTIONS`` string (the allocator's levers, e.g. ``group-size=32``),
   or a variant of another method with ``--extra METHOD:OPTIONS`` (``gptq:mse-grid=false``);
-* calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian, so it
-  runs with ``fp32`` only);
+* calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian and the
+  sequential driver cannot honour ``budget-scope=module`` block by block, so both run with
+  ``fp32`` only);
 * targets: ``total:B`` (``budget=total``, every stored bit counted), ``payload:B``
   (``budget=payload``) and ``uniform:B``: uniform GPTQ and RTN at B payload bits, the other
   methods at ``budget=total`` equal to uniform GPTQ's measured total (4 decimals, rounded
@@ -117,7 +118,10 @@ def plan(a: argparse.Namespace, uniform_totals: dict[float, float]) -> tuple[lis
     ready, waiting = [], []
     for label, extra in method_names(a.methods, a.extra):
         base = label.split("+", 1)[0]
-        cals = ["fp32"] if base == "rtn" else a.calibrations
+        # RTN reads no Hessian; a module-wide budget couples layers, which the sequential
+        # driver cannot honour block by block (baq.quantize rejects it)
+        cals = ["fp32"] if base == "rtn" or "budget-scope=module" in extra.split() \
+            else a.calibrations
         for col in a.targets:
             kind, b = parse_target(col)
             for cal in cals:
@@ -364,7 +368,8 @@ def render(a: argparse.Namespace, results: list[dict], expected: int, fp32: floa
              "Each cell: **mean** (min–max) perplexity over the calibration seeds @ mean total "
              "honest bits per weight (FORMAT.md §6, all linear layers, from the independent "
              "reader); ⚠ marks a configuration whose stored bits exceed its budget in some "
-             "seed. RTN reads no Hessian: it is run with FP32 calibration only.", ""]
+             "seed. RTN reads no Hessian and the sequential driver cannot honour a "
+             "module-wide budget block by block: both run with FP32 calibration only.", ""]
     if len(results) < expected:
         lines += [f"**Incomplete: {len(results)} of {expected} runs finished.**", ""]
     for col in a.targets:
