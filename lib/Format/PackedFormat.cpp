@@ -20,6 +20,8 @@ int baq::numerics::gridTypeBits(GridType type) {
     return 16;
   case GridType::F32:
     return 32;
+  case GridType::U8:
+    return 8;
   }
   llvm_unreachable("unknown grid type");
 }
@@ -35,6 +37,8 @@ float baq::numerics::roundToGridType(float value, GridType type) {
     break;
   case GridType::F32:
     return value;
+  case GridType::U8:
+    llvm_unreachable("U8 is a zero code, not a float type");
   }
   llvm::APFloat rounded(value);
   bool losesInfo = false;
@@ -45,6 +49,24 @@ float baq::numerics::roundToGridType(float value, GridType type) {
   rounded.convert(llvm::APFloat::IEEEsingle(),
                   llvm::APFloat::rmNearestTiesToEven, &losesInfo);
   return rounded.convertToFloat();
+}
+
+float baq::numerics::encodeZero(float lo, float scale, GridType type) {
+  if (type != GridType::U8)
+    return roundToGridType(lo, type);
+  if (!(scale > 0.0f))
+    return 0.0f;
+  double code = std::nearbyint(-255.0 * static_cast<double>(lo) / scale);
+  return static_cast<float>(std::clamp(code, 0.0, 255.0));
+}
+
+float baq::numerics::decodeZero(float stored, float scale, GridType type) {
+  if (type != GridType::U8)
+    return stored;
+  // Two f32 roundings in a fixed order (library built with
+  // -ffp-contract=off), as every decoder evaluates them.
+  float product = scale * stored;
+  return -(product / 255.0f);
 }
 
 llvm::Expected<GridType>
@@ -266,7 +288,8 @@ baq::numerics::unpackCodes(const PackedLayout &layout,
 std::vector<float> baq::numerics::dequantize(const PackedLayout &layout,
                                              llvm::ArrayRef<uint32_t> words,
                                              llvm::ArrayRef<float> scales,
-                                             llvm::ArrayRef<float> zeros) {
+                                             llvm::ArrayRef<float> zeros,
+                                             GridType zeroType) {
   const int64_t m = layout.m, n = layout.n, g = layout.numGroups;
   assert(static_cast<int64_t>(scales.size()) == m * g &&
          static_cast<int64_t>(zeros.size()) == m * g && "grids are M x G");
@@ -277,9 +300,12 @@ std::vector<float> baq::numerics::dequantize(const PackedLayout &layout,
     if (b == 0)
       continue;
     const int64_t group = layout.groupOfChannel(j);
-    for (int64_t i = 0; i < m; ++i)
-      w[i * n + j] = detail::dequantCode(
-          codes[i * n + j], b, scales[i * g + group], zeros[i * g + group]);
+    for (int64_t i = 0; i < m; ++i) {
+      const float s = scales[i * g + group];
+      w[i * n + j] =
+          detail::dequantCode(codes[i * n + j], b, s,
+                              decodeZero(zeros[i * g + group], s, zeroType));
+    }
   }
   return w;
 }

@@ -43,17 +43,18 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
         hi = std::max(hi, v);
       }
       float scale = roundToGridType(hi - lo, options.scaleType);
-      float zero = roundToGridType(lo, options.zeroType);
+      float zero = encodeZero(lo, scale, options.zeroType);
       if (options.mseGrid && hi > lo) {
         // GPTQ's search (grid = 100, maxshrink = 0.8, norm = 2.4); p = 1 is
         // the first candidate, so the result is never worse than min-max.
         auto error = [&](float s, float z) {
+          const float zd = decodeZero(z, s, options.zeroType);
           double sum = 0;
           for (int64_t p = begin; p < end; ++p) {
             int64_t j = layout.perm[p];
             float v = w[i * n + j];
-            float q = dequantCode(quantizeValue(v, layout.bits[j], s, z),
-                                  layout.bits[j], s, z);
+            float q = dequantCode(quantizeValue(v, layout.bits[j], s, zd),
+                                  layout.bits[j], s, zd);
             sum += std::pow(std::fabs(static_cast<double>(q) - v), 2.4);
           }
           return sum;
@@ -62,7 +63,7 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
         for (int k = 1; k < 80; ++k) {
           float shrink = 1.0f - static_cast<float>(k) / 100.0f;
           float s = roundToGridType((hi - lo) * shrink, options.scaleType);
-          float z = roundToGridType(lo * shrink, options.zeroType);
+          float z = encodeZero(lo * shrink, s, options.zeroType);
           double e = error(s, z);
           if (e < best) {
             best = e;
@@ -101,7 +102,8 @@ QuantizedWeight baq::numerics::quantizeRtn(llvm::ArrayRef<float> w, int64_t m,
     const int64_t group = result.layout.groupOfChannel(j);
     for (int64_t i = 0; i < m; ++i) {
       const float s = result.scales[i * g + group];
-      const float z = result.zeros[i * g + group];
+      const float z =
+          decodeZero(result.zeros[i * g + group], s, options.zeroType);
       unsigned q = quantizeValue(w[i * n + j], b, s, z);
       result.codes[i * n + j] = static_cast<uint8_t>(q);
       result.dequant[i * n + j] = dequantCode(q, b, s, z);
@@ -149,7 +151,8 @@ QuantizedWeight baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight,
       float *err = &errT[c * m];
       for (int64_t i = 0; i < m; ++i) {
         const float s = result.scales[i * g + group];
-        const float z = result.zeros[i * g + group];
+        const float z =
+            decodeZero(result.zeros[i * g + group], s, options.zeroType);
         unsigned q = quantizeValue(col[i], b, s, z);
         float dq = dequantCode(q, b, s, z);
         result.codes[i * n + j] = static_cast<uint8_t>(q);

@@ -59,9 +59,10 @@ class Layout:
             raise FormatError(f"bitwidths outside 0..8: {sorted(set(self.bits.tolist()))}")
         if self.group_size < 0:
             raise FormatError(f"negative group_size {self.group_size}")
-        for t in (self.scale_type, self.zero_type):
-            if t not in ("f16", "bf16", "f32"):
-                raise FormatError(f"unsupported scale/zero type {t}")
+        if self.scale_type not in ("f16", "bf16", "f32"):
+            raise FormatError(f"unsupported scale type {self.scale_type}")
+        if self.zero_type not in ("f16", "bf16", "f32", "i8"):
+            raise FormatError(f"unsupported zero type {self.zero_type}")
 
     # -- FORMAT.md §1: canonical permutation (descending bits, ties by ascending index)
     @property
@@ -172,7 +173,7 @@ def parse_layout(text: str) -> Layout:
     outputs = geti("outputs")
     types = {}
     for key in ("scale_type", "zero_type"):
-        m = re.search(r"\b" + key + r"\s*=\s*(bf16|f16|f32)\b", text)
+        m = re.search(r"\b" + key + r"\s*=\s*(\w+)", text)
         types[key] = m.group(1) if m else "f16"
     cd = geti("channel_dim")
     nbytes = {k: v for k in ("payload_bytes", "scale_bytes", "zero_bytes")
@@ -225,9 +226,18 @@ def dequantize(layout: Layout, payload: np.ndarray, scales: np.ndarray,
                zeros: np.ndarray, check_padding: bool = True) -> np.ndarray:
     """Logical ``W [M, N]`` (float32): ``w = (q - zp) * step`` with ``step = s / (2^b - 1)``
     and ``zp = clamp(round_half_even(-z / step), 0, 2^b - 1)`` (0 unless ``step > 0``), in
-    f32; 0-bit channels are 0 (FORMAT.md §4)."""
+    f32; 0-bit channels are 0 (FORMAT.md §4). ``zero_type = i8`` zeros are codes ``zq``
+    with ``z = -((s * zq) / 255)``."""
     M, N, G = layout.outputs, layout.inputs, layout.num_groups
     scales = np.asarray(scales, np.float32).reshape(M, -1)
+    if layout.zero_type == "i8":
+        # 8-bit zero codes zq (i8 storage read as unsigned): z = -((s * zq) / 255) in f32.
+        zq = (np.asarray(zeros).astype(np.int64) & 0xFF).astype(np.float32).reshape(M, -1)
+        if zq.shape == scales.shape:
+            with np.errstate(invalid="ignore", over="ignore"):
+                zeros = -((scales * zq) / np.float32(255))
+        else:
+            zeros = zq
     zeros = np.asarray(zeros, np.float32).reshape(M, -1)
     if layout.nonzero and (scales.shape[1] != G or zeros.shape[1] != G):
         raise FormatError(f"scales {scales.shape} / zeros {zeros.shape}, layout implies {M}x{G}")

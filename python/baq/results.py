@@ -5,9 +5,11 @@ Runs the matrix method x calibration x bit target x calibration seed, each run b
 on the dev text, and tabulates every configuration as mean and min-max over the seeds.
 
 * methods: ``rtn``, ``gptq`` (uniform), ``baq-paper``, ``baq-exact`` plus one ``baq-exact``
-  variant per ``--extra OPTIONS`` string (the allocator's levers, e.g. ``group-size=32``);
-* calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian, so it
-  runs with ``fp32`` only);
+  variant per ``--extra OPTIONS`` string (the allocator's levers, e.g. ``group-size=32``),
+  or a variant of another method with ``--extra METHOD:OPTIONS`` (``gptq:mse-grid=false``);
+* calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian and the
+  sequential driver cannot honour ``budget-scope=module`` block by block, so both run with
+  ``fp32`` only);
 * targets: ``total:B`` (``budget=total``, every stored bit counted), ``payload:B``
   (``budget=payload``) and ``uniform:B``: uniform GPTQ and RTN at B payload bits, the other
   methods at ``budget=total`` equal to uniform GPTQ's measured total (4 decimals, rounded
@@ -47,11 +49,15 @@ METHOD_OPTIONS = {m.name: m.options for m in METHODS if m.options is not None}
 UNIFORM = ("rtn", "gptq")
 BEGIN, END = "<!-- BEGIN baq.results -->", "<!-- END baq.results -->"
 
+# The levers of issue 10, each a baq-exact variant measured at equal total bits; uniform GPTQ
+# with 8-bit zeros, and with the official code's default min-max grid (its 433 at 2 bits).
+LEVERS = ["zero-type=u8", "act-order=true zero-type=u8", "budget-scope=module zero-type=u8",
+          "group-size=32 zero-type=u8", "gptq:zero-type=u8", "gptq:mse-grid=false"]
 FULL = dict(methods=["rtn", "gptq", "baq-paper", "baq-exact"], calibrations=list(CALIBRATIONS),
             targets=["total:2.47", "total:3.47", "total:4.47", "uniform:2", "uniform:3",
-                     "uniform:4"], seeds=[0, 1, 2])
+                     "uniform:4"], seeds=[0, 1, 2], extra=LEVERS)
 QUICK = dict(methods=["gptq", "baq-exact"], calibrations=list(CALIBRATIONS),
-             targets=["total:2.47", "uniform:2"], seeds=[0, 1, 2])
+             targets=["total:2.47", "uniform:2"], seeds=[0, 1, 2], extra=[])
 
 
 def log(msg: str) -> None:
@@ -95,9 +101,15 @@ def parse_target(t: str) -> tuple[str, float]:
 
 
 def method_names(methods: list[str], extras: list[str]) -> list[tuple[str, str]]:
-    """(row label, extra options); each extra is a baq-exact variant."""
+    """(row label, extra options); each extra is a baq-exact variant, or a variant of the
+    method it names as ``METHOD:OPTIONS`` (e.g. ``gptq:mse-grid=false``)."""
     out = [(m, "") for m in methods]
-    out += [(f"baq-exact+{e}", e) for e in extras]
+    for e in extras:
+        base, sep, opts = e.partition(":")
+        if sep and base in METHOD_OPTIONS:
+            out.append((f"{base}+{opts}", opts))
+        else:
+            out.append((f"baq-exact+{e}", e))
     return out
 
 
@@ -106,7 +118,10 @@ def plan(a: argparse.Namespace, uniform_totals: dict[float, float]) -> tuple[lis
     ready, waiting = [], []
     for label, extra in method_names(a.methods, a.extra):
         base = label.split("+", 1)[0]
-        cals = ["fp32"] if base == "rtn" else a.calibrations
+        # RTN reads no Hessian; a module-wide budget couples layers, which the sequential
+        # driver cannot honour block by block (baq.quantize rejects it)
+        cals = ["fp32"] if base == "rtn" or "budget-scope=module" in extra.split() \
+            else a.calibrations
         for col in a.targets:
             kind, b = parse_target(col)
             for cal in cals:
@@ -303,7 +318,7 @@ def fmt_ppl(x: float) -> str:
     return f"{x:.1f}" if x >= 100 else f"{x:.2f}" if x >= 10 else f"{x:.3f}"
 
 
-def _cell(s: dict | None) -> str:
+def _cell(s: dict | None, nseeds: int = 0) -> str:
     if s is None:
         return "–"
     if not s["n"]:
@@ -317,6 +332,8 @@ def _cell(s: dict | None) -> str:
         txt += f" ⚠ over the {s['budget']} budget ({used:.4f} > {s['target']:.4g})"
     if s["failed"]:
         txt += f", {s['failed']} failed"
+    if s["n"] + s["failed"] < nseeds:
+        txt += f" [seeds {','.join(map(str, s['seeds']))} only]"
     return txt
 
 
@@ -351,19 +368,22 @@ def render(a: argparse.Namespace, results: list[dict], expected: int, fp32: floa
              "Each cell: **mean** (min–max) perplexity over the calibration seeds @ mean total "
              "honest bits per weight (FORMAT.md §6, all linear layers, from the independent "
              "reader); ⚠ marks a configuration whose stored bits exceed its budget in some "
-             "seed. RTN reads no Hessian: it is run with FP32 calibration only.", ""]
+             "seed. RTN reads no Hessian and the sequential driver cannot honour a "
+             "module-wide budget block by block: both run with FP32 calibration only.", ""]
     if len(results) < expected:
         lines += [f"**Incomplete: {len(results)} of {expected} runs finished.**", ""]
     for col in a.targets:
+        rows = []
+        for m in labels:
+            cells = [_cell(stats.get((m, c, col)), len(a.seeds)) for c in a.calibrations]
+            if any(c != "–" for c in cells):
+                rows.append(f"| {m} | " + " | ".join(cells) + " |")
+        if not rows:
+            lines += [f"### {column_title(col, stats)}", "", "No run finished.", ""]
+            continue
         lines += [f"### {column_title(col, stats)}", "",
                   "| method | " + " | ".join(a.calibrations) + " |",
-                  "|---|" + "---:|" * len(a.calibrations)]
-        for m in labels:
-            cells = [_cell(stats.get((m, c, col))) for c in a.calibrations]
-            if all(c == "–" for c in cells):
-                continue
-            lines.append(f"| {m} | " + " | ".join(cells) + " |")
-        lines.append("")
+                  "|---|" + "---:|" * len(a.calibrations), *rows, ""]
     errs = sorted({(k, e) for k, s in stats.items() for e in s["errors"]})
     if errs:
         lines += ["Failures (last line of the log):", ""]
@@ -445,9 +465,12 @@ def main(argv: list[str] | None = None) -> int:
                          "total:4.47 uniform:2 uniform:3 uniform:4)")
     ap.add_argument("--seeds", nargs="+", type=int)
     ap.add_argument("--windows", type=int, default=128, help="calibration windows per run")
-    ap.add_argument("--extra", action="append", default=[], metavar="OPTIONS",
+    ap.add_argument("--extra", action="append", default=None, metavar="OPTIONS",
                     help="an extra baq-exact configuration: additional --baq-allocate options "
-                         "(repeatable), e.g. --extra 'group-size=32'")
+                         "(repeatable), e.g. --extra 'group-size=32'; METHOD:OPTIONS makes a "
+                         "variant of another method, e.g. --extra 'gptq:mse-grid=false' "
+                         "(default: the levers of issue 10 when no --methods are selected, "
+                         "none with --quick)")
     ap.add_argument("--jobs", type=int, default=1, help="runs in parallel (1)")
     ap.add_argument("--work-dir", type=Path, default=Path("results-work"),
                     help="run cache (default results-work/), keyed by a hash of baq-opt, "
@@ -459,9 +482,12 @@ def main(argv: list[str] | None = None) -> int:
                     help="tabulate the cached runs without running anything")
     a = ap.parse_args(argv)
     base = QUICK if a.quick else FULL
-    for k in ("methods", "calibrations", "targets", "seeds"):
+    if a.extra is None and a.methods is not None:
+        a.extra = []  # a method selection runs exactly those methods
+    for k in ("methods", "calibrations", "targets", "seeds", "extra"):
         if getattr(a, k) is None:
             setattr(a, k, list(base[k]))
+    a.extra = [e for e in a.extra if e.strip()]
     for t in a.targets:
         try:
             parse_target(t)

@@ -211,3 +211,49 @@ def test_zero_point_ties_round_half_even() -> None:
     for channel_dim in (1, 0):
         got = parse_module(module([packed_function("f", pk, channel_dim)]))["f"].weight
         assert got.tolist() == [[1.0], [3.0], [1.0]]
+
+
+def test_zero_codes_hand_computed() -> None:
+    """8-bit zero codes (zero_type = i8, FORMAT.md §4): z = -((s * zq) / 255), hand-computed.
+    2 bits, codes [3, 1] in every row, scale 3 (step 1): zq 255 -> z -3, zp 3 -> [0, -2];
+    zq 85 -> z -1, zp 1 -> [2, 0]; zq 170 -> z -2, zp 2 -> [1, -1]; a zero scale gives 0.
+    The i8 storage is read as unsigned (255 arrives as -1 from the signed MLIR text)."""
+    from baq.packed import dequantize
+    lay = parse_layout("#baq.layout<outputs = 4, inputs = 2, channel_dim = 0, bits = [2, 2], "
+                       "group_size = 0, scale_type = f16, zero_type = i8>")
+    assert lay.zero_type == "i8" and lay.bit_accounting()["zeros"] == 4 * 8
+    payload = np.array([0x7777], np.uint32)
+    scales = np.array([[0.0], [3.0], [3.0], [3.0]], np.float32)
+    zq = np.array([[0], [-1], [85], [-86]], np.int8)
+    np.testing.assert_array_equal(dequantize(lay, payload, scales, zq),
+                                  [[0, 0], [0, -2], [2, 0], [1, -1]])
+    with pytest.raises(FormatError, match="unsupported zero type ui8"):
+        parse_layout("#baq.layout<outputs = 1, inputs = 1, bits = [2], group_size = 0, "
+                     "scale_type = f16, zero_type = ui8>")
+
+
+def test_zero_codes_from_baq_opt(tmp_path) -> None:
+    """`--baq-allocate zero-type=u8` writes i8 zero codes that the reader decodes, and the
+    reader's honest bits (8 per zero) equal the allocator's report at budget=total."""
+    import json
+    import subprocess
+    import sys
+    from conftest import REPO, baq_opt
+    src, out, rep = tmp_path / "m.mlir", tmp_path / "q.mlir", tmp_path / "r.json"
+    subprocess.run([sys.executable, str(REPO / "scripts" / "gen_synthetic.py"), "--layer",
+                    "q:64x64", "--layer", "w2:64x172", "--seed", "4", "-o", str(src)], check=True)
+    subprocess.run([str(baq_opt()), str(src), "--baq-allocate=target-bits=2.47 budget=total "
+                    f"zero-type=u8 report={rep} progress=false", "-o", str(out)], check=True)
+    ws = parse_module(out.read_text())
+    report = json.loads(rep.read_text())
+    assert report["options"]["zero_type"] == "u8"
+    for m in report["matmuls"]:
+        rows, cols = m["shape"]
+        acc = ws[m["name"]].bit_accounting()
+        assert ws[m["name"]].layout.zero_type == "i8"
+        assert acc["zeros"] == rows * 8
+        assert acc["total"] / (rows * cols) == pytest.approx(m["bits"]["total"], abs=1e-12)
+    tb = total_bits(ws)
+    assert tb["total_bits_per_weight"] == pytest.approx(report["total"]["total_bits_per_weight"],
+                                                        abs=1e-12)
+    assert tb["total_bits_per_weight"] <= 2.47

@@ -437,3 +437,26 @@ def test_results_cell_flags_budget_overrun() -> None:
                                                           "target": 2, "payload_max": 2.001})
     assert results._cell(None) == "–" and results._cell({**s, "n": 0, "failed": 3}) == \
         "failed (3)"
+
+
+def test_results_method_variants_and_partial_cells() -> None:
+    """--extra METHOD:OPTIONS makes a variant of that method (uniform GPTQ keeps its payload
+    budget in a uniform column); bare options stay baq-exact variants; a cell computed from
+    fewer seeds than asked names them."""
+    import argparse
+    from baq import results
+    assert results.method_names(["gptq"], ["zero-type=u8", "gptq:mse-grid=false"]) == [
+        ("gptq", ""), ("baq-exact+zero-type=u8", "zero-type=u8"),
+        ("gptq+mse-grid=false", "mse-grid=false")]
+    a = argparse.Namespace(methods=["gptq"], extra=["gptq:mse-grid=false"],
+                           calibrations=["sequential"], targets=["uniform:2"], seeds=[0])
+    ready, waiting = results.plan(a, {})
+    assert not waiting and [(r.method, r.budget, r.options) for r in ready] == [
+        ("gptq", "payload", "target-bits=2 budget=payload quantizer=gptq uniform=true"),
+        ("gptq+mse-grid=false", "payload", "target-bits=2 budget=payload quantizer=gptq "
+                                           "uniform=true mse-grid=false")]
+    cell = {"n": 1, "failed": 0, "seeds": [2], "budget": "total", "target": 2.47,
+            "ppl_mean": 40.0, "ppl_min": 40.0, "ppl_max": 40.0, "total_mean": 2.466,
+            "total_min": 2.466, "total_max": 2.466, "payload_mean": 2.0, "payload_max": 2.0}
+    assert results._cell(cell, 3).endswith("[seeds 2 only]")
+    assert "only" not in results._cell(dict(cell, n=3, seeds=[0, 1, 2]), 3)

@@ -47,6 +47,22 @@
 // RUN: %{driver} %t.e.q.mlir | baq-opt --baq-lower-cpu | %{run} > %t.e.cpu.out
 // RUN: %{reference} %t.e.q.mlir %t.e.expand.out %t.e.cpu.out --rows 3 | FileCheck %s
 
+// 8-bit zero codes (zero-type=u8, FORMAT.md §4): two f16 layers with groups
+// (identity input, so the weights themselves are compared), and act-order.
+// RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer w:13x37 --layer v:5x37 --rows 37 --orientation kn --dtype f16 --seed 5 -o %t.f.mlir
+// RUN: baq-opt %t.f.mlir --baq-allocate="target-bits=2.5 group-size=5 zero-type=u8 progress=false" -o %t.f.q.mlir
+// RUN: FileCheck %s --check-prefix=U8 < %t.f.q.mlir
+// RUN: baq-opt %t.f.q.mlir --baq-expand | %{driver} - --input-kind identity | %{lower} | %{run} > %t.f.expand.out
+// RUN: %{driver} %t.f.q.mlir --input-kind identity | baq-opt --baq-lower-cpu | %{run} > %t.f.cpu.out
+// RUN: %{reference} %t.f.q.mlir %t.f.expand.out %t.f.cpu.out --rows 37 --input-kind identity | FileCheck %s --check-prefixes=CHECK,TWO
+// RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer w:13x37 --rows 3 --orientation nk --dtype f32 --seed 6 -o %t.g.mlir
+// RUN: baq-opt %t.g.mlir --baq-allocate="target-bits=3 zero-type=u8 act-order=true progress=false" -o %t.g.q.mlir
+// RUN: baq-opt %t.g.q.mlir --baq-expand | %{driver} - | %{lower} | %{run} > %t.g.expand.out
+// RUN: %{driver} %t.g.q.mlir | baq-opt --baq-lower-cpu | %{run} > %t.g.cpu.out
+// RUN: %{reference} %t.g.q.mlir %t.g.expand.out %t.g.cpu.out --rows 3 | FileCheck %s
+// U8: zero_type = i8, {{.*}}zeros(dense_resource<w_zeros> : tensor<13x{{[0-9]+}}xi8>)
+// U8: zero_type = i8, {{.*}}zeros(dense_resource<v_zeros> : tensor<5x{{[0-9]+}}xi8>)
+
 // CHECK: w bits={{.*}}.expand.out: relative error
 // CHECK: w bits={{.*}}.cpu.out: relative error {{.*}}, difference to {{.*}}.expand.out
 // TWO: v bits={{.*}}.expand.out: relative error

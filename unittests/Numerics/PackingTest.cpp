@@ -250,6 +250,92 @@ TEST(PackingTest, DequantizeReproducesQuantizersExactly) {
   }
 }
 
+// FORMAT.md §4, 8-bit zero codes: zq = clamp(round(-255 lo / s), 0, 255) and
+// z = -((s * zq) / 255), checked on hand-computed values.
+TEST(PackingTest, U8ZeroCodes) {
+  EXPECT_EQ(gridTypeBits(GridType::U8), 8);
+  // lo = -0.25 of a range 1: zq = round(63.75) = 64, z = -64 / 255.
+  EXPECT_EQ(encodeZero(-0.25f, 1.0f, GridType::U8), 64.0f);
+  EXPECT_EQ(decodeZero(64.0f, 1.0f, GridType::U8), -(64.0f / 255.0f));
+  // The code is clamped to [0, 255]; an all-zero group stores 0.
+  EXPECT_EQ(encodeZero(0.5f, 1.0f, GridType::U8), 0.0f);
+  EXPECT_EQ(encodeZero(-2.0f, 1.0f, GridType::U8), 255.0f);
+  EXPECT_EQ(encodeZero(-1.0f, 0.0f, GridType::U8), 0.0f);
+  EXPECT_EQ(decodeZero(255.0f, 3.0f, GridType::U8), -3.0f);
+  // Float types store the minimum itself.
+  EXPECT_EQ(encodeZero(-0.1f, 1.0f, GridType::F32), -0.1f);
+  EXPECT_EQ(decodeZero(-0.1f, 1.0f, GridType::F16), -0.1f);
+  // 2 bits on s = 3, zq = 170: z = -2, step 1, zp = 2; code 0 is -2.0.
+  PackedLayout layout = computeLayout({2}, 1, 0);
+  std::vector<uint32_t> words = packCodes(layout, {0});
+  EXPECT_EQ(dequantize(layout, words, {3.0f}, {170.0f}, GridType::U8),
+            std::vector<float>{-2.0f});
+  // The honest size counts 8 bits per zero.
+  EXPECT_EQ(computeStorage(layout, GridType::F16, GridType::U8).zeros, 8);
+}
+
+// The quantizers round with the grid a decoder derives from the stored codes,
+// so dequantize() reproduces their floats bit for bit, with and without the
+// MSE search, for every bitwidth and groups.
+TEST(PackingTest, U8ZerosReproduceQuantizersExactly) {
+  const int64_t m = 6, n = 41;
+  std::vector<float> w = randomNormal(m * n, 9);
+  std::vector<float> h = randomHessian(n, 9);
+  auto prepared = prepareHessian(h, n, HessianOptions());
+  ASSERT_TRUE(static_cast<bool>(prepared));
+  std::mt19937 rng(9);
+  std::vector<int8_t> bits(n);
+  for (int8_t &b : bits)
+    b = rng() % (kMaxBits + 1);
+  for (bool mse : {false, true}) {
+    for (int64_t groupSize : {0, 8}) {
+      QuantizerOptions options;
+      options.groupSize = groupSize;
+      options.zeroType = GridType::U8;
+      options.mseGrid = mse;
+      options.blockSize = 8;
+      for (bool gptq : {false, true}) {
+        QuantizedWeight q =
+            gptq ? quantizeGptq(w, m, n, bits, *prepared, options)
+                 : quantizeRtn(w, m, n, bits, options);
+        for (float z : q.zeros) {
+          EXPECT_EQ(z, std::nearbyint(z));
+          EXPECT_GE(z, 0.0f);
+          EXPECT_LE(z, 255.0f);
+        }
+        std::vector<float> unpacked =
+            dequantize(q.layout, packCodes(q.layout, q.codes), q.scales,
+                       q.zeros, GridType::U8);
+        ASSERT_EQ(unpacked.size(), q.dequant.size());
+        EXPECT_EQ(std::memcmp(unpacked.data(), q.dequant.data(),
+                              unpacked.size() * sizeof(float)),
+                  0)
+            << "gptq " << gptq << " group " << groupSize << " mse " << mse;
+      }
+    }
+  }
+}
+
+// With 8-bit zero codes the minimum moves by at most half a code (s / 510):
+// RTN's error stays within a step (half for rounding, half for the integer
+// zero point) plus that shift.
+TEST(PackingTest, U8ZerosKeepRtnErrorBounded) {
+  const int64_t m = 8, n = 32;
+  std::vector<float> w = randomNormal(m * n, 10);
+  std::vector<int8_t> bits(n, 4);
+  QuantizerOptions options;
+  options.zeroType = GridType::U8;
+  options.scaleType = GridType::F32;
+  QuantizedWeight q = quantizeRtn(w, m, n, bits, options);
+  for (int64_t i = 0; i < m; ++i) {
+    const float s = q.scales[i];
+    for (int64_t j = 0; j < n; ++j)
+      EXPECT_LE(std::fabs(q.dequant[i * n + j] - w[i * n + j]),
+                s / 15.0f + s / 510.0f + 1e-6f)
+          << i << ", " << j;
+  }
+}
+
 TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
   auto chosen = [](std::vector<float> w, std::optional<GridType> requested) {
     llvm::Expected<GridType> type = chooseGridType(w, requested);

@@ -35,10 +35,19 @@ struct Segment {
   int64_t streamBits() const { return count * bits; }
 };
 
-enum class GridType { F16, BF16, F32 };
+/// Storage type of scales and zeros (FORMAT.md §4). U8 is for zeros only: an
+/// 8-bit code zq standing for the minimum z = -((s * zq) / 255).
+enum class GridType { F16, BF16, F32, U8 };
 int gridTypeBits(GridType type);
 /// Rounds `value` to the nearest representable value of `type`.
 float roundToGridType(float value, GridType type);
+/// The stored zero of a (row, group) whose stored scale is `scale` and whose
+/// minimum is `lo`: `lo` rounded to `type`, or for U8 the code
+/// clamp(round(-255 lo / scale), 0, 255) (0 when scale is not positive).
+float encodeZero(float lo, float scale, GridType type);
+/// The minimum z that a decoder derives from a stored zero (FORMAT.md §4):
+/// the value itself, or for U8 z = -((scale * zq) / 255) in f32.
+float decodeZero(float stored, float scale, GridType type);
 /// The grid type for scales and zeros of weight `w`: `requested` if its
 /// finite range holds every row range and minimum of `w` (at most twice the
 /// largest |w|), else an error naming the option; with no request, f16 when
@@ -96,11 +105,13 @@ std::vector<uint32_t> packCodes(const PackedLayout &layout,
 std::vector<uint8_t> unpackCodes(const PackedLayout &layout,
                                  llvm::ArrayRef<uint32_t> words);
 
-/// Dequantizes to W (M x N row-major float), following FORMAT.md §4 exactly.
+/// Dequantizes to W (M x N row-major float), following FORMAT.md §4 exactly;
+/// `zeros` are stored zeros of `zeroType` (decodeZero).
 std::vector<float> dequantize(const PackedLayout &layout,
                               llvm::ArrayRef<uint32_t> words,
                               llvm::ArrayRef<float> scales,
-                              llvm::ArrayRef<float> zeros);
+                              llvm::ArrayRef<float> zeros,
+                              GridType zeroType = GridType::F16);
 
 } // namespace numerics
 } // namespace baq

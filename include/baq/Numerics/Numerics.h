@@ -128,7 +128,7 @@ struct QuantizedWeight {
   PackedLayout layout;
   std::vector<uint8_t> codes; // M x N, original channel order
   std::vector<float> scales;  // M x G, already rounded to scaleType
-  std::vector<float> zeros;   // M x G, already rounded to zeroType
+  std::vector<float> zeros;   // M x G, stored zeros (encodeZero)
   std::vector<float> dequant; // M x N
 };
 

@@ -62,7 +62,7 @@ GridValues PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT, Value i0,
                                Value group, int bits) {
   Value levels = e.splatF32(static_cast<float>((1u << bits) - 1u));
   Value scale = e.toF32(e.readColumn(scaleT, i0, group));
-  Value zero = e.toF32(e.readColumn(zeroT, i0, group));
+  Value zero = buildZero(e.b, e.loc, scale, e.readColumn(zeroT, i0, group));
   return buildGrid(e.b, e.loc, scale, zero, levels, GridRounding::Magic);
 }
 

@@ -35,8 +35,25 @@ func.func @layout_group() attributes {test = #baq.layout<outputs = 1, inputs = 1
 
 // -----
 
-// expected-error@+1 {{scale_type and zero_type must be f16, bf16 or f32}}
+// expected-error@+1 {{scale_type must be f16, bf16 or f32}}
 func.func @layout_scale_type() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = i8, zero_type = f16, payload_bytes = 4, scale_bytes = 1, zero_bytes = 2>} { return }
+
+// -----
+
+// Zero codes are signless i8 (read as unsigned); ui8 and wider integers are not.
+// expected-error@+1 {{zero_type must be f16, bf16, f32 or i8 (8-bit zero codes)}}
+func.func @layout_zero_type_ui8() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = ui8, payload_bytes = 4, scale_bytes = 2, zero_bytes = 1>} { return }
+
+// -----
+
+// expected-error@+1 {{zero_type must be f16, bf16, f32 or i8 (8-bit zero codes)}}
+func.func @layout_zero_type_i16() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = i16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
+
+// -----
+
+// The byte count of i8 zeros is one per (row, group).
+// expected-error@+1 {{scale_bytes/zero_bytes are 2/2, expected 2/1}}
+func.func @layout_zero_type_i8_bytes() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = f16, zero_type = i8, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>} { return }
 
 // -----
 

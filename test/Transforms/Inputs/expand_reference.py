@@ -54,7 +54,12 @@ def dequantize(layout, blobs):
     payload = np.frombuffer(blobs["payload"], dtype="<u4") if nwords else None
     assert payload is None or payload.size == nwords, (payload.size, nwords)
     scales = grid(blobs["scales"], layout["scale_type"], (m, groups))
-    zeros = grid(blobs["zeros"], layout["zero_type"], (m, groups))
+    if layout["zero_type"] == "i8":
+        # 8-bit zero codes zq: z = -((s * zq) / 255), each step rounded to f32.
+        zq = np.frombuffer(blobs["zeros"], dtype=np.uint8).astype(np.float32).reshape(m, groups)
+        zeros = -((scales * zq) / np.float32(255))
+    else:
+        zeros = grid(blobs["zeros"], layout["zero_type"], (m, groups))
     w = np.zeros((m, n), dtype=np.float32)
     rows = np.arange(m)
 

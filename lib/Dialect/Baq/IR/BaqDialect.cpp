@@ -46,6 +46,11 @@ static bool isGridType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32();
 }
 
+/// Zeros may also be 8-bit codes (signless i8 read as unsigned, FORMAT.md §4).
+static bool isZeroType(Type type) {
+  return isGridType(type) || type.isSignlessInteger(8);
+}
+
 static int64_t byteWidth(Type type) {
   return (type.getIntOrFloatBitWidth() + 7) / 8;
 }
@@ -114,8 +119,11 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return failure();
   if (groupSize < 0)
     return emitError() << "group_size must be non-negative, got " << groupSize;
-  if (!isGridType(scaleType) || !isGridType(zeroType))
-    return emitError() << "scale_type and zero_type must be f16, bf16 or f32";
+  if (!isGridType(scaleType))
+    return emitError() << "scale_type must be f16, bf16 or f32";
+  if (!isZeroType(zeroType))
+    return emitError() << "zero_type must be f16, bf16, f32 or i8 (8-bit "
+                          "zero codes)";
 
   // Permutation: a permutation, and the canonical one.
   if (static_cast<int64_t>(perm.size()) != inputs)
@@ -336,10 +344,11 @@ LogicalResult PackedConstantOp::verify() {
           verifyPart(*this, "scales", getScales(), layout.getScalesType())) ||
       failed(verifyPart(*this, "zeros", getZeros(), layout.getZerosType())))
     return failure();
-  return failure(
-      failed(
-          verifyGridValues(*this, "scales", getScales(), /*isScale=*/true)) ||
-      failed(verifyGridValues(*this, "zeros", getZeros(), /*isScale=*/false)));
+  return failure(failed(verifyGridValues(*this, "scales", getScales(),
+                                         /*isScale=*/true)) ||
+                 (!layout.getZeroType().isInteger() &&
+                  failed(verifyGridValues(*this, "zeros", getZeros(),
+                                          /*isScale=*/false))));
 }
 
 //===----------------------------------------------------------------------===//

@@ -4,6 +4,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/IR/TypeUtilities.h"
 
 using namespace mlir;
 using namespace mlir::baq;
@@ -15,6 +16,21 @@ static Value createF32Constant(OpBuilder &b, Location loc, Type type,
     return arith::ConstantOp::create(
         b, loc, DenseElementsAttr::get(shaped, ArrayRef<float>(value)));
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
+}
+
+Value mlir::baq::buildZero(OpBuilder &b, Location loc, Value scale,
+                          Value stored) {
+  Type f32Type = scale.getType();
+  if (getElementTypeOrSelf(stored.getType()).isInteger()) {
+    Value code = arith::UIToFPOp::create(b, loc, f32Type, stored);
+    Value product = arith::MulFOp::create(b, loc, scale, code);
+    Value quotient = arith::DivFOp::create(
+        b, loc, product, createF32Constant(b, loc, f32Type, 255.0f));
+    return arith::NegFOp::create(b, loc, quotient);
+  }
+  if (stored.getType() == f32Type)
+    return stored;
+  return arith::ExtFOp::create(b, loc, f32Type, stored);
 }
 
 GridValues mlir::baq::buildGrid(OpBuilder &b, Location loc, Value scale,

@@ -137,6 +137,8 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   options.quant.groupSize = groupSize;
   options.quant.blockSize = blockSize;
   options.quant.mseGrid = mseGrid;
+  if (zeroType == ZeroTypeKind::U8)
+    options.quant.zeroType = num::GridType::U8;
   options.actOrder = actOrder;
   // Losses cost a GEMM each and only appear in the report.
   options.measureLoss = !reportFile.empty();
@@ -261,7 +263,9 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     op->emitRemark() << "scales and zeros of this weight are stored as f32: "
                         "its ranges exceed f16 (or all lie below its normal "
                         "range)";
-  options.quant.scaleType = options.quant.zeroType = *gridType;
+  options.quant.scaleType = *gridType;
+  if (zeroType != ZeroTypeKind::U8)
+    options.quant.zeroType = *gridType;
   options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options);
@@ -446,6 +450,7 @@ void BaqAllocatePass::runOnOperation() {
                      : scaleType == ScaleTypeKind::BF16 ? "bf16"
                      : scaleType == ScaleTypeKind::F32  ? "f32"
                                                         : "auto"},
+      {"zero_type", zeroType == ZeroTypeKind::U8 ? "u8" : "auto"},
       {"mse_grid", mseGrid.getValue()},
       {"act_order", actOrder.getValue()},
       {"damp", damp.getValue()},

@@ -207,8 +207,8 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         Value s = toF32(
             nb, nl,
             tensor::ExtractOp::create(nb, nl, scales, ValueRange{rowIndex, g}));
-        Value z = toF32(
-            nb, nl,
+        Value z = buildZero(
+            nb, nl, s,
             tensor::ExtractOp::create(nb, nl, zeros, ValueRange{rowIndex, g}));
         Value levels = arith::UIToFPOp::create(nb, nl, f32, mask);
         Value q = arith::UIToFPOp::create(nb, nl, f32, code);

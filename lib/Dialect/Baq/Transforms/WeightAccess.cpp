@@ -532,6 +532,12 @@ mlir::baq::readWeightMatrix(const QuantizableMatmul &c) {
 
 /// Grid values as raw little-endian bytes of `type`.
 static std::vector<char> encodeGrid(ArrayRef<float> values, Type type) {
+  if (type.isInteger()) { // 8-bit zero codes, already integral
+    std::vector<char> bytes;
+    for (float v : values)
+      bytes.push_back(static_cast<char>(static_cast<uint8_t>(v)));
+    return bytes;
+  }
   if (type.isF32()) {
     std::vector<char> bytes(values.size() * 4);
     std::memcpy(bytes.data(), values.data(), bytes.size());
@@ -558,6 +564,8 @@ static Type toMlirType(MLIRContext *ctx, num::GridType type) {
     return BFloat16Type::get(ctx);
   case num::GridType::F32:
     return Float32Type::get(ctx);
+  case num::GridType::U8:
+    return IntegerType::get(ctx, 8);
   }
   llvm_unreachable("unknown grid type");
 }

@@ -184,6 +184,9 @@ def main(argv=None):
     p.add_argument("--dtype", choices=["f32", "f16"], default="f32")
     p.add_argument("--grid-type", choices=["f16", "f32"], default="f16")
     p.add_argument("--group-size", type=int, default=0)
+    p.add_argument("--zero-type", choices=["grid", "i8"], default="grid",
+                   help="zeros of the grid type, or 8-bit codes zq with "
+                        "z = -((s * zq) / 255) (FORMAT.md §4)")
     p.add_argument("--what", choices=["matmul", "dequantize"], default="matmul")
     p.add_argument("--ref-weight-dtype", choices=["f32", "f16"], default="f32",
                    help="round reference weights (the tiled kernel's f16 path)")
@@ -233,6 +236,13 @@ def main(argv=None):
         scales = np.where(pick == 1, 0, scales).astype(gt)
         zeros = np.where(pick == 2, np.abs(zeros) + 0.25,
                          np.where(pick == 3, zeros - 2 * scales.astype(np.float32), zeros)).astype(gt)
+    zstored = zeros
+    if args.zero_type == "i8":
+        # Codes over the whole range, the ends included.
+        zstored = rng.integers(0, 256, (m, groups)).astype(np.uint8)
+        zstored.flat[:2] = [0, 255]
+        sf = scales.astype(np.float32)
+        zeros = -((sf * zstored.astype(np.float32)) / np.float32(255))
     words = pack(codes, bits, perm, segs, nwords)
 
     pos = {perm[q]: q for q in range(n)}
@@ -253,15 +263,19 @@ def main(argv=None):
     cdim = 0 if args.orientation == "kn" else 1
     flat_segs = [v for s in segs for v in s]
     gbytes = 2 if args.grid_type == "f16" else 4
+    ztname = "i8" if args.zero_type == "i8" else args.grid_type
+    zbytes = 1 if args.zero_type == "i8" else gbytes
     lay = ("#baq.layout<outputs = {m}, inputs = {n}, channel_dim = {cdim}, "
            "bits = [{bits}], perm = [{perm}], segments = [{segs}], group_size = {gs}, "
-           "scale_type = {g}, zero_type = {g}, payload_bytes = {pb}, "
-           "scale_bytes = {sb}, zero_bytes = {sb}>").format(
+           "scale_type = {g}, zero_type = {zt}, payload_bytes = {pb}, "
+           "scale_bytes = {sb}, zero_bytes = {zb}>").format(
                m=m, n=n, cdim=cdim, bits=", ".join(map(str, bits)),
                perm=", ".join(map(str, perm)), segs=", ".join(map(str, flat_segs)),
-               gs=gs, g=args.grid_type, pb=4 * nwords, sb=gbytes * m * groups)
+               gs=gs, g=args.grid_type, zt=ztname, pb=4 * nwords, sb=gbytes * m * groups,
+               zb=zbytes * m * groups)
     ptype = f"tensor<{nwords}xi32>"
     stype = f"tensor<{m}x{groups}x{args.grid_type}>"
+    ztype = f"tensor<{m}x{groups}x{ztname}>"
     wtype = f"tensor<{wshape[0]}x{wshape[1]}x{t}>"
     out = []
     emit = out.append
@@ -270,8 +284,8 @@ def main(argv=None):
     packed = (f"    %p, %s, %z = baq.packed_constant #layout\n"
               f"        payload(dense_resource<w_payload> : {ptype})\n"
               f"        scales(dense_resource<w_scales> : {stype})\n"
-              f"        zeros(dense_resource<w_zeros> : {stype})\n"
-              f"    %w = baq.dequantize %p, %s, %z layout(#layout) : {ptype}, {stype}, {stype} -> {wtype}\n")
+              f"        zeros(dense_resource<w_zeros> : {ztype})\n"
+              f"    %w = baq.dequantize %p, %s, %z layout(#layout) : {ptype}, {stype}, {ztype} -> {wtype}\n")
     if args.what == "matmul":
         a = rng.uniform(-1, 1, (r, n)).astype(tnp)
         c = rng.uniform(-1, 1, (r, m)).astype(tnp)
@@ -328,7 +342,7 @@ def main(argv=None):
     emit("{-#\n  dialect_resources: {\n    builtin: {")
     emit(f'      w_payload: "{blob(words)}",')
     emit(f'      w_scales: "{blob(scales)}",')
-    emit(f'      w_zeros: "{blob(zeros)}"')
+    emit(f'      w_zeros: "{blob(zstored)}"')
     emit("    }\n  }\n#-}")
     sys.stdout.write("\n".join(out) + "\n")
     return 0

@@ -50,7 +50,8 @@ def Baq_PackedLayoutAttr : Baq_Attr<"PackedLayout", "layout"> {
       where the segment starts in each row's bit stream;
     * `group_size`: channels per scale group in packed order (0: one group
       per row);
-    * `scale_type`, `zero_type`: f16, bf16 or f32;
+    * `scale_type`: f16, bf16 or f32; `zero_type`: the same, or i8 for 8-bit
+      zero codes (unsigned, z = -((s * zq) / 255));
     * `payload_bytes`, `scale_bytes`, `zero_bytes`: byte sizes of the parts.
 
     The verifier recomputes every derived field from `bits` and rejects any

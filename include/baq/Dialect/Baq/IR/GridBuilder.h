@@ -23,6 +23,12 @@ struct GridValues {
   Value step, zeroPoint;
 };
 
+/// The f32 minimum z of a group from its stored zero: a float zero widened
+/// exactly, or an 8-bit code zq (zero_type i8) as z = -((s * zq) / 255), two
+/// f32 roundings in that order. `scale` is the group's f32 scale, of the same
+/// shape as `stored` (scalars or vectors).
+Value buildZero(OpBuilder &b, Location loc, Value scale, Value stored);
+
 /// step = scale / levels, zeroPoint = clamp(roundeven(-zero / step), 0,
 /// levels), 0 unless step > 0 (a NaN ratio stays NaN). `scale`, `zero` and
 /// `levels` (2^b - 1) are f32 scalars or vectors of one type.

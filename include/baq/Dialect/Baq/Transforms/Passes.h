@@ -20,6 +20,7 @@ enum class AllocatorKind { Exact, Paper };
 enum class QuantizerKind { Gptq, Rtn };
 enum class SensitivityKind { Cholesky, Diagonal };
 enum class ScaleTypeKind { Auto, F16, BF16, F32 };
+enum class ZeroTypeKind { Auto, U8 };
 
 #define GEN_PASS_DECL
 #include "baq/Dialect/Baq/Transforms/Passes.h.inc"

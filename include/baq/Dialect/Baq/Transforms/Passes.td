@@ -120,6 +120,15 @@ def BaqAllocate : Pass<"baq-allocate"> {
                         "f16 (an error if a range exceeds it)"),
              clEnumValN(::mlir::baq::ScaleTypeKind::BF16, "bf16", "bf16"),
              clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"))}]>,
+    Option<"zeroType", "zero-type", "::mlir::baq::ZeroTypeKind",
+           /*default=*/"::mlir::baq::ZeroTypeKind::Auto",
+           "Storage of each (row, group) minimum",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::ZeroTypeKind::Auto, "auto",
+                        "the scales' float type"),
+             clEnumValN(::mlir::baq::ZeroTypeKind::U8, "u8",
+                        "an 8-bit code zq, z = -(s * zq) / 255 (i8 in the IR; "
+                        "8 instead of 16 bits per group)"))}]>,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "GPTQ's act-order: quantize columns by decreasing H_jj "
            "(group-size=0, budget-scope=layer)">,
