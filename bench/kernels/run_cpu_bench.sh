@@ -21,12 +21,15 @@ if [[ "${1:-}" == "--bits-from" ]]; then
 fi
 REPS="${1:-50}"
 LLVM=/usr/lib/llvm-22/bin
+# Without binding, libomp's two threads often share a core on this VM and the
+# 1-row kernel runs slower on 2 threads than on 1 (measured 0.72-0.82x).
+export OMP_PROC_BIND="${OMP_PROC_BIND:-true}"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 /usr/bin/python3 "$HERE/gen_gemv.py" --m 4096 --n 4096 --avg 2 --rows 1,8 \
   "${BITS_FROM[@]}" -o "$WORK/gemv.mlir" --weights "$WORK/w.f32"
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%Y-%m-%d); load: $(cut -d' ' -f1-3 /proc/loadavg); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores; $(date -u +%Y-%m-%d); load: $(cut -d' ' -f1-3 /proc/loadavg); OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; OMP_PROC_BIND=$OMP_PROC_BIND"
 # Both unpack kinds in one run: integer-to-float conversion, and the 2^23
 # mantissa trick whose (w >> s) & mask | magic LLVM fuses into one AVX-512
 # vpternlogd.

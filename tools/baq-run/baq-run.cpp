@@ -368,6 +368,9 @@ public:
     if (usesOpenMP && llvm::none_of(libs, [](StringRef lib) {
           return lib.contains("omp");
         })) {
+      // Unbound, libomp's threads can share a core on small VMs (measured:
+      // a 2-thread kernel slower than 1 thread); the user's setting wins.
+      ::setenv("OMP_PROC_BIND", "true", /*overwrite=*/0);
 #ifdef BAQ_LIBOMP_PATH
       libs.push_back(BAQ_LIBOMP_PATH);
 #else
