@@ -81,7 +81,9 @@ def Baq_PackedMatmulOp : Baq_Op<"packed_matmul",
     i.e. what `baq.dequantize` returns transposed for `channel_dim = 0` and
     as is for `channel_dim = 1`: the op's orientation is fixed, and the
     layout's `channel_dim` only records how the original weight operand was
-    stored. Products and sums are f32; the result has `c`'s element type.
+    stored. The packed kernels multiply and accumulate in f32 and round once
+    into `c`'s element type; `--baq-expand` turns the op back into the
+    dequantize (f32) + `linalg.matmul` it stands for.
 
     It is the fused form of a `linalg.matmul` whose weight operand is a
     `baq.dequantize` (`--baq-fuse-packed-matmul`), and what the packed
