@@ -2,7 +2,8 @@
 // fixed.mlir written as the fused op (with bf16 activations and an f16 init,
 // exact in both), executed with the decode and the tiled kernel; and
 // gen_case modules fused by --baq-fuse-packed-matmul (the op checked in the
-// IR), then lowered and compared with their float64 reference.
+// IR), then lowered (by the kernels, or by --baq-expand and stock mlir-opt)
+// and compared with their float64 reference.
 
 // RUN: baq-opt %s --baq-lower-cpu | %run_main | FileCheck %s
 // RUN: baq-opt %s --baq-lower-cpu="decode-max-rows=0" | %run_main | FileCheck %s
@@ -13,6 +14,14 @@
 // RUN: %gen_case --bits mixed --m 45 --n 300 --rows 3 --orientation kn | baq-opt --baq-fuse-packed-matmul | baq-opt --baq-lower-cpu | %run_main | FileCheck %s --check-prefix=REF
 // RUN: %gen_case --bits mixed --m 45 --n 300 --rows 3 --dtype f16 --group-size 64 | baq-opt --baq-fuse-packed-matmul | baq-opt --baq-lower-cpu="kernel-target=gpu" | %run_main | FileCheck %s --check-prefix=REF
 // RUN: %gen_case --bits mixed --m 45 --n 300 --rows 20 --seed 5 | baq-opt --baq-fuse-packed-matmul | baq-opt --baq-lower-cpu | %run_main | FileCheck %s --check-prefix=REF
+
+// --baq-expand turns the fused op back into dequantize + linalg.matmul, which
+// stock mlir-opt lowers: same reference, both orientations.
+// DEFINE: %{lower_upstream} = mlir-opt --one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" \
+// DEFINE:   --convert-linalg-to-loops --convert-scf-to-cf --expand-strided-metadata --finalize-memref-to-llvm \
+// DEFINE:   --convert-math-to-llvm --convert-vector-to-llvm --convert-arith-to-llvm --convert-func-to-llvm --convert-cf-to-llvm --reconcile-unrealized-casts
+// RUN: %gen_case --bits mixed --m 45 --n 300 --rows 3 --orientation nk | baq-opt --baq-fuse-packed-matmul | baq-opt --baq-expand | %{lower_upstream} | %run_main | FileCheck %s --check-prefix=REF
+// RUN: %gen_case --bits mixed --m 45 --n 300 --rows 3 --orientation kn --group-size 64 | baq-opt --baq-fuse-packed-matmul | baq-opt --baq-expand | %{lower_upstream} | %run_main | FileCheck %s --check-prefix=REF
 
 // FUSED-LABEL: func.func @kernel
 // FUSED-NOT:     baq.dequantize
