@@ -197,3 +197,36 @@ func.func @hessian(%x: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %y = linalg.matmul {baq.hessian = dense<[[2.0, 0.5], [0.5, 1.0]]> : tensor<2x2xf32>} ins(%x, %w : tensor<1x2xf32>, tensor<2x2xf32>) outs(%e : tensor<1x2xf32>) -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }
+
+// -----
+
+// A baq.packed_matmul becomes the f32 dequantize generic feeding a
+// linalg.matmul, with plain maps for channel_dim = 0 and transposed-B maps
+// for channel_dim = 1.
+#l0 = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3],
+  perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0,
+  scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2,
+  zero_bytes = 2>
+#l1 = #baq.layout<outputs = 1, inputs = 2, channel_dim = 1, bits = [2, 3],
+  perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0,
+  scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2,
+  zero_bytes = 2>
+
+// CHECK: #[[TB:map[0-9]*]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-LABEL: func.func @packed_matmul(
+// CHECK-SAME:    %[[A:.*]]: tensor<3x2xf16>, %[[P:.*]]: tensor<1xi32>, %{{.*}}: tensor<1x1xf16>, %{{.*}}: tensor<1x1xf16>, %[[C:.*]]: tensor<3x1xf16>)
+// CHECK:         %[[W0:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x1xf32>)
+// CHECK:         %[[Y0:.*]] = linalg.matmul ins(%[[A]], %[[W0]] : tensor<3x2xf16>, tensor<2x1xf32>) outs(%[[C]] : tensor<3x1xf16>) -> tensor<3x1xf16>
+// CHECK:         %[[W1:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<1x2xf32>)
+// CHECK:         %[[Y1:.*]] = linalg.matmul indexing_maps = [#{{.*}}, #[[TB]], #{{.*}}] ins(%[[A]], %[[W1]] : tensor<3x2xf16>, tensor<1x2xf32>) outs(%[[Y0]] : tensor<3x1xf16>) -> tensor<3x1xf16>
+// CHECK:         return %[[Y1]]
+func.func @packed_matmul(%a: tensor<3x2xf16>, %p: tensor<1xi32>,
+    %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf16>) -> tensor<3x1xf16> {
+  %y0 = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf16>, tensor<1xi32>,
+      tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf16>)
+      layout(#l0) -> tensor<3x1xf16>
+  %y1 = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf16>, tensor<1xi32>,
+      tensor<1x1xf16>, tensor<1x1xf16>) outs(%y0 : tensor<3x1xf16>)
+      layout(#l1) -> tensor<3x1xf16>
+  return %y1 : tensor<3x1xf16>
+}

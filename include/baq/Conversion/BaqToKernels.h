@@ -1,12 +1,12 @@
 //===- BaqToKernels.h - Packed-weight kernels as scf.forall -----*- C++ -*-===//
 //
-// Lowers a quantized matmul (baq.dequantize feeding linalg.matmul) and
-// baq.dequantize once, as tensor-level scf.forall nests: an outer nest mapped
-// to #gpu.block and an inner one mapped to #gpu.thread<x>, with barrier-free
-// bodies. The same IR is lowered to CPU loops or to gpu.launch, so what the
-// CPU executes is what the GPU would. The lowerings are rewrite patterns
-// (populateBaqToKernelsPatterns) over core functions that can be called
-// directly.
+// Fuses a quantized matmul (baq.dequantize feeding linalg.matmul) into
+// baq.packed_matmul, and lowers baq.packed_matmul and baq.dequantize once, as
+// tensor-level scf.forall nests: an outer nest mapped to #gpu.block and an
+// inner one mapped to #gpu.thread<x>, with barrier-free bodies. The same IR is
+// lowered to CPU loops or to gpu.launch, so what the CPU executes is what the
+// GPU would. The lowerings are rewrite patterns (populateBaqToKernelsPatterns)
+// over core functions that can be called directly.
 //
 // The arithmetic follows docs/FORMAT.md; the design is in docs/KERNELS.md.
 //
@@ -84,23 +84,35 @@ KernelConfig resolveKernelConfig(const BaqBuildKernelsOptions &options,
                                  int64_t rows);
 
 /// Replaces `matmul`, whose weight operand is a baq.dequantize of a
-/// baq.packed_constant, by the decode kernel nests (gather, activation sums,
-/// fused unpack + dot product, slice sum). Fails with the reason (through
-/// `rewriter.notifyMatchFailure`) and the IR unchanged when the matmul is not
-/// such a matmul or its shapes are dynamic.
-LogicalResult buildDecodeMatmul(RewriterBase &rewriter, linalg::MatmulOp matmul,
+/// baq.packed_constant (maps matching the layout's channel_dim, static
+/// shapes, f16/bf16/f32 operands), by a baq.packed_matmul, and erases the
+/// dequantize once unused. Fails with the reason (through
+/// `rewriter.notifyMatchFailure`) and the IR unchanged otherwise.
+FailureOr<PackedMatmulOp> fusePackedMatmul(RewriterBase &rewriter,
+                                           linalg::MatmulOp matmul);
+
+/// Replaces `op`, whose packed operands are one baq.packed_constant's, by
+/// the decode kernel nests (gather, activation sums, fused unpack + dot
+/// product, slice sum). Fails with the reason (through
+/// `rewriter.notifyMatchFailure`) and the IR unchanged when the operands
+/// are not constants or its shapes are dynamic.
+LogicalResult buildDecodeMatmul(RewriterBase &rewriter, PackedMatmulOp op,
                                 const KernelConfig &config);
 
 /// As buildDecodeMatmul, with the tiled kernel nests (gather, dequantize into
 /// a [positions x M] buffer, register-tiled matmul).
-LogicalResult buildTiledMatmul(RewriterBase &rewriter, linalg::MatmulOp matmul,
+LogicalResult buildTiledMatmul(RewriterBase &rewriter, PackedMatmulOp op,
                                const KernelConfig &config);
 
 /// Replaces a baq.dequantize of a baq.packed_constant by dequantize nests.
 LogicalResult buildDequantize(RewriterBase &rewriter, DequantizeOp dequant,
                               const KernelConfig &config);
 
-/// Adds the patterns lowering packed matmuls (decode kind up to
+/// Adds the pattern fusing a linalg.matmul whose weight is a baq.dequantize
+/// into baq.packed_matmul (fusePackedMatmul).
+void populateBaqFusePackedMatmulPatterns(RewritePatternSet &patterns);
+
+/// Adds the patterns lowering baq.packed_matmul (decode kind up to
 /// decode-max-rows activation rows, tiled kind above) and the remaining
 /// baq.dequantize ops to kernel nests; each matmul's configuration is
 /// resolved from `options` and its row count.

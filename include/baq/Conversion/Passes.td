@@ -10,11 +10,27 @@
 
 include "mlir/Pass/PassBase.td"
 
+def BaqFusePackedMatmul : Pass<"baq-fuse-packed-matmul"> {
+  let summary = "Fuse quantized matmuls into baq.packed_matmul";
+  let description = [{
+    Rewrites every `linalg.matmul` whose weight operand is a
+    `baq.dequantize` of a `baq.packed_constant` (plain maps for
+    `channel_dim = 0`, transposed-B maps for `channel_dim = 1`, static
+    shapes, f16/bf16/f32 operands: the forms the packed kernels lower) into
+    one `baq.packed_matmul`, and drops the dequantize once unused. A
+    quantized matmul it leaves alone gets a remark with the reason.
+    `baq-build-kernels` starts with the same rewrite.
+  }];
+}
+
 def BaqBuildKernels : Pass<"baq-build-kernels"> {
   let summary = "Replace quantized matmuls by packed-weight kernel nests";
   let description = [{
-    Rewrites every `linalg.matmul` whose weight is a `baq.dequantize` of a
-    `baq.packed_constant` into tensor-level `scf.forall` nests (outer nest
+    Fuses every `linalg.matmul` whose weight is a `baq.dequantize` of a
+    `baq.packed_constant` into a `baq.packed_matmul` (as
+    `baq-fuse-packed-matmul`), then rewrites every `baq.packed_matmul` whose
+    packed operands are one `baq.packed_constant`'s into tensor-level
+    `scf.forall` nests (outer nest
     mapped to `#gpu.block`, inner to `#gpu.thread`, barrier-free bodies)
     that read the packed words directly:
 

@@ -1,10 +1,12 @@
-//===- BuildKernels.cpp - baq-build-kernels pass --------------------------===//
+//===- BuildKernels.cpp - baq-fuse-packed-matmul, baq-build-kernels -------===//
 //
-// A thin pass over populateBaqToKernelsPatterns: it checks the options and
-// where the baq ops are, then applies the patterns once to each quantized
-// matmul and then to each remaining baq.dequantize, in IR order (a walk, not
-// a fixpoint: deterministic, and the kernel nests it creates are never
-// revisited), and reports why an op was not lowered.
+// Thin passes over populateBaqFusePackedMatmulPatterns and
+// populateBaqToKernelsPatterns. baq-build-kernels checks the options and
+// where the baq ops are, fuses each quantized matmul into baq.packed_matmul,
+// then applies the lowering patterns once to each baq.packed_matmul and then
+// to each remaining baq.dequantize, in IR order (a walk, not a fixpoint:
+// deterministic, and the kernel nests it creates are never revisited), and
+// reports why an op was not fused or lowered.
 //
 //===----------------------------------------------------------------------===//
 
@@ -29,6 +31,7 @@
 namespace mlir {
 namespace baq {
 #define GEN_PASS_DEF_BAQBUILDKERNELS
+#define GEN_PASS_DEF_BAQFUSEPACKEDMATMUL
 #include "baq/Conversion/Passes.h.inc"
 } // namespace baq
 } // namespace mlir
@@ -56,6 +59,44 @@ struct ReasonCollector : public RewriterBase::Listener {
     return llvm::join(unique, "; ");
   }
   SmallVector<std::string> messages;
+};
+
+/// Applies `patterns` once to `op`, keeping the reasons of those that do not
+/// apply in `reasons`.
+static LogicalResult applyOnce(const FrozenRewritePatternSet &patterns,
+                               Operation *op, ReasonCollector &reasons) {
+  PatternApplicator applicator(patterns);
+  applicator.applyDefaultCostModel();
+  PatternRewriter rewriter(op->getContext());
+  rewriter.setListener(&reasons);
+  reasons.messages.clear();
+  rewriter.setInsertionPoint(op);
+  return applicator.matchAndRewrite(op, rewriter);
+}
+
+/// Fuses each linalg.matmul under `root` whose weight is a baq.dequantize
+/// into baq.packed_matmul; one it leaves alone keeps a remark with the
+/// reason (its weight is then dequantized instead).
+static void fuseQuantizedMatmuls(Operation *root) {
+  RewritePatternSet set(root->getContext());
+  populateBaqFusePackedMatmulPatterns(set);
+  FrozenRewritePatternSet frozen(std::move(set));
+  SmallVector<linalg::MatmulOp> matmuls;
+  root->walk([&](linalg::MatmulOp op) {
+    if (op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>())
+      matmuls.push_back(op);
+  });
+  ReasonCollector reasons;
+  for (linalg::MatmulOp op : matmuls)
+    if (failed(applyOnce(frozen, op, reasons)))
+      emitRemark(op.getLoc())
+          << "quantized matmul not fused (" << reasons.join()
+          << "); its weight is dequantized instead";
+}
+
+struct BaqFusePackedMatmulPass
+    : public mlir::baq::impl::BaqFusePackedMatmulBase<BaqFusePackedMatmulPass> {
+  void runOnOperation() override { fuseQuantizedMatmuls(getOperation()); }
 };
 
 struct BaqBuildKernelsPass
@@ -127,10 +168,9 @@ struct BaqBuildKernelsPass
 
   /// The decode body holds rows x unroll chunk bodies: a configuration that
   /// exceeds the bound is an error, not a reason to fall back.
-  LogicalResult verifyDecodeUnroll(linalg::MatmulOp op) {
-    auto type =
-        dyn_cast<RankedTensorType>(op.getDpsInputOperand(0)->get().getType());
-    if (!type || type.isDynamicDim(0))
+  LogicalResult verifyDecodeUnroll(PackedMatmulOp op) {
+    RankedTensorType type = op.getInput().getType();
+    if (type.isDynamicDim(0))
       return success();
     int64_t rows = type.getDimSize(0);
     KernelConfig config = resolveKernelConfig(getOptions(), rows);
@@ -145,43 +185,31 @@ struct BaqBuildKernelsPass
                           << "); lower unroll or decode-max-rows";
   }
 
-  /// Applies the patterns to each quantized matmul, then to each remaining
-  /// baq.dequantize. A matmul no pattern lowers keeps a remark with the
-  /// patterns' reasons (its weight is dequantized instead); a dequantize no
-  /// pattern lowers is an error with them.
+  /// Fuses the quantized matmuls, then applies the lowering patterns to each
+  /// baq.packed_matmul and each remaining baq.dequantize. An op no pattern
+  /// lowers is an error with the patterns' reasons.
   LogicalResult lowerWithPatterns() {
+    fuseQuantizedMatmuls(getOperation());
+
     RewritePatternSet set(&getContext());
     populateBaqToKernelsPatterns(set, getOptions());
     FrozenRewritePatternSet frozen(std::move(set));
-    PatternApplicator applicator(frozen);
-    applicator.applyDefaultCostModel();
     ReasonCollector reasons;
-    PatternRewriter rewriter(&getContext());
-    rewriter.setListener(&reasons);
-    auto apply = [&](Operation *op) {
-      reasons.messages.clear();
-      rewriter.setInsertionPoint(op);
-      return applicator.matchAndRewrite(op, rewriter);
-    };
 
-    SmallVector<linalg::MatmulOp> matmuls;
-    getOperation()->walk([&](linalg::MatmulOp op) {
-      if (op.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>())
-        matmuls.push_back(op);
-    });
-    for (linalg::MatmulOp op : matmuls) {
+    SmallVector<PackedMatmulOp> matmuls;
+    getOperation()->walk([&](PackedMatmulOp op) { matmuls.push_back(op); });
+    for (PackedMatmulOp op : matmuls) {
       if (failed(verifyDecodeUnroll(op)))
         return failure();
-      if (failed(apply(op)))
-        emitRemark(op.getLoc())
-            << "quantized matmul not fused (" << reasons.join()
-            << "); its weight is dequantized instead";
+      if (failed(applyOnce(frozen, op, reasons)))
+        return op.emitError()
+               << "cannot lower baq.packed_matmul: " << reasons.join();
     }
 
     SmallVector<DequantizeOp> dequants;
     getOperation()->walk([&](DequantizeOp op) { dequants.push_back(op); });
     for (DequantizeOp op : dequants)
-      if (failed(apply(op)))
+      if (failed(applyOnce(frozen, op, reasons)))
         return op.emitError()
                << "cannot lower baq.dequantize: " << reasons.join();
     return success();
@@ -193,7 +221,7 @@ struct BaqBuildKernelsPass
       return signalPassFailure();
     bool misplaced = false;
     module->walk([&](Operation *op) {
-      if (isa<DequantizeOp, PackedConstantOp>(op) &&
+      if (isa<DequantizeOp, PackedConstantOp, PackedMatmulOp>(op) &&
           failed(verifyPlacement(op)))
         misplaced = true;
     });

@@ -254,9 +254,10 @@ Value buildRowNests(
 // Kernels of one packed weight
 //===----------------------------------------------------------------------===//
 
-/// The baq.packed_constant whose results are all of `dequant`'s operands,
-/// with the same layout; null otherwise.
+/// The baq.packed_constant whose results are all of the op's packed
+/// operands, with the same layout; null otherwise.
 PackedConstantOp getPackedSource(DequantizeOp dequant);
+PackedConstantOp getPackedSource(PackedMatmulOp op);
 
 class PackedKernels {
 public:

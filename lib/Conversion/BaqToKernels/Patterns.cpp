@@ -1,8 +1,10 @@
 //===- Patterns.cpp - Packed matmul and dequantize lowering patterns ------===//
 //
-// Core functions that lower one op to kernel nests, the rewrite patterns
-// around them and populateBaqToKernelsPatterns. A pattern that does not apply
-// says why through notifyMatchFailure; baq-build-kernels reports it.
+// Core functions that fuse a quantized linalg.matmul into baq.packed_matmul
+// and lower one op to kernel nests, the rewrite patterns around them,
+// populateBaqFusePackedMatmulPatterns and populateBaqToKernelsPatterns. A
+// pattern that does not apply says why through notifyMatchFailure;
+// baq-build-kernels reports it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,52 +16,85 @@ using namespace mlir;
 using namespace mlir::baq;
 using namespace mlir::baq::kernels;
 
+//===----------------------------------------------------------------------===//
+// Fusion
+//===----------------------------------------------------------------------===//
+
+FailureOr<PackedMatmulOp> mlir::baq::fusePackedMatmul(RewriterBase &rewriter,
+                                                      linalg::MatmulOp matmul) {
+  auto dequant =
+      matmul.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>();
+  if (!dequant)
+    return rewriter.notifyMatchFailure(matmul,
+                                       "weight is not a baq.dequantize");
+  // The kernels embed the packed constants: a matmul they cannot lower keeps
+  // its dequantize, which the dequantize nests (or --baq-expand) handle.
+  if (!getPackedSource(dequant))
+    return rewriter.notifyMatchFailure(
+        matmul, "weight is not a baq.dequantize of one baq.packed_constant "
+                "with the same layout");
+  std::optional<int64_t> channelDim = getWeightChannelDim(matmul);
+  if (!channelDim || *channelDim != dequant.getLayout().getChannelDim())
+    return rewriter.notifyMatchFailure(
+        matmul, "matmul maps do not match the layout's channel_dim");
+  Value a = matmul.getDpsInputOperand(0)->get();
+  Value c = matmul.getDpsInitOperand(0)->get();
+  auto aType = dyn_cast<RankedTensorType>(a.getType());
+  auto cType = dyn_cast<RankedTensorType>(c.getType());
+  if (!aType || !cType || !aType.hasStaticShape() || !cType.hasStaticShape() ||
+      matmul->getNumResults() != 1)
+    return rewriter.notifyMatchFailure(matmul, "needs static tensor shapes");
+  if (!isa<FloatType>(aType.getElementType()) ||
+      !isa<FloatType>(cType.getElementType()))
+    return rewriter.notifyMatchFailure(matmul, "needs float operands");
+  auto isKernelFloat = [](Type type) {
+    return isa<Float16Type, BFloat16Type, Float32Type>(type);
+  };
+  if (!isKernelFloat(aType.getElementType()) ||
+      !isKernelFloat(cType.getElementType()))
+    return rewriter.notifyMatchFailure(matmul,
+                                       "needs f16, bf16 or f32 operands");
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPoint(matmul);
+  auto fused = PackedMatmulOp::create(
+      rewriter, matmul.getLoc(), cType, a, dequant.getPayload(),
+      dequant.getScales(), dequant.getZeros(), c, dequant.getLayout());
+  rewriter.replaceOp(matmul, fused.getResult());
+  if (dequant->use_empty())
+    rewriter.eraseOp(dequant);
+  return fused;
+}
+
+//===----------------------------------------------------------------------===//
+// Lowering
+//===----------------------------------------------------------------------===//
+
 namespace {
-/// A linalg.matmul whose weight is a baq.dequantize of a baq.packed_constant.
+/// A baq.packed_matmul whose packed operands are one baq.packed_constant's.
 struct PackedMatmul {
   PackedConstantOp packed;
-  DequantizeOp dequant;
   Value a, c;
   RankedTensorType aType, cType;
 };
 } // namespace
 
 static FailureOr<PackedMatmul> matchPackedMatmul(RewriterBase &rewriter,
-                                                 linalg::MatmulOp matmul) {
+                                                 PackedMatmulOp op) {
   PackedMatmul m;
-  m.dequant = matmul.getDpsInputOperand(1)->get().getDefiningOp<DequantizeOp>();
-  if (!m.dequant)
-    return rewriter.notifyMatchFailure(matmul,
-                                       "weight is not a baq.dequantize");
-  m.packed = getPackedSource(m.dequant);
+  // The kernels read the packed words as constants inside their nests (so
+  // that GPU outlining carries them into the gpu.module).
+  m.packed = getPackedSource(op);
   if (!m.packed)
     return rewriter.notifyMatchFailure(
-        matmul, "weight is not a baq.dequantize of one baq.packed_constant "
-                "with the same layout");
-  std::optional<int64_t> channelDim = getWeightChannelDim(matmul);
-  if (!channelDim || *channelDim != m.dequant.getLayout().getChannelDim())
-    return rewriter.notifyMatchFailure(
-        matmul, "matmul maps do not match the layout's channel_dim");
-  m.a = matmul.getDpsInputOperand(0)->get();
-  m.c = matmul.getDpsInitOperand(0)->get();
-  m.aType = dyn_cast<RankedTensorType>(m.a.getType());
-  m.cType = dyn_cast<RankedTensorType>(m.c.getType());
-  if (!m.aType || !m.cType || !m.aType.hasStaticShape() ||
-      !m.cType.hasStaticShape() || matmul->getNumResults() != 1)
-    return rewriter.notifyMatchFailure(matmul, "needs static tensor shapes");
-  if (!isa<FloatType>(m.aType.getElementType()) ||
-      !isa<FloatType>(m.cType.getElementType()))
-    return rewriter.notifyMatchFailure(matmul, "needs float operands");
+        op, "packed operands are not the results of one baq.packed_constant "
+            "with the same layout");
+  m.a = op.getInput();
+  m.c = op.getInit();
+  m.aType = cast<RankedTensorType>(m.a.getType());
+  m.cType = cast<RankedTensorType>(m.c.getType());
+  if (!m.aType.hasStaticShape() || !m.cType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "needs static tensor shapes");
   return m;
-}
-
-/// Replaces the matmul by its kernels' result and drops the dequantize once
-/// nothing else reads it.
-static void replaceMatmul(RewriterBase &rewriter, linalg::MatmulOp matmul,
-                          const PackedMatmul &m, Value result) {
-  rewriter.replaceOp(matmul, result);
-  if (m.dequant->use_empty())
-    rewriter.eraseOp(m.dequant);
 }
 
 /// Every weight is 0, or the product is empty: the matmul adds nothing.
@@ -69,14 +104,14 @@ static bool addsNothing(const PackedKernels &k, const PackedMatmul &m) {
 }
 
 LogicalResult mlir::baq::buildDecodeMatmul(RewriterBase &rewriter,
-                                           linalg::MatmulOp matmul,
+                                           PackedMatmulOp op,
                                            const KernelConfig &config) {
-  FailureOr<PackedMatmul> m = matchPackedMatmul(rewriter, matmul);
+  FailureOr<PackedMatmul> m = matchPackedMatmul(rewriter, op);
   if (failed(m))
     return failure();
   int64_t rows = m->aType.getDimSize(0);
   if (rows * config.unroll > kMaxDecodeUnrolledRows)
-    return rewriter.notifyMatchFailure(matmul, [&](Diagnostic &diag) {
+    return rewriter.notifyMatchFailure(op, [&](Diagnostic &diag) {
       diag << "decode kernel for " << rows
            << " activation rows with unroll=" << config.unroll
            << " would unroll " << rows * config.unroll
@@ -84,8 +119,8 @@ LogicalResult mlir::baq::buildDecodeMatmul(RewriterBase &rewriter,
            << "); lower unroll or decode-max-rows";
     });
   OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(matmul);
-  PackedKernels k(rewriter, matmul.getLoc(), m->packed, config);
+  rewriter.setInsertionPoint(op);
+  PackedKernels k(rewriter, op.getLoc(), m->packed, config);
   Value result = m->c;
   if (!addsNothing(k, *m)) {
     Value xs = k.gather(m->a, /*scaled=*/true);
@@ -94,19 +129,19 @@ LogicalResult mlir::baq::buildDecodeMatmul(RewriterBase &rewriter,
     Value partial = k.decode(xs, xh, sums, rows);
     result = k.finalize(partial, m->c);
   }
-  replaceMatmul(rewriter, matmul, *m, result);
+  rewriter.replaceOp(op, result);
   return success();
 }
 
 LogicalResult mlir::baq::buildTiledMatmul(RewriterBase &rewriter,
-                                          linalg::MatmulOp matmul,
+                                          PackedMatmulOp op,
                                           const KernelConfig &config) {
-  FailureOr<PackedMatmul> m = matchPackedMatmul(rewriter, matmul);
+  FailureOr<PackedMatmul> m = matchPackedMatmul(rewriter, op);
   if (failed(m))
     return failure();
   OpBuilder::InsertionGuard guard(rewriter);
-  rewriter.setInsertionPoint(matmul);
-  PackedKernels k(rewriter, matmul.getLoc(), m->packed, config);
+  rewriter.setInsertionPoint(op);
+  PackedKernels k(rewriter, op.getLoc(), m->packed, config);
   Value result = m->c;
   if (!addsNothing(k, *m)) {
     Value xs = k.gather(m->a, /*scaled=*/false);
@@ -114,7 +149,7 @@ LogicalResult mlir::baq::buildTiledMatmul(RewriterBase &rewriter,
         config.dequantToF16 ? rewriter.getF16Type() : rewriter.getF32Type());
     result = k.tiledMatmul(xs, weights, m->c);
   }
-  replaceMatmul(rewriter, matmul, *m, result);
+  rewriter.replaceOp(op, result);
   return success();
 }
 
@@ -148,13 +183,22 @@ LogicalResult mlir::baq::buildDequantize(RewriterBase &rewriter,
 // Patterns
 //===----------------------------------------------------------------------===//
 
-/// Activation rows of a matmul that matchPackedMatmul accepted.
-static int64_t getActivationRows(linalg::MatmulOp matmul) {
-  return cast<RankedTensorType>(matmul.getDpsInputOperand(0)->get().getType())
-      .getDimSize(0);
+/// Activation rows of a packed matmul that matchPackedMatmul accepted.
+static int64_t getActivationRows(PackedMatmulOp op) {
+  return op.getInput().getType().getDimSize(0);
 }
 
 namespace {
+
+/// A linalg.matmul whose weight is a baq.dequantize: baq.packed_matmul.
+struct FusePackedMatmulPattern : public OpRewritePattern<linalg::MatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(linalg::MatmulOp matmul,
+                                PatternRewriter &rewriter) const override {
+    return fusePackedMatmul(rewriter, matmul);
+  }
+};
 
 /// Base of the patterns: the options, resolved per op.
 template <typename OpTy> struct KernelPattern : public OpRewritePattern<OpTy> {
@@ -165,10 +209,10 @@ template <typename OpTy> struct KernelPattern : public OpRewritePattern<OpTy> {
 };
 
 /// Few activation rows: the fused decode kernel.
-struct DecodePackedMatmulPattern : public KernelPattern<linalg::MatmulOp> {
+struct DecodePackedMatmulPattern : public KernelPattern<PackedMatmulOp> {
   using KernelPattern::KernelPattern;
 
-  LogicalResult matchAndRewrite(linalg::MatmulOp matmul,
+  LogicalResult matchAndRewrite(PackedMatmulOp matmul,
                                 PatternRewriter &rewriter) const override {
     // The common checks first, so that both patterns give the same reason.
     if (failed(matchPackedMatmul(rewriter, matmul)))
@@ -185,10 +229,10 @@ struct DecodePackedMatmulPattern : public KernelPattern<linalg::MatmulOp> {
 };
 
 /// More activation rows: dequantize, then a register-tiled matmul.
-struct TiledPackedMatmulPattern : public KernelPattern<linalg::MatmulOp> {
+struct TiledPackedMatmulPattern : public KernelPattern<PackedMatmulOp> {
   using KernelPattern::KernelPattern;
 
-  LogicalResult matchAndRewrite(linalg::MatmulOp matmul,
+  LogicalResult matchAndRewrite(PackedMatmulOp matmul,
                                 PatternRewriter &rewriter) const override {
     // The common checks first, so that both patterns give the same reason.
     if (failed(matchPackedMatmul(rewriter, matmul)))
@@ -220,6 +264,11 @@ struct DequantizePattern : public KernelPattern<DequantizeOp> {
 };
 
 } // namespace
+
+void mlir::baq::populateBaqFusePackedMatmulPatterns(
+    RewritePatternSet &patterns) {
+  patterns.add<FusePackedMatmulPattern>(patterns.getContext());
+}
 
 void mlir::baq::populateBaqToKernelsPatterns(
     RewritePatternSet &patterns, const BaqBuildKernelsOptions &options) {

@@ -10,13 +10,21 @@ using namespace mlir;
 using namespace mlir::baq;
 using namespace mlir::baq::kernels;
 
-PackedConstantOp mlir::baq::kernels::getPackedSource(DequantizeOp dequant) {
-  auto packed = dequant.getPayload().getDefiningOp<PackedConstantOp>();
-  if (!packed || dequant.getScales().getDefiningOp() != packed ||
-      dequant.getZeros().getDefiningOp() != packed ||
-      packed.getLayout() != dequant.getLayout())
+template <typename OpTy> static PackedConstantOp getPackedSourceOf(OpTy op) {
+  auto packed = op.getPayload().template getDefiningOp<PackedConstantOp>();
+  if (!packed || op.getScales().getDefiningOp() != packed ||
+      op.getZeros().getDefiningOp() != packed ||
+      packed.getLayout() != op.getLayout())
     return {};
   return packed;
+}
+
+PackedConstantOp mlir::baq::kernels::getPackedSource(DequantizeOp dequant) {
+  return getPackedSourceOf(dequant);
+}
+
+PackedConstantOp mlir::baq::kernels::getPackedSource(PackedMatmulOp op) {
+  return getPackedSourceOf(op);
 }
 
 /// xs[r, pp] = A[r, perm[p]] * 2^-activationShift (0 in the padding), f32.

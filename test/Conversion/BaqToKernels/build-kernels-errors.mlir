@@ -8,8 +8,11 @@
 //   nested module"): test/Reliability/placement.mlir; "outside a function":
 //   here;
 // - decode unroll bound: here;
-// - the patterns' reasons for not lowering a matmul (a remark: the weight is
-//   dequantized instead): here, one case per reason of matchPackedMatmul;
+// - the fusion's reasons for not fusing a matmul (a remark: the weight is
+//   dequantized instead): here, one case per reason of fusePackedMatmul
+//   (f16/bf16/f32 only: test/Conversion/BaqToKernels/fuse-packed-matmul.mlir);
+// - a baq.packed_matmul no pattern lowers (an error with the reason): here,
+//   one case per reason of matchPackedMatmul;
 // - a baq.dequantize no pattern lowers (an error with the reason): here.
 // The patterns' routing reasons ("at most / more than decode-max-rows") always
 // come with the other pattern applying, and buildDecodeMatmul's own unroll
@@ -139,4 +142,43 @@ func.func @arguments(%p: tensor<2xi32>, %s: tensor<4x1xf16>, %z: tensor<4x1xf16>
   %y = linalg.matmul ins(%a, %w : tensor<1x6xf32>, tensor<6x4xf32>)
       outs(%c : tensor<1x4xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
+}
+
+// -----
+
+#layout = #baq.layout<outputs = 4, inputs = 6, channel_dim = 0,
+  bits = [2, 3, 0, 2, 8, 1], perm = [4, 1, 0, 3, 5, 2],
+  segments = [8, 0, 1, 0, 3, 1, 1, 8, 2, 2, 2, 11, 1, 4, 1, 15],
+  group_size = 0, scale_type = f16, zero_type = f16,
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
+
+// A hand-written baq.packed_matmul on arguments: no kernel reads them.
+func.func @packed_matmul_arguments(%p: tensor<2xi32>, %s: tensor<4x1xf16>,
+    %z: tensor<4x1xf16>, %a: tensor<1x6xf32>, %c: tensor<1x4xf32>) -> tensor<1x4xf32> {
+  // expected-error @below {{cannot lower baq.packed_matmul: packed operands are not the results of one baq.packed_constant with the same layout}}
+  %y = baq.packed_matmul ins(%a, %p, %s, %z : tensor<1x6xf32>, tensor<2xi32>,
+      tensor<4x1xf16>, tensor<4x1xf16>) outs(%c : tensor<1x4xf32>)
+      layout(#layout) -> tensor<1x4xf32>
+  return %y : tensor<1x4xf32>
+}
+
+// -----
+
+#layout = #baq.layout<outputs = 4, inputs = 6, channel_dim = 0,
+  bits = [2, 3, 0, 2, 8, 1], perm = [4, 1, 0, 3, 5, 2],
+  segments = [8, 0, 1, 0, 3, 1, 1, 8, 2, 2, 2, 11, 1, 4, 1, 15],
+  group_size = 0, scale_type = f16, zero_type = f16,
+  payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
+
+// Dynamic activation rows on a hand-written baq.packed_matmul.
+func.func @packed_matmul_dynamic(%a: tensor<?x6xf32>, %c: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %p, %s, %z = baq.packed_constant #layout
+      payload(dense<-1090011385> : tensor<2xi32>)
+      scales(dense<1.0> : tensor<4x1xf16>)
+      zeros(dense<-0.5> : tensor<4x1xf16>)
+  // expected-error @below {{cannot lower baq.packed_matmul: needs static tensor shapes}}
+  %y = baq.packed_matmul ins(%a, %p, %s, %z : tensor<?x6xf32>, tensor<2xi32>,
+      tensor<4x1xf16>, tensor<4x1xf16>) outs(%c : tensor<?x4xf32>)
+      layout(#layout) -> tensor<?x4xf32>
+  return %y : tensor<?x4xf32>
 }

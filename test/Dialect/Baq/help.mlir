@@ -3,6 +3,7 @@
 // RUN: baq-opt --help | FileCheck %s
 
 // CHECK: Operations of the baq dialect:
+// CHECK-SAME: baq.packed_matmul
 // CHECK-SAME: baq.packed_constant
 // CHECK-SAME: baq.dequantize
 // CHECK: Attributes of the baq dialect: #baq.bits, #baq.layout
@@ -10,6 +11,7 @@
 // CHECK: Available Dialects:{{.*}} baq,
 // CHECK-DAG: --baq-allocate
 // CHECK-DAG: --baq-expand
+// CHECK-DAG: --baq-fuse-packed-matmul
 // CHECK-DAG: --baq-lower-cpu
 // CHECK-DAG: --baq-lower-nvvm
 // CHECK-DAG: --baq-quantize-and-lower-cpu

@@ -229,6 +229,96 @@ func.func @dequantize_element(%p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor
 
 // -----
 
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_payload(%a: tensor<3x2xf32>, %p: tensor<2xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op payload has type 'tensor<2xi32>', but the layout requires 'tensor<1xi32>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<2xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_scales_type(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xbf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op scales has type 'tensor<1x1xbf16>', but the layout requires 'tensor<1x1xf16>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xbf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_zeros(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<2x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op zeros has type 'tensor<2x1xf16>', but the layout requires 'tensor<1x1xf16>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<2x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_input_shape(%a: tensor<2x3xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op input must be [rows, 2] (the layout's inputs) without encoding, got 'tensor<2x3xf32>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<2x3xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_input_rank(%a: tensor<2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op input must be [rows, 2] (the layout's inputs) without encoding, got 'tensor<2xf32>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_init_shape(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op init must be [rows, 1] (the layout's outputs) without encoding, got 'tensor<3x2xf32>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x2xf32>) layout(#l) -> tensor<3x2xf32>
+  return %r : tensor<3x2xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_rows(%a: tensor<4x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op input has 4 rows but init has 3}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<4x2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_result(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf16> {
+  // expected-error@+1 {{'baq.packed_matmul' op result type 'tensor<3x1xf16>' must be the init's type 'tensor<3x1xf32>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf16>
+  return %r : tensor<3x1xf16>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_input_element(%a: tensor<3x2xi8>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op operand #0 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xi8>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_init_element(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf64>) -> tensor<3x1xf64> {
+  // expected-error@+1 {{'baq.packed_matmul' op operand #4 must be ranked tensor of 16-bit float or bfloat16 type or 32-bit float values}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf64>) layout(#l) -> tensor<3x1xf64>
+  return %r : tensor<3x1xf64>
+}
+
+// -----
+
 func.func @hessian_not_square(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
   // expected-error@+1 {{'baq.hessian' must be a square 2-D f32 tensor constant}}
   %r = linalg.matmul {baq.hessian = dense<1.0> : tensor<3x2xf32>} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>

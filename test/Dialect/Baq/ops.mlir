@@ -47,6 +47,35 @@ func.func @packed_resource() -> tensor<2x3xf16> {
   return %w : tensor<2x3xf16>
 }
 
+// The fused form: activations [R, K = inputs], init and result [R, M =
+// outputs], whatever the layout's channel_dim.
+// CHECK-LABEL: func.func @packed_matmul
+// CHECK: %[[P:.*]], %[[S:.*]], %[[Z:.*]] = baq.packed_constant
+// CHECK: %[[R:.*]] = baq.packed_matmul ins(%{{.*}}, %[[P]], %[[S]], %[[Z]] : tensor<2x6xf32>, tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16>) outs(%{{.*}} : tensor<2x4xf32>) layout(#baq.layout<outputs = 4, inputs = 6, channel_dim = 0, {{.*}}>) -> tensor<2x4xf32>
+// CHECK: return %[[R]]
+func.func @packed_matmul(%a: tensor<2x6xf32>, %c: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %p, %s, %z = baq.packed_constant #layout
+      payload(dense<7> : tensor<2xi32>)
+      scales(dense<1.0> : tensor<4x1xf16>)
+      zeros(dense<-0.5> : tensor<4x1xf16>)
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<2x6xf32>, tensor<2xi32>,
+      tensor<4x1xf16>, tensor<4x1xf16>) outs(%c : tensor<2x4xf32>)
+      layout(#layout) -> tensor<2x4xf32>
+  return %r : tensor<2x4xf32>
+}
+
+// Packed parts as arguments, dynamic rows, bf16 activations, f16 init, and a
+// transposed stored weight (channel_dim = 1): a is still [R, inputs].
+// CHECK-LABEL: func.func @packed_matmul_dynamic
+// CHECK: baq.packed_matmul ins(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<?x3xbf16>, tensor<1xi32>, tensor<2x2xbf16>, tensor<2x2xf32>) outs(%{{.*}} : tensor<?x2xf16>) layout(#baq.layout<outputs = 2, inputs = 3, channel_dim = 1, {{.*}}>) -> tensor<?x2xf16>
+func.func @packed_matmul_dynamic(%a: tensor<?x3xbf16>, %p: tensor<1xi32>,
+    %s: tensor<2x2xbf16>, %z: tensor<2x2xf32>, %c: tensor<?x2xf16>) -> tensor<?x2xf16> {
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<?x3xbf16>, tensor<1xi32>,
+      tensor<2x2xbf16>, tensor<2x2xf32>) outs(%c : tensor<?x2xf16>)
+      layout(#layout_t) -> tensor<?x2xf16>
+  return %r : tensor<?x2xf16>
+}
+
 // CHECK-LABEL: func.func @hessian_attr
 // CHECK: linalg.matmul {baq.hessian = dense_resource<h> : tensor<3x3xf32>}
 func.func @hessian_attr(%a: tensor<1x3xf32>, %b: tensor<3x5xf32>, %c: tensor<1x5xf32>) -> tensor<1x5xf32> {

@@ -355,19 +355,28 @@ LogicalResult PackedConstantOp::verify() {
 // DequantizeOp
 //===----------------------------------------------------------------------===//
 
-LogicalResult DequantizeOp::verify() {
-  PackedLayoutAttr layout = getLayout();
+/// The packed parts of `op` (payload, scales, zeros) have the layout's types.
+static LogicalResult verifyPackedOperands(Operation *op,
+                                          PackedLayoutAttr layout,
+                                          Value payload, Value scales,
+                                          Value zeros) {
   auto check = [&](StringRef name, Type actual,
                    RankedTensorType expected) -> LogicalResult {
     if (actual != expected)
-      return emitOpError() << name << " has type " << actual
-                           << ", but the layout requires " << expected;
+      return op->emitOpError() << name << " has type " << actual
+                               << ", but the layout requires " << expected;
     return success();
   };
-  if (failed(
-          check("payload", getPayload().getType(), layout.getPayloadType())) ||
-      failed(check("scales", getScales().getType(), layout.getScalesType())) ||
-      failed(check("zeros", getZeros().getType(), layout.getZerosType())))
+  return success(
+      succeeded(check("payload", payload.getType(), layout.getPayloadType())) &&
+      succeeded(check("scales", scales.getType(), layout.getScalesType())) &&
+      succeeded(check("zeros", zeros.getType(), layout.getZerosType())));
+}
+
+LogicalResult DequantizeOp::verify() {
+  PackedLayoutAttr layout = getLayout();
+  if (failed(verifyPackedOperands(*this, layout, getPayload(), getScales(),
+                                  getZeros())))
     return failure();
   // An encoding (data tiling, sparsity) would change what the elements mean;
   // the packed format defines plain row-major values only.
@@ -379,6 +388,42 @@ LogicalResult DequantizeOp::verify() {
                          << layout.getWeightShape()[0] << ", "
                          << layout.getWeightShape()[1]
                          << "] for channel_dim = " << layout.getChannelDim();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// PackedMatmulOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackedMatmulOp::verify() {
+  PackedLayoutAttr layout = getLayout();
+  if (failed(verifyPackedOperands(*this, layout, getPayload(), getScales(),
+                                  getZeros())))
+    return failure();
+  // a is [R, K] and c is [R, M] whatever the layout's channel_dim: the
+  // orientation is the op's, not the stored weight's. Dynamic sizes are
+  // allowed where the layout does not fix them.
+  auto inputType = cast<RankedTensorType>(getInput().getType());
+  auto initType = cast<RankedTensorType>(getInit().getType());
+  auto matches = [](RankedTensorType type, int64_t size) {
+    return type.getRank() == 2 && !type.getEncoding() &&
+           (type.isDynamicDim(1) || type.getDimSize(1) == size);
+  };
+  if (!matches(inputType, layout.getInputs()))
+    return emitOpError() << "input must be [rows, " << layout.getInputs()
+                         << "] (the layout's inputs) without encoding, got "
+                         << inputType;
+  if (!matches(initType, layout.getOutputs()))
+    return emitOpError() << "init must be [rows, " << layout.getOutputs()
+                         << "] (the layout's outputs) without encoding, got "
+                         << initType;
+  if (!inputType.isDynamicDim(0) && !initType.isDynamicDim(0) &&
+      inputType.getDimSize(0) != initType.getDimSize(0))
+    return emitOpError() << "input has " << inputType.getDimSize(0)
+                         << " rows but init has " << initType.getDimSize(0);
+  if (getResult().getType() != initType)
+    return emitOpError() << "result type " << getResult().getType()
+                         << " must be the init's type " << initType;
   return success();
 }
 

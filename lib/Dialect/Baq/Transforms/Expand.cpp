@@ -3,7 +3,8 @@
 // Produces IR that stock mlir-opt accepts and that tensor compilers (IREE)
 // recognise as dequantize + matmul: packed constants become arith.constants
 // and each dequantize becomes an elementwise linalg.generic over the weight
-// shape that gathers its payload words, scales and zeros with tensor.extract.
+// shape that gathers its payload words, scales and zeros with tensor.extract;
+// a packed_matmul becomes that dequantize feeding a linalg.matmul.
 // Everything that depends only on the input channel (docs/FORMAT.md: the
 // bitwidth, the code's first bit in its row's stream and its group) is
 // folded into small 1-D constant tables read through the generic's indexing
@@ -240,18 +241,57 @@ static bool containsBaqAttr(Attribute attr) {
   return found;
 }
 
+/// Replaces `op` by the baq.dequantize (f32) + linalg.matmul it stands for,
+/// with the matmul maps of the layout's channel_dim, and returns the
+/// dequantize so that it is expanded like the others.
+static DequantizeOp unfusePackedMatmul(OpBuilder &b, PackedMatmulOp op) {
+  Location loc = op.getLoc();
+  PackedLayoutAttr layout = op.getLayout();
+  auto weightType =
+      RankedTensorType::get(layout.getWeightShape(), b.getF32Type());
+  auto dequant = DequantizeOp::create(b, loc, weightType, op.getPayload(),
+                                      op.getScales(), op.getZeros(), layout);
+  SmallVector<NamedAttribute> attrs;
+  if (layout.getChannelDim() == 1) {
+    // Transposed B: the weight operand is [outputs, inputs].
+    MLIRContext *ctx = b.getContext();
+    AffineExpr d0, d1, d2;
+    bindDims(ctx, d0, d1, d2);
+    auto map = [&](ArrayRef<AffineExpr> results) -> Attribute {
+      return AffineMapAttr::get(AffineMap::get(3, 0, results, ctx));
+    };
+    attrs.push_back(b.getNamedAttr(
+        "indexing_maps",
+        b.getArrayAttr({map({d0, d2}), map({d1, d2}), map({d0, d1})})));
+  }
+  auto matmul =
+      linalg::MatmulOp::create(b, loc, TypeRange{op.getResult().getType()},
+                               ValueRange{op.getInput(), dequant.getResult()},
+                               ValueRange{op.getInit()}, attrs);
+  op.getResult().replaceAllUsesWith(matmul->getResult(0));
+  op->erase();
+  return dequant;
+}
+
 void BaqExpandPass::runOnOperation() {
   Operation *module = getOperation();
   SmallVector<PackedConstantOp> constants;
   SmallVector<DequantizeOp> dequantizes;
+  SmallVector<PackedMatmulOp> matmuls;
   module->walk([&](Operation *op) {
     if (auto c = dyn_cast<PackedConstantOp>(op))
       constants.push_back(c);
     else if (auto d = dyn_cast<DequantizeOp>(op))
       dequantizes.push_back(d);
+    else if (auto m = dyn_cast<PackedMatmulOp>(op))
+      matmuls.push_back(m);
   });
 
   OpBuilder b(&getContext());
+  for (PackedMatmulOp op : matmuls) {
+    b.setInsertionPoint(op);
+    dequantizes.push_back(unfusePackedMatmul(b, op));
+  }
   for (PackedConstantOp op : constants) {
     b.setInsertionPoint(op);
     SmallVector<Value> parts;

@@ -5,6 +5,7 @@
 
 include "baq/Dialect/Baq/IR/BaqAttrs.td"
 include "mlir/IR/OpAsmInterface.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 
@@ -60,6 +61,58 @@ def Baq_DequantizeOp : Baq_Op<"dequantize", [Pure]> {
   let assemblyFormat = [{
     $payload `,` $scales `,` $zeros `layout` `(` qualified($layout) `)` attr-dict `:`
     type($payload) `,` type($scales) `,` type($zeros) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def Baq_PackedMatmulOp : Baq_Op<"packed_matmul",
+    [Pure, DestinationStyleOpInterface]> {
+  let summary = "Matmul with a packed mixed-bitwidth weight";
+  let description = [{
+    `c + a · Wᵀ`: multiplies the activations `a` (`[R, K]`: R rows of the K
+    input channels) by the transpose of the weight `W` the layout describes
+    and adds the product to the init `c` (`[R, M]`, M outputs):
+
+    ```
+    result[r, m] = c[r, m] + sum_k a[r, k] * W[m, k]
+    ```
+
+    `W` is the logical `M x K` weight (`outputs x inputs` of the layout),
+    i.e. what `baq.dequantize` returns transposed for `channel_dim = 0` and
+    as is for `channel_dim = 1`: the op's orientation is fixed, and the
+    layout's `channel_dim` only records how the original weight operand was
+    stored. The packed kernels multiply and accumulate in f32 and round once
+    into `c`'s element type; `--baq-expand` turns the op back into the
+    dequantize (f32) + `linalg.matmul` it stands for.
+
+    It is the fused form of a `linalg.matmul` whose weight operand is a
+    `baq.dequantize` (`--baq-fuse-packed-matmul`), and what the packed
+    kernels of `--baq-build-kernels` lower. The op is destination-passing:
+    `c` is its init and the result has `c`'s type.
+
+    ```mlir
+    %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<1x64xf32>,
+        tensor<3x64xi32>, tensor<64x1xf16>, tensor<64x1xf16>)
+        outs(%c : tensor<1x64xf32>) layout(#baq.layout<...>)
+        -> tensor<1x64xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F16, BF16, F32]>:$input,
+                       TensorOf<[I32]>:$payload, AnyRankedTensor:$scales,
+                       AnyRankedTensor:$zeros,
+                       RankedTensorOf<[F16, BF16, F32]>:$init,
+                       Baq_PackedLayoutAttr:$layout);
+  let results = (outs RankedTensorOf<[F16, BF16, F32]>:$result);
+  let assemblyFormat = [{
+    `ins` `(` $input `,` $payload `,` $scales `,` $zeros `:` type($input) `,`
+    type($payload) `,` type($scales) `,` type($zeros) `)`
+    `outs` `(` $init `:` type($init) `)`
+    `layout` `(` qualified($layout) `)` attr-dict `->` type($result)
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
   }];
   let hasVerifier = 1;
 }

@@ -185,7 +185,10 @@ def BaqExpand : Pass<"baq-expand"> {
     constants (bitwidth, word index, next word, shift, group) are 1-D `i32`
     tensors read elementwise; payload words, scales and zeros are gathered
     with `tensor.extract`. The generic feeds the matmul directly, the
-    dequantize + matmul shape IREE fuses.
+    dequantize + matmul shape IREE fuses. A `baq.packed_matmul` becomes such
+    a generic (f32) feeding a `linalg.matmul` with the maps of the layout's
+    `channel_dim` (plain for 0, transposed B for 1), which multiplies and
+    accumulates in the init's element type, as a `linalg.matmul` does.
 
     Discardable `baq.*` attributes (`baq.bits`, `baq.hessian`) are dropped,
     so the result parses without the baq dialect; any other baq attribute
