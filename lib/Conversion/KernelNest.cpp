@@ -3,8 +3,11 @@
 #include "KernelNest.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
 
 using namespace mlir;
 using namespace mlir::baq;
@@ -69,4 +72,28 @@ FailureOr<KernelNest> mlir::baq::matchKernelNest(scf::ForallOp outer,
                                 "mapped to #gpu.thread<x>");
   nest.threads = *threads;
   return nest;
+}
+
+void mlir::baq::emitFlatNestBody(RewriterBase &rewriter, const KernelNest &nest,
+                                 ValueRange blockIds, Value tid) {
+  scf::ForallOp outer = nest.outer, inner = nest.inner;
+  Location loc = outer.getLoc();
+  IRMapping map;
+  SmallVector<Value> outerIvs = outer.getInductionVars();
+  for (auto [iv, id] : llvm::zip_equal(outerIvs, blockIds))
+    map.map(iv, id);
+  for (Operation &op : outer.getBody()->without_terminator())
+    if (&op != inner.getOperation())
+      rewriter.clone(op, map);
+  Value bound = getValueOrCreateConstantIndexOp(rewriter, loc,
+                                                inner.getMixedUpperBound()[0]);
+  bound = map.lookupOrDefault(bound);
+  Value active = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
+                                       tid, bound);
+  auto ifOp = scf::IfOp::create(rewriter, loc, active, /*withElse=*/false);
+  OpBuilder::InsertionGuard guard(rewriter);
+  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
+  map.map(inner.getInductionVars()[0], tid);
+  for (Operation &op : inner.getBody()->without_terminator())
+    rewriter.clone(op, map);
 }

@@ -17,6 +17,7 @@
 #define BAQ_LIB_CONVERSION_KERNELNEST_H
 
 #include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir {
 namespace baq {
@@ -37,6 +38,13 @@ struct KernelNest {
   /// Constant maximum of the thread bound (`inner`'s upper bound).
   int64_t threads = 0;
 };
+
+/// Emits, at the rewriter's insertion point, the body of one (block, thread)
+/// of `nest`: its block-level code with the outer induction variables
+/// replaced by `blockIds`, then the thread body for thread `tid` under
+/// `tid < bound` (the last block may have fewer threads).
+void emitFlatNestBody(RewriterBase &rewriter, const KernelNest &nest,
+                      ValueRange blockIds, Value tid);
 
 /// Matches the nest rooted at the block-mapped `outer`, or emits an error on
 /// `outer`/its thread nest naming what does not fit (prefixed by `pass`).

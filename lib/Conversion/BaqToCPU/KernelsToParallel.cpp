@@ -17,7 +17,6 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
-#include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 
@@ -56,7 +55,7 @@ static double estimateOps(Block &block) {
 
 /// Replaces the nest by one scf.parallel over (grid..., thread).
 static void flattenNest(RewriterBase &rewriter, const KernelNest &nest) {
-  scf::ForallOp outer = nest.outer, inner = nest.inner;
+  scf::ForallOp outer = nest.outer;
   Location loc = outer.getLoc();
   rewriter.setInsertionPoint(outer);
   auto index = [&](int64_t v) -> Value {
@@ -72,25 +71,8 @@ static void flattenNest(RewriterBase &rewriter, const KernelNest &nest) {
     parallel->setAttr("baq_kernel", kind);
 
   rewriter.setInsertionPointToStart(parallel.getBody());
-  IRMapping map;
   ValueRange ivs = parallel.getInductionVars();
-  SmallVector<Value> outerIvs = outer.getInductionVars();
-  for (auto [from, to] : llvm::zip(outerIvs, ivs))
-    map.map(from, to);
-  for (Operation &op : outer.getBody()->without_terminator())
-    if (&op != inner.getOperation())
-      rewriter.clone(op, map);
-  Value tid = ivs.back();
-  Value bound = getValueOrCreateConstantIndexOp(rewriter, loc,
-                                                inner.getMixedUpperBound()[0]);
-  bound = map.lookupOrDefault(bound);
-  Value active = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
-                                       tid, bound);
-  auto ifOp = scf::IfOp::create(rewriter, loc, active, /*withElse=*/false);
-  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  map.map(inner.getInductionVars()[0], tid);
-  for (Operation &op : inner.getBody()->without_terminator())
-    rewriter.clone(op, map);
+  emitFlatNestBody(rewriter, nest, ivs.drop_back(), ivs.back());
   rewriter.eraseOp(outer);
 }
 

@@ -73,7 +73,6 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
     grid[dim] = extent;
     dimOfIv.push_back(dim);
   }
-  OpFoldResult innerBound = inner.getMixedUpperBound()[0];
   int64_t threads = nest->threads;
   if (threads < 1 || threads > kMaxThreadsPerBlock)
     return inner.emitError("thread nest extent ")
@@ -102,26 +101,11 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   }
   Block &body = launch.getBody().front();
   rewriter.setInsertionPointToStart(&body);
-  IRMapping map;
   gpu::KernelDim3 blockIds = launch.getBlockIds();
   Value ids[3] = {blockIds.x, blockIds.y, blockIds.z};
-  SmallVector<Value> outerIvs = outer.getInductionVars();
-  for (auto [iv, dim] : llvm::zip(outerIvs, dimOfIv))
-    map.map(iv, ids[dim]);
-  for (Operation &op : outer.getBody()->without_terminator())
-    if (&op != inner.getOperation())
-      rewriter.clone(op, map);
-
-  Value tid = launch.getThreadIds().x;
-  Value bound = getValueOrCreateConstantIndexOp(rewriter, loc, innerBound);
-  bound = map.lookupOrDefault(bound);
-  Value active = arith::CmpIOp::create(rewriter, loc, arith::CmpIPredicate::ult,
-                                       tid, bound);
-  auto ifOp = scf::IfOp::create(rewriter, loc, active, /*withElse=*/false);
-  rewriter.setInsertionPointToStart(&ifOp.getThenRegion().front());
-  map.map(inner.getInductionVars()[0], tid);
-  for (Operation &op : inner.getBody()->without_terminator())
-    rewriter.clone(op, map);
+  SmallVector<Value> outerIds =
+      llvm::map_to_vector(dimOfIv, [&](int64_t dim) { return ids[dim]; });
+  emitFlatNestBody(rewriter, *nest, outerIds, launch.getThreadIds().x);
   rewriter.setInsertionPointToEnd(&body);
   gpu::TerminatorOp::create(rewriter, loc);
 

@@ -19,7 +19,7 @@ static Value createF32Constant(OpBuilder &b, Location loc, Type type,
 }
 
 Value mlir::baq::buildZero(OpBuilder &b, Location loc, Value scale,
-                          Value stored) {
+                           Value stored) {
   Type f32Type = scale.getType();
   if (getElementTypeOrSelf(stored.getType()).isInteger()) {
     Value code = arith::UIToFPOp::create(b, loc, f32Type, stored);
