@@ -1,65 +1,108 @@
 //===- Pipelines.cpp - The lowering and quantize-and-lower pipelines ------===//
 //
 // Both pipelines start with baq-build-kernels and one-shot bufferization;
-// the CPU one turns the kernel nests into loops, the NVVM one into
-// gpu.launch, outlines kernels and lowers host and device to LLVM/NVVM. The
-// upstream passes are named textually: they are registered by any tool that
-// registers the upstream passes (baq-opt, mlir-opt-like drivers), and this
-// avoids parsing every conversion header.
+// the CPU one turns the kernel nests into (OpenMP-parallel) loops, the NVVM
+// one into gpu.launch, outlines kernels and lowers host and device to
+// LLVM/NVVM. Every pass is created from its typed options, so the pipelines
+// work in any tool that registers them, whatever else it registers.
 //
 //===----------------------------------------------------------------------===//
 
 #include "baq/Conversion/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/Support/FormatVariadic.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
 
 using namespace mlir;
 using namespace mlir::baq;
 
-namespace {
-
-/// Common kernel options in baq-build-kernels syntax.
-template <typename Options>
-std::string kernelOptions(const Options &o, StringRef target) {
-  return llvm::formatv("target={0} rows-per-thread={1} accumulators={2} "
-                       "k-split={3} threads-per-block={4} decode-max-rows={5} "
-                       "tile-rows={6} dequant-type={7} unpack={8} unroll={9}",
-                       target, o.rowsPerThread.getValue(),
-                       o.accumulators.getValue(), o.kSplit.getValue(),
-                       o.threadsPerBlock.getValue(), o.decodeMaxRows.getValue(),
-                       o.tileRows.getValue(), o.dequantType.getValue(),
-                       o.unpack.getValue(), o.unroll.getValue())
-      .str();
-}
-
 /// Reports a pipeline construction error: through the registry's handler
 /// when the pipeline is parsed from a string, else on stderr.
 using ErrorHandler = PipelineErrorHandler;
 
-LogicalResult printError(const Twine &message) {
+static LogicalResult printError(const Twine &message) {
   llvm::errs() << message << "\n";
   return failure();
 }
 
-LogicalResult addPipeline(OpPassManager &pm, StringRef text,
-                          ErrorHandler fail) {
-  std::string errors;
-  llvm::raw_string_ostream os(errors);
-  if (failed(parsePassPipeline(text, pm, os)))
-    return fail("baq: cannot build pipeline (are the upstream passes "
-                "registered?): " +
-                errors);
-  return success();
+/// baq-build-kernels' options from a pipeline's kernel options; the string
+/// options are checked here (the pass validates the numbers).
+template <typename Options>
+static FailureOr<BaqBuildKernelsOptions>
+buildKernelsOptions(const Options &o, KernelTarget target, StringRef pipeline,
+                    ErrorHandler fail) {
+  BaqBuildKernelsOptions k;
+  k.target = target;
+  k.rowsPerThread = o.rowsPerThread;
+  k.accumulators = o.accumulators;
+  k.kSplit = o.kSplit;
+  k.unroll = o.unroll;
+  k.threadsPerBlock = o.threadsPerBlock;
+  k.decodeMaxRows = o.decodeMaxRows;
+  k.tileRows = o.tileRows;
+  std::optional<DequantType> dequant =
+      llvm::StringSwitch<std::optional<DequantType>>(o.dequantType.getValue())
+          .Case("default", DequantType::Default)
+          .Case("f16", DequantType::F16)
+          .Case("f32", DequantType::F32)
+          .Default(std::nullopt);
+  if (!dequant) {
+    (void)fail(pipeline + ": dequant-type must be default, f16 or f32, got '" +
+               o.dequantType.getValue() + "'");
+    return failure();
+  }
+  k.dequantType = *dequant;
+  std::optional<UnpackKind> unpack =
+      llvm::StringSwitch<std::optional<UnpackKind>>(o.unpack.getValue())
+          .Case("default", UnpackKind::Default)
+          .Case("convert", UnpackKind::Convert)
+          .Case("magic", UnpackKind::Magic)
+          .Case("half2", UnpackKind::Half2)
+          .Default(std::nullopt);
+  if (!unpack) {
+    (void)fail(pipeline +
+               ": unpack must be default, convert, magic or half2, got '" +
+               o.unpack.getValue() + "'");
+    return failure();
+  }
+  k.unpack = *unpack;
+  return k;
+}
+
+/// baq-build-kernels, constants to globals, one-shot bufferization with
+/// identity-layout function boundaries and the deallocation pipeline.
+static void addKernelsAndBufferize(OpPassManager &pm,
+                                   const BaqBuildKernelsOptions &kernels) {
+  pm.addPass(createBaqBuildKernels(kernels));
+  pm.addPass(createBaqConstantsToGlobals());
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::buildBufferDeallocationPipeline(
+      pm, bufferization::BufferDeallocationPipelineOptions());
+  pm.addPass(createConvertBufferizationToMemRefPass());
 }
 
 /// Upstream's NVVM target verifier aborts on an empty chip and only checks
 /// the SM number: check the option strings before handing them on.
 template <typename Options>
-LogicalResult verifyNVVMTarget(const Options &o, ErrorHandler fail) {
+static LogicalResult verifyNVVMTarget(const Options &o, ErrorHandler fail) {
   llvm::Regex chip("^sm_[0-9]+[af]?$"), features("^([+-][a-z0-9_.]+(,|$))*$");
   if (!chip.match(o.chip.getValue()))
     return fail("baq-lower-nvvm: chip must name an SM architecture such as "
@@ -83,25 +126,30 @@ LogicalResult verifyNVVMTarget(const Options &o, ErrorHandler fail) {
   return success();
 }
 
-constexpr StringLiteral kBufferize =
-    "one-shot-bufferize{bufferize-function-boundaries "
-    "function-boundary-type-conversion=identity-layout-map},"
-    "buffer-deallocation-pipeline,convert-bufferization-to-memref";
-
-} // namespace
-
 /// The end of baq-lower-cpu: bufferized loops and memrefs to LLVM dialect.
-static LogicalResult addCPUToLLVM(OpPassManager &pm, bool cInterface,
-                                  ErrorHandler fail) {
-  std::string text = llvm::formatv(
-      "convert-linalg-to-loops,scf-forall-to-parallel,canonicalize,cse,"
-      "lower-affine,convert-vector-to-scf,convert-scf-to-cf,"
-      "expand-strided-metadata,lower-affine,convert-vector-to-llvm,"
-      "convert-math-to-llvm,convert-arith-to-llvm,convert-index-to-llvm,"
-      "finalize-memref-to-llvm,{0}convert-func-to-llvm,convert-cf-to-llvm,"
-      "convert-openmp-to-llvm,reconcile-unrealized-casts,canonicalize,cse",
-      cInterface ? "func.func(llvm-request-c-wrappers)," : "");
-  return addPipeline(pm, text, fail);
+static void addCPUToLLVM(OpPassManager &pm, bool cInterface) {
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createForallToParallelLoopPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  if (cInterface)
+    pm.addNestedPass<func::FuncOp>(LLVM::createLLVMRequestCWrappersPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
 }
 
 /// baq-lower-cpu for any options type with the CPU target's options.
@@ -114,26 +162,35 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
   if (o.parallelMinWork < 0)
     return fail("baq-lower-cpu: parallel-min-work must be >= 0, got " +
                 Twine(o.parallelMinWork.getValue()));
-  std::string text =
-      llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1}",
-                    kernelOptions(o, o.kernelTarget.getValue()), kBufferize);
-  if (o.parallel)
-    text += llvm::formatv(",baq-kernels-to-parallel{{min-work={0}},"
-                          "convert-scf-to-openmp",
-                          o.parallelMinWork.getValue());
-  return failure(failed(addPipeline(pm, text, fail)) ||
-                 failed(addCPUToLLVM(pm, o.cInterface, fail)));
+  FailureOr<BaqBuildKernelsOptions> kernels = buildKernelsOptions(
+      o, o.kernelTarget == "gpu" ? KernelTarget::GPU : KernelTarget::CPU,
+      "baq-lower-cpu", fail);
+  if (failed(kernels))
+    return failure();
+  addKernelsAndBufferize(pm, *kernels);
+  if (o.parallel) {
+    BaqKernelsToParallelOptions parallel;
+    parallel.minWork = o.parallelMinWork;
+    pm.addPass(createBaqKernelsToParallel(parallel));
+    pm.addPass(createConvertSCFToOpenMPPass());
+  }
+  addCPUToLLVM(pm, o.cInterface);
+  return success();
 }
 
 /// The first half of baq-lower-nvvm: GPU kernels as outlined gpu.funcs.
 template <typename Options>
 static LogicalResult addNVVMKernels(OpPassManager &pm, const Options &o,
                                     ErrorHandler fail) {
-  std::string text =
-      llvm::formatv("baq-build-kernels{{{0}},baq-constants-to-globals,{1},"
-                    "baq-kernels-to-gpu,gpu-kernel-outlining,symbol-dce",
-                    kernelOptions(o, "gpu"), kBufferize);
-  return addPipeline(pm, text, fail);
+  FailureOr<BaqBuildKernelsOptions> kernels =
+      buildKernelsOptions(o, KernelTarget::GPU, "baq-lower-nvvm", fail);
+  if (failed(kernels))
+    return failure();
+  addKernelsAndBufferize(pm, *kernels);
+  pm.addPass(createBaqKernelsToGpu());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createSymbolDCEPass());
+  return success();
 }
 
 /// baq-lower-nvvm for any options type with the NVVM target's options.
@@ -145,19 +202,38 @@ static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o,
   // Mirrors upstream gpu-lower-to-nvvm-pipeline, minus gpu-module-to-binary
   // (left to the user, e.g. format=isa for PTX), with a chip CUDA 12+
   // accepts by default.
-  std::string text = llvm::formatv(
-      "gpu.module(baq-fuse-lop3),"
-      "convert-linalg-to-loops,scf-forall-to-for,lower-affine,"
-      "convert-vector-to-scf,convert-scf-to-cf,convert-nvvm-to-llvm,"
-      "expand-strided-metadata,lower-affine,"
-      "nvvm-attach-target{{chip={0} features={1} O={2}},"
-      "convert-vector-to-llvm,convert-math-to-llvm,convert-func-to-llvm,"
-      "convert-arith-to-llvm,convert-index-to-llvm,canonicalize,cse,"
-      "gpu.module(convert-gpu-to-nvvm,canonicalize,cse,"
-      "reconcile-unrealized-casts),"
-      "gpu-to-llvm,reconcile-unrealized-casts,canonicalize,cse,symbol-dce",
-      o.chip.getValue(), o.features.getValue(), o.optLevel.getValue());
-  return addPipeline(pm, text, fail);
+  pm.nest<gpu::GPUModuleOp>().addPass(createBaqFuseLop3());
+  pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createForallToForLoopPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertVectorToSCFPass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertNVVMToLLVMPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  GpuNVVMAttachTargetOptions target;
+  target.chip = o.chip;
+  target.features = o.features;
+  target.optLevel = o.optLevel;
+  pm.addPass(createGpuNVVMAttachTarget(target));
+  pm.addPass(createConvertVectorToLLVMPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  OpPassManager &device = pm.nest<gpu::GPUModuleOp>();
+  device.addPass(createConvertGpuOpsToNVVMOps());
+  device.addPass(createCanonicalizerPass());
+  device.addPass(createCSEPass());
+  device.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createSymbolDCEPass());
+  return success();
 }
 
 template <typename Options>
@@ -192,7 +268,8 @@ LogicalResult mlir::baq::buildNVVMKernelsPipeline(OpPassManager &pm,
 
 LogicalResult mlir::baq::buildCPUToLLVMPipeline(OpPassManager &pm,
                                                 bool cInterface) {
-  return addCPUToLLVM(pm, cInterface, printError);
+  addCPUToLLVM(pm, cInterface);
+  return success();
 }
 
 LogicalResult mlir::baq::buildQuantizeAndLowerCPUPipeline(

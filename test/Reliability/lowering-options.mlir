@@ -23,6 +23,10 @@
 // NEG: error: baq-build-kernels: tile-rows must be in [0, 16], got -1
 // RUN: not baq-opt %s --baq-lower-cpu="parallel-min-work=-5" 2>&1 | FileCheck %s --check-prefix=MINWORK
 // MINWORK: error: baq-lower-cpu: parallel-min-work must be >= 0, got -5
+// RUN: not baq-opt %s --baq-lower-cpu="dequant-type=f8" 2>&1 | FileCheck %s --check-prefix=DEQUANT
+// DEQUANT: error: baq-lower-cpu: dequant-type must be default, f16 or f32, got 'f8'
+// RUN: not baq-opt %s --baq-lower-nvvm="unpack=lut" 2>&1 | FileCheck %s --check-prefix=UNPACK
+// UNPACK: error: baq-lower-nvvm: unpack must be default, convert, magic or half2, got 'lut'
 //
 // Within bounds one by one, too much together: the decode body would unroll
 // rows x unroll row-chunks. The error is at the matmul.

@@ -224,10 +224,10 @@ buildQuantizeAndLowerNVVMPipeline(OpPassManager &pm,
                                   const QuantizeAndLowerNVVMOptions &options,
                                   PipelineErrorHandler errorHandler = {});
 
-/// Registers baq-build-kernels, baq-kernels-to-gpu and the baq-lower-cpu,
-/// baq-lower-nvvm, baq-quantize-and-lower-cpu and
-/// baq-quantize-and-lower-nvvm pipelines. The pipelines name upstream passes
-/// textually, so the tool must also register those (mlir::registerAllPasses).
+/// Registers the conversion passes and the baq-lower-cpu, baq-lower-nvvm,
+/// baq-quantize-and-lower-cpu and baq-quantize-and-lower-nvvm pipelines. The
+/// pipelines create every pass from typed options: they need no other pass
+/// registered.
 void registerBaqLoweringPasses();
 
 } // namespace baq
