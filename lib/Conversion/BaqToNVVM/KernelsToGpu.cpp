@@ -185,7 +185,7 @@ struct BaqKernelsToGpuPass
           Value &value = aligned[launch];
           if (!value) {
             rewriter.setInsertionPointToStart(&launch.getBody().front());
-            value = memref::AssumeAlignmentOp::create(rewriter, op.getLoc(),
+            value = memref::AssumeAlignmentOp::create(rewriter, alloc.getLoc(),
                                                       alloc.getMemref(), 16);
           }
           rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(value); });
