@@ -166,19 +166,11 @@ Value PackedKernels::tailBits(Lanes &e, Value words, Value row, int64_t offset,
                      l.fullWords * l.m);
     Value w1 = arith::MinUIOp::create(nb, nl, e.add(w0, 1),
                                       e.index(l.payloadWords - 1));
-    auto load = [&](Value w) {
-      return arith::ExtUIOp::create(nb, nl, i64,
-                                    tensor::ExtractOp::create(nb, nl, words, w))
-          .getResult();
-    };
-    Value both = arith::OrIOp::create(
-        nb, nl, load(w0),
-        arith::ShLIOp::create(nb, nl, load(w1),
-                              arith::ConstantIntOp::create(nb, nl, i64, 32)));
     Value shift = arith::IndexCastOp::create(
         nb, nl, i64, arith::RemUIOp::create(nb, nl, u, e.index(32)));
-    Value piece = arith::AndIOp::create(
-        nb, nl, arith::ShRUIOp::create(nb, nl, both, shift),
+    Value piece = buildBitField(
+        nb, nl, tensor::ExtractOp::create(nb, nl, words, w0),
+        tensor::ExtractOp::create(nb, nl, words, w1), shift,
         arith::ConstantIntOp::create(nb, nl, i64, (int64_t{1} << count) - 1));
     lanes.push_back(arith::TruncIOp::create(nb, nl, i32, piece));
   }

@@ -18,6 +18,17 @@ static Value createF32Constant(OpBuilder &b, Location loc, Type type,
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(value));
 }
 
+Value mlir::baq::buildBitField(OpBuilder &b, Location loc, Value lo, Value hi,
+                               Value shift, Value mask) {
+  Type i64 = b.getI64Type();
+  Value window = arith::OrIOp::create(
+      b, loc, arith::ExtUIOp::create(b, loc, i64, lo),
+      arith::ShLIOp::create(b, loc, arith::ExtUIOp::create(b, loc, i64, hi),
+                            arith::ConstantIntOp::create(b, loc, i64, 32)));
+  return arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, window, shift), mask);
+}
+
 Value mlir::baq::buildZero(OpBuilder &b, Location loc, Value scale,
                            Value stored) {
   Type f32Type = scale.getType();

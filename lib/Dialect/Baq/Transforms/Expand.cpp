@@ -170,12 +170,7 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
               nb, nl, payload, ValueRange{index(minI(word, last))});
           Value hi = tensor::ExtractOp::create(
               nb, nl, payload, ValueRange{index(minI(next, last))});
-          Value both = arith::OrIOp::create(
-              nb, nl, ext(lo), arith::ShLIOp::create(nb, nl, ext(hi), c32));
-          return arith::AndIOp::create(
-                     nb, nl, arith::ShRUIOp::create(nb, nl, both, shift),
-                     maskOf(count))
-              .getResult();
+          return buildBitField(nb, nl, lo, hi, shift, maskOf(count));
         };
         // Bits of the code in the row-interleaved words (possibly two of
         // them), then the rest from the row's tail.

@@ -1,7 +1,8 @@
-//===- GridBuilder.h - IR for the grid formula of the format ----*- C++ -*-===//
+//===- GridBuilder.h - IR for the formulas of the packed format -*- C++ -*-===//
 //
-// The grid formula of docs/FORMAT.md §4 as IR, shared by --baq-expand and the
-// kernel nests so that both emit the arithmetic of baq/Format/Grid.h.
+// The grid formula of docs/FORMAT.md §4 and the bit-field read of §3 as IR,
+// shared by --baq-expand and the kernel nests so that both emit the
+// arithmetic of baq/Format/Grid.h.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +23,13 @@ enum class GridRounding { RoundEven, Magic };
 struct GridValues {
   Value step, zeroPoint;
 };
+
+/// Bits [shift, shift + width) of the 64-bit window (hi << 32 | lo) of two
+/// consecutive i32 payload words, as an i64 (`mask` = 2^width - 1, i64):
+/// a field that straddles the two words needs no 32-bit shift by 32.
+/// `shift` is an i64 in [0, 32).
+Value buildBitField(OpBuilder &b, Location loc, Value lo, Value hi, Value shift,
+                    Value mask);
 
 /// The f32 minimum z of a group from its stored zero: a float zero widened
 /// exactly, or an 8-bit code zq (zero_type i8) as z = -((s * zq) / 255), two
