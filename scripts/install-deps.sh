@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build git
   llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools libomp-22-dev
   libopenblas-dev liblapacke-dev libgtest-dev
-  python3 python3-numpy python3-matplotlib python3-pytest
+  python3 python3-numpy python3-matplotlib python3-pytest python3-threadpoolctl
 )
 
 missing=()

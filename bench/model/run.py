@@ -14,12 +14,14 @@ random weights) this exports the whole forward pass (baq.export_model), quantize
 * weight bytes read per decoded token: every linear weight (packed bytes for BAQ, f32 for
   FP32) plus the f32 classifier, which BAQ leaves unquantized (it has no Hessian).
 
-Threads: ``--threads N`` (or $BAQ_THREADS) is exported as OMP_NUM_THREADS to every timed
-process (numpy's BLAS included) and ``--lower-options`` is passed to baq-run's
-``--baq-lower-cpu``, so the run can be repeated with 1 and 2 threads once the CPU pipeline
-is multi-threaded. Prints a markdown table (ratios taken within this run) and writes JSON.
+Threads: ``--threads 1,2`` (the default) times every engine at each count in the same
+process: baq-run compiles once and repeats its runs with ``--omp-threads 1,2`` (the BAQ
+kernels are OpenMP-threaded by ``--baq-lower-cpu``; the compiled FP32 module's loops are not,
+so its rows at 2 threads repeat the 1-thread code), numpy under ``threadpoolctl`` limits on
+OpenBLAS. Prints a markdown table (ratios taken within this run, against compiled FP32 at
+the same thread count) and writes JSON.
 
-    bench/model/run.py --build build --out out/bench-model [--threads 1] [--synthetic-dim 2048]
+    bench/model/run.py --build build --out out/bench-model [--threads 1,2] [--synthetic-dim 1024]
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "python"))
@@ -45,7 +48,9 @@ from baq.export_model import build_model_module  # noqa: E402
 from baq.llama2c import (Config, Transformer, load_model, random_checkpoint,  # noqa: E402
                          token_stream)
 
-TIMING_RE = re.compile(r"(prefill|decode|perplexity) (\d+) tokens in ([\d.]+) s, cpu ([\d.]+) s")
+TIMING_RE = re.compile(r"threads (\d+)(?: \(module not threaded\))?; .*?"
+                       r"(prefill|decode|perplexity) (\d+) tokens in ([\d.]+) s, cpu ([\d.]+) s"
+                       r"(?:.*?(decode) (\d+) tokens in ([\d.]+) s, cpu ([\d.]+) s)?")
 
 
 def log(msg: str) -> None:
@@ -60,22 +65,35 @@ def run(cmd: list[str], env: dict, **kw) -> subprocess.CompletedProcess:
     return p
 
 
-def timed(out: str, kind: str) -> dict:
+def timed(out: str, threads: int) -> dict:
+    """The perplexity (prefill) and decode rates of one thread count from --timing lines."""
+    res = {}
     for m in TIMING_RE.finditer(out):
-        if m.group(1) == kind:
-            n, wall, cpu = int(m.group(2)), float(m.group(3)), float(m.group(4))
-            return {"tokens": n, "wall_s": wall, "cpu_s": cpu, "tok_s": n / wall}
-    raise SystemExit(f"no '{kind}' timing in baq-run output:\n{out}")
+        if int(m.group(1)) != threads:
+            continue
+        for kind, n, wall, cpu in (m.group(2, 3, 4, 5), m.group(6, 7, 8, 9)):
+            if kind:
+                key = "prefill" if kind == "perplexity" else kind
+                if key == "prefill" and kind == "prefill":
+                    continue  # generation's prompt phase (BOS only): not a prefill rate
+                res[key] = {"tokens": int(n), "wall_s": float(wall), "cpu_s": float(cpu),
+                            "tok_s": int(n) / float(wall)}
+    if set(res) != {"prefill", "decode"}:
+        raise SystemExit(f"no timing for {threads} thread(s) in baq-run output:\n{out}")
+    return res
 
 
-def bench_compiled(a, module: Path, tok: Path, text: Path, prefill: int, env: dict) -> dict:
-    common = [a.build / "bin" / "baq-run", module, "--tokenizer", tok, "--timing"]
+def bench_compiled(a, module: Path, tok: Path, text: Path, prefill: int) -> dict:
+    common = [a.build / "bin" / "baq-run", module, "--tokenizer", tok, "--timing",
+              "--omp-threads", ",".join(map(str, a.threads))]
     if a.lower_options:
         common += ["--lower-options", a.lower_options]
-    # One compilation: perplexity (prefill timing), then generation from BOS (decode).
+    # One compilation: per thread count, perplexity (prefill timing), then generation from
+    # BOS (decode).
     p = run(common + ["--perplexity", text, "--window-len", prefill + 1,
-                      "--max-windows", a.prefill_windows, "--steps", a.decode_steps], env)
-    res = {"prefill": timed(p.stderr, "perplexity"), "decode": timed(p.stderr, "decode")}
+                      "--max-windows", a.prefill_windows, "--steps", a.decode_steps],
+            dict(os.environ))
+    res = {n: timed(p.stderr, n) for n in a.threads}
     res["compile"] = {k: float(v) for k, v in
                       re.search(r"lower (?P<lower>[\d.]+) s, jit (?P<jit>[\d.]+) s",
                                 p.stderr).groupdict().items()}
@@ -83,6 +101,14 @@ def bench_compiled(a, module: Path, tok: Path, text: Path, prefill: int, env: di
 
 
 def bench_numpy(ckpt, stream: np.ndarray, prefill: int, a) -> dict:
+    res = {}
+    for n in a.threads:
+        with threadpool_limits(limits=n):
+            res[n] = bench_numpy_once(ckpt, stream, prefill, a)
+    return res
+
+
+def bench_numpy_once(ckpt, stream: np.ndarray, prefill: int, a) -> dict:
     model = Transformer(ckpt)
     wins = [stream[i:i + prefill] for i in range(0, a.prefill_windows * prefill, prefill)]
     wins = [w for w in wins if len(w) == prefill]
@@ -110,8 +136,8 @@ def weight_bytes(ckpt, q_module: Path) -> dict:
             "baq_linear_bits_per_weight": bits["total_bits_per_weight"]}
 
 
-def prepare(a, name: str, ckpt, tok_path: Path, calib_windows, text_path: Path, prefill: int,
-            env: dict) -> tuple[Path, Path]:
+def prepare(a, name: str, ckpt, tok_path: Path, calib_windows, text_path: Path,
+            prefill: int) -> tuple[Path, Path]:
     d = a.out / name
     d.mkdir(parents=True, exist_ok=True)
     fp32, hess, q = d / "fp32.mlir", d / "hessians.mlir", d / "baq.mlir"
@@ -120,40 +146,44 @@ def prepare(a, name: str, ckpt, tok_path: Path, calib_windows, text_path: Path, 
         fp32.write_text(build_model_module(ckpt, None, prefill))
         hess.write_text(build_model_module(ckpt, collect_hessians(ckpt, calib_windows), prefill))
         run([a.build / "bin" / "baq-opt", hess,
-             "--baq-allocate=target-bits=2.47 budget=total progress=false", "-o", q], env)
+             "--baq-allocate=target-bits=2.47 budget=total progress=false", "-o", q],
+            dict(os.environ))
     return fp32, q
 
 
-def bench_model(a, name, ckpt, tok_path, calib_windows, text_path, stream, prefill, env):
-    fp32, q = prepare(a, name, ckpt, tok_path, calib_windows, text_path, prefill, env)
+def bench_model(a, name, ckpt, tok_path, calib_windows, text_path, stream, prefill):
+    fp32, q = prepare(a, name, ckpt, tok_path, calib_windows, text_path, prefill)
     row = {"model": name, "config": ckpt.config.__dict__, "prefill_tokens": prefill,
            "bytes": weight_bytes(ckpt, q)}
     row["numpy"] = bench_numpy(ckpt, stream, prefill, a)
-    row["fp32"] = bench_compiled(a, fp32, tok_path, text_path, prefill, env)
-    row["baq"] = bench_compiled(a, q, tok_path, text_path, prefill, env)
+    row["fp32"] = bench_compiled(a, fp32, tok_path, text_path, prefill)
+    row["baq"] = bench_compiled(a, q, tok_path, text_path, prefill)
     return row
 
 
 def table(rows: list[dict]) -> str:
     """Wall-clock tokens/s and, in parentheses, tokens per CPU-second (the build machines
-    are shared: CPU time is the steadier figure); ratios against compiled FP32."""
-    out = ["| model | engine | weight MB / token | prefill tok/s (per CPU s) | "
+    are shared: CPU time is the steadier figure); ratios against compiled FP32 at the same
+    thread count."""
+    out = ["| model | engine | threads | weight MB / token | prefill tok/s (per CPU s) | "
            "decode tok/s (per CPU s) | decode vs compiled FP32 (CPU) |",
-           "|---|---|---:|---:|---:|---:|"]
+           "|---|---|---:|---:|---:|---:|---:|"]
 
     def cpu_rate(e: dict) -> float:
         return e["tokens"] / max(e["cpu_s"], 1e-9) if "cpu_s" in e else float("nan")
 
     for r in rows:
-        ref = r["fp32"]["decode"]
+        threads = [k for k in r["fp32"] if k != "compile"]
         for eng, label, mb in (("numpy", "numpy reference (no KV cache)", r["bytes"]["fp32"]),
                                ("fp32", "compiled FP32", r["bytes"]["fp32"]),
                                ("baq", f"compiled BAQ {r['bytes']['baq_linear_bits_per_weight']:.2f} b/w",
                                 r["bytes"]["baq"])):
-            p, d = r[eng]["prefill"], r[eng]["decode"]
-            out.append(f"| {r['model']} | {label} | {mb / 1e6:.3f} | {p['tok_s']:.0f} "
-                       f"({cpu_rate(p):.0f}) | {d['tok_s']:.0f} ({cpu_rate(d):.0f}) | "
-                       f"{d['tok_s'] / ref['tok_s']:.2f}x ({cpu_rate(d) / cpu_rate(ref):.2f}x) |")
+            for n in threads:
+                ref = r["fp32"][n]["decode"]
+                p, d = r[eng][n]["prefill"], r[eng][n]["decode"]
+                out.append(f"| {r['model']} | {label} | {n} | {mb / 1e6:.3f} | {p['tok_s']:.0f} "
+                           f"({cpu_rate(p):.0f}) | {d['tok_s']:.0f} ({cpu_rate(d):.0f}) | "
+                           f"{d['tok_s'] / ref['tok_s']:.2f}x ({cpu_rate(d) / cpu_rate(ref):.2f}x) |")
     return "\n".join(out)
 
 
@@ -163,12 +193,13 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get(
         "BAQ_DATA_DIR", REPO.parent / "shared" / "data")))
     ap.add_argument("--out", type=Path, default=REPO / "out" / "bench-model")
-    ap.add_argument("--threads", type=int, default=int(os.environ.get("BAQ_THREADS", "1")))
+    ap.add_argument("--threads", default=os.environ.get("BAQ_THREADS", "1,2"),
+                    help="comma-separated thread counts, each timed in the same process")
     ap.add_argument("--lower-options", default="", help="passed to baq-run --lower-options")
     ap.add_argument("--prefill-windows", type=int, default=8)
     ap.add_argument("--decode-steps", type=int, default=256)
     ap.add_argument("--numpy-decode-steps", type=int, default=64)
-    ap.add_argument("--synthetic-dim", type=int, default=2048, help="0: skip the synthetic model")
+    ap.add_argument("--synthetic-dim", type=int, default=1024, help="0: skip the synthetic model")
     ap.add_argument("--synthetic-layers", type=int, default=8)
     ap.add_argument("--synthetic-seq-len", type=int, default=256)
     ap.add_argument("--fresh", action="store_true", help="re-export and re-quantize")
@@ -178,8 +209,9 @@ def main() -> int:
     if a.table_from:
         print(table(json.loads(a.table_from.read_text())))
         return 0
-    env = dict(os.environ, OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
-    os.environ.update(OMP_NUM_THREADS=str(a.threads), OPENBLAS_NUM_THREADS=str(a.threads))
+    a.threads = [int(t) for t in a.threads.split(",")]
+    if not a.threads or min(a.threads) < 1:
+        ap.error("--threads takes counts of at least 1, e.g. 1,2")
     rows = []
     ck, tk = a.data / "stories260K.bin", a.data / "tok512.bin"
     if ck.is_file() and tk.is_file():
@@ -188,7 +220,7 @@ def main() -> int:
         text = a.data / "tinystories-dev.txt"
         stream = token_stream(text.read_text(encoding="utf-8"), tok)
         rows.append(bench_model(a, "stories260K", ckpt, tk,
-                                calibration_windows(calib, 512, 32, 0), text, stream, 32, env))
+                                calibration_windows(calib, 512, 32, 0), text, stream, 32))
     else:
         log(f"{ck} absent: stories260K skipped")
     if a.synthetic_dim > 0:
@@ -209,7 +241,7 @@ def main() -> int:
         stream = token_stream(textp.read_text(), tok)
         calib = list(rng.integers(0, 512, size=(8, 64)))
         rows.append(bench_model(a, f"synthetic d{d} L{cfg.n_layers}", ckpt, tokp, calib,
-                                textp, stream, 32, env))
+                                textp, stream, 32))
     print(f"threads: {a.threads}; machine: {cpu_model()}; load average: "
           f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print(table(rows))

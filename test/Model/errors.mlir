@@ -25,6 +25,9 @@
 // RUN: not baq-run %S/Inputs/no-forward.mlir --tokenizer %t.tok 2>&1 | FileCheck %s --check-prefix=NOFWD
 // NOFWD: error: no func.func @forward: baq-run takes the tensor-level module that baq.export_model writes (FP32 or after --baq-allocate)
 
+// RUN: not baq-run %S/Inputs/tiny-forward.mlir --tokenizer %t.tok --omp-threads 2,0 2>&1 | FileCheck %s --check-prefix=THREADS
+// THREADS: baq-run: error: --omp-threads takes thread counts of at least 1
+
 // RUN: not baq-run %t.missing.mlir --tokenizer %t.tok 2>&1 | FileCheck %s --check-prefix=NOMOD
 // NOMOD: baq-run: error: cannot open input file '{{.*}}missing.mlir'
 

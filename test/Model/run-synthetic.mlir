@@ -35,5 +35,20 @@
 // RUN: FileCheck %s --check-prefix=PPL --input-file=%t.ppl
 // RUN: %pybaq %S/Inputs/check_model.py perplexity %t.bin %t.tok %t.q.mlir %S/Inputs/stories.txt 26 %t.ppl | FileCheck %s --check-prefix=EVAL
 // PPL: perplexity {{[0-9.]+}} mean_nll {{[0-9.]+}} tokens {{[0-9]+}} windows {{[2-9]}} window_len 26
+
+// --omp-threads: one compilation, the runs repeated per thread count (every
+// kernel threaded), the same perplexity at each; the timing lines name the count.
+// RUN: baq-run %t.q.mlir --tokenizer %t.tok --perplexity %S/Inputs/stories.txt --window-len 26 --lower-options "parallel-min-work=0" --omp-threads 1,2 --timing > %t.sweep 2> %t.sweep.err
+// RUN: FileCheck %s --check-prefix=SWEEP --input-file=%t.sweep
+// RUN: FileCheck %s --check-prefix=SWEEP-TIME --input-file=%t.sweep.err
+// SWEEP: perplexity [[VALUE:[0-9.]+]] mean_nll
+// SWEEP-NEXT: perplexity [[VALUE]] mean_nll
+// SWEEP-TIME: baq-run: lower {{[0-9.]+}} s, jit {{[0-9.]+}} s; threads 1; perplexity [[N:[0-9]+]] tokens in
+// SWEEP-TIME-NEXT: baq-run: lower {{[0-9.]+}} s, jit {{[0-9.]+}} s; threads 2; perplexity [[N]] tokens in
+// The FP32 module has no threaded kernels: a note, and the runs still repeat.
+// RUN: baq-run %t.mlir --tokenizer %t.tok --no-prefill --steps 3 --omp-threads 1,2 --timing 2>&1 | FileCheck %s --check-prefix=SWEEP-FP32
+// SWEEP-FP32: baq-run: note: the lowered module has no threaded kernels; --omp-threads only repeats the runs
+// SWEEP-FP32: threads 1 (module not threaded); prefill
+// SWEEP-FP32: threads 2 (module not threaded); prefill
 // EVAL: relative difference
 // EVAL-NEXT: PASS

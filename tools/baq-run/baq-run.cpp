@@ -29,6 +29,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
+#include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -88,6 +89,13 @@ static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
 static cl::list<std::string>
     sharedLibs("shared-libs", cl::desc("libraries to load into the JIT"),
                cl::CommaSeparated);
+static cl::list<unsigned> threadCounts(
+    "omp-threads",
+    cl::desc("OpenMP thread counts, e.g. 1,2: runs the perplexity and/or "
+             "generation once per count on one compilation, so that their "
+             "--timing lines compare side by side (default: one run with "
+             "OMP_NUM_THREADS)"),
+    cl::CommaSeparated);
 static cl::opt<bool> timing("timing",
                             cl::desc("print compile and token rates to stderr"),
                             cl::init(false));
@@ -308,6 +316,8 @@ public:
   ModelShape shape;
   int64_t prefillTokens = 0; // 0: no @prefill
   double lowerSeconds = 0, jitSeconds = 0;
+  bool usesOpenMP = false; // the lowered module runs kernels on threads
+  unsigned threads = 0;    // set by setThreads; 0: OMP_NUM_THREADS
 
   Model(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     OwningOpRef<ModuleOp> module =
@@ -360,7 +370,6 @@ public:
     std::vector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
     // Kernels large enough for threads (baq-kernels-to-parallel) call the
     // OpenMP runtime.
-    bool usesOpenMP = false;
     module->walk([&](Operation *op) {
       if (op->getDialect() && op->getDialect()->getNamespace() == "omp")
         usesOpenMP = true;
@@ -399,6 +408,32 @@ public:
     size_t n = shape.layers * shape.seqLen * shape.kvDim;
     kcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
     vcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
+  }
+
+  /// Sets the OpenMP team size of the kernels' parallel regions (the JIT
+  /// loaded libomp: its symbol is in the process's permanent libraries).
+  void setThreads(unsigned n) {
+    threads = n;
+    if (!usesOpenMP)
+      return;
+    using SetNumThreads = void (*)(int);
+    auto set = reinterpret_cast<SetNumThreads>(
+        llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(
+            "omp_set_num_threads"));
+    if (!set)
+      fatal("--omp-threads: omp_set_num_threads not found in the loaded "
+            "libraries");
+    set(static_cast<int>(n));
+  }
+
+  /// The compile part of a --timing line, with the thread count of a sweep.
+  std::string timingHeader() const {
+    std::string header = llvm::formatv("baq-run: lower {0:f2} s, jit {1:f2} s",
+                                       lowerSeconds, jitSeconds);
+    if (threads)
+      header += llvm::formatv("; threads {0}{1}", threads,
+                              usesOpenMP ? "" : " (module not threaded)");
+    return header;
   }
 
   ~Model() {
@@ -522,11 +557,8 @@ int generate(Model &model, const Tokenizer &tok) {
   }
   llvm::outs() << "\n";
   if (timing)
-    llvm::errs() << llvm::formatv("baq-run: lower {0:f2} s, jit {1:f2} s; "
-                                  "{2}; {3}\n",
-                                  model.lowerSeconds, model.jitSeconds,
-                                  prefillReport,
-                                  decodePhase.report("decode", generated));
+    llvm::errs() << model.timingHeader() << "; " << prefillReport << "; "
+                 << decodePhase.report("decode", generated) << "\n";
   return 0;
 }
 
@@ -605,9 +637,8 @@ int perplexity(Model &model, const Tokenizer &tok) {
                                 "windows {3} window_len {4}\n",
                                 std::exp(mean), mean, count, windows, len);
   if (timing)
-    llvm::errs() << llvm::formatv(
-        "baq-run: lower {0:f2} s, jit {1:f2} s; {2}\n", model.lowerSeconds,
-        model.jitSeconds, phase.report("perplexity", count));
+    llvm::errs() << model.timingHeader() << "; "
+                 << phase.report("perplexity", count) << "\n";
   return 0;
 }
 
@@ -653,14 +684,27 @@ int main(int argc, char **argv) {
                         "context of {1}",
                         promptTokens, model.shape.seqLen)
               .str());
+  if (llvm::is_contained(threadCounts, 0u))
+    fatal("--omp-threads takes thread counts of at least 1");
   model.compile();
   if (!dumpLogits.empty())
     dumpPromptLogits(model, tok);
-  // With --perplexity, generation follows only when --steps is given: one
-  // compilation serves both (benchmarks time prefill and decode in one run).
-  if (!perplexityFile.empty() && perplexity(model, tok) != 0)
-    return 1;
-  if (perplexityFile.empty() || steps.getNumOccurrences())
-    return generate(model, tok);
+  if (!threadCounts.empty() && !model.usesOpenMP)
+    llvm::errs() << "baq-run: note: the lowered module has no threaded "
+                    "kernels; --omp-threads only repeats the runs\n";
+  SmallVector<unsigned> sweep(threadCounts.begin(), threadCounts.end());
+  if (sweep.empty())
+    sweep.push_back(0);
+  for (unsigned n : sweep) {
+    if (n)
+      model.setThreads(n);
+    // With --perplexity, generation follows only when --steps is given: one
+    // compilation serves both (benchmarks time prefill and decode in one run).
+    if (!perplexityFile.empty() && perplexity(model, tok) != 0)
+      return 1;
+    if ((perplexityFile.empty() || steps.getNumOccurrences()) &&
+        generate(model, tok) != 0)
+      return 1;
+  }
   return 0;
 }
