@@ -108,6 +108,35 @@ def bench_numpy(ckpt, stream: np.ndarray, prefill: int, a) -> dict:
     return res
 
 
+def bench_gemv(ckpt, prefill: int, a) -> dict:
+    """FP32 weight streaming through OpenBLAS: one sgemv per linear layer and the classifier
+    (decode) or one sgemm of ``prefill`` columns (prefill), nothing else of the model. A
+    ceiling on what an FP32 engine with good matmuls reaches on this machine, to read the
+    compiled FP32 baseline (scalar loops) against."""
+    ws = [np.ascontiguousarray(w) for w in ckpt.linear_weights().values()]
+    ws.append(np.ascontiguousarray(ckpt.wcls))
+    rng = np.random.default_rng(0)
+    xs = {w.shape[1]: rng.standard_normal(w.shape[1]).astype(np.float32) for w in ws}
+    xp = {k: np.ascontiguousarray(np.tile(v[:, None], (1, prefill))) for k, v in xs.items()}
+    res = {}
+    for n in a.threads:
+        with threadpool_limits(limits=n):
+            one = {}
+            for kind, xin, reps in (("decode", xs, max(8, a.numpy_decode_steps)),
+                                    ("prefill", xp, max(2, a.prefill_windows))):
+                for w in ws:  # warm-up
+                    w @ xin[w.shape[1]]
+                t0, c0 = time.perf_counter(), time.process_time()
+                for _ in range(reps):
+                    for w in ws:
+                        w @ xin[w.shape[1]]
+                wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+                toks = reps * (1 if kind == "decode" else prefill)
+                one[kind] = {"tokens": toks, "wall_s": wall, "cpu_s": cpu, "tok_s": toks / wall}
+            res[n] = one
+    return res
+
+
 def bench_numpy_once(ckpt, stream: np.ndarray, prefill: int, a) -> dict:
     model = Transformer(ckpt)
     wins = [stream[i:i + prefill] for i in range(0, a.prefill_windows * prefill, prefill)]
@@ -156,34 +185,53 @@ def bench_model(a, name, ckpt, tok_path, calib_windows, text_path, stream, prefi
     row = {"model": name, "config": ckpt.config.__dict__, "prefill_tokens": prefill,
            "bytes": weight_bytes(ckpt, q)}
     row["numpy"] = bench_numpy(ckpt, stream, prefill, a)
+    row["gemv"] = bench_gemv(ckpt, prefill, a)
     row["fp32"] = bench_compiled(a, fp32, tok_path, text_path, prefill)
     row["baq"] = bench_compiled(a, q, tok_path, text_path, prefill)
     return row
 
 
-def table(rows: list[dict]) -> str:
-    """Wall-clock tokens/s and, in parentheses, tokens per CPU-second (the build machines
-    are shared: CPU time is the steadier figure); ratios against compiled FP32 at the same
-    thread count."""
+def table(runs: list[list[dict]]) -> str:
+    """Wall-clock tokens/s and, in parentheses, tokens per CPU-second; ratios against
+    compiled FP32 at the same thread count. With several runs of the same configuration
+    (``--table-from a.json b.json``) each cell is the min–max over the runs."""
     out = ["| model | engine | threads | weight MB / token | prefill tok/s (per CPU s) | "
            "decode tok/s (per CPU s) | decode vs compiled FP32 (CPU) |",
            "|---|---|---:|---:|---:|---:|---:|"]
 
-    def cpu_rate(e: dict) -> float:
-        return e["tokens"] / max(e["cpu_s"], 1e-9) if "cpu_s" in e else float("nan")
+    def rate(e: dict, cpu: bool) -> float:
+        return e["tokens"] / max(e["cpu_s"] if cpu else e["wall_s"], 1e-9)
 
-    for r in rows:
+    def span(vals: list[float], fmt: str) -> str:
+        lo, hi = format(min(vals), fmt), format(max(vals), fmt)
+        return lo if lo == hi else f"{lo}–{hi}"
+
+    for i, r in enumerate(runs[0]):
+        rs = [run[i] for run in runs]
         threads = [k for k in r["fp32"] if k != "compile"]
         for eng, label, mb in (("numpy", "numpy reference (no KV cache)", r["bytes"]["fp32"]),
+                               ("gemv", "OpenBLAS FP32 projections only (ceiling)",
+                                r["bytes"]["fp32"]),
                                ("fp32", "compiled FP32", r["bytes"]["fp32"]),
                                ("baq", f"compiled BAQ {r['bytes']['baq_linear_bits_per_weight']:.2f} b/w",
                                 r["bytes"]["baq"])):
+            have = [x for x in rs if eng in x]
+            if not have:
+                continue
+            if len(have) < len(rs):
+                label += f" ({len(have)} of {len(rs)} runs)"
             for n in threads:
-                ref = r["fp32"][n]["decode"]
-                p, d = r[eng][n]["prefill"], r[eng][n]["decode"]
-                out.append(f"| {r['model']} | {label} | {n} | {mb / 1e6:.3f} | {p['tok_s']:.0f} "
-                           f"({cpu_rate(p):.0f}) | {d['tok_s']:.0f} ({cpu_rate(d):.0f}) | "
-                           f"{d['tok_s'] / ref['tok_s']:.2f}x ({cpu_rate(d) / cpu_rate(ref):.2f}x) |")
+                cell = {}
+                for phase in ("prefill", "decode"):
+                    cell[phase] = " ".join((
+                        span([rate(x[eng][n][phase], False) for x in have], ".0f"),
+                        f"({span([rate(x[eng][n][phase], True) for x in have], '.0f')})"))
+                ratio = " ".join((
+                    span([rate(x[eng][n]["decode"], False) / rate(x["fp32"][n]["decode"], False)
+                          for x in have], ".2f") + "x",
+                    f"({span([rate(x[eng][n]['decode'], True) / rate(x['fp32'][n]['decode'], True) for x in have], '.2f')}x)"))
+                out.append(f"| {r['model']} | {label} | {n} | {mb / 1e6:.3f} | {cell['prefill']} | "
+                           f"{cell['decode']} | {ratio} |")
     return "\n".join(out)
 
 
@@ -204,10 +252,12 @@ def main() -> int:
     ap.add_argument("--synthetic-seq-len", type=int, default=256)
     ap.add_argument("--fresh", action="store_true", help="re-export and re-quantize")
     ap.add_argument("--json", type=Path)
-    ap.add_argument("--table-from", type=Path, help="only print the table of a --json file")
+    ap.add_argument("--table-from", type=Path, nargs="+",
+                    help="only print the table of --json files (runs of one configuration: "
+                         "min–max per cell)")
     a = ap.parse_args()
     if a.table_from:
-        print(table(json.loads(a.table_from.read_text())))
+        print(table([json.loads(f.read_text()) for f in a.table_from]))
         return 0
     a.threads = [int(t) for t in a.threads.split(",")]
     if not a.threads or min(a.threads) < 1:
@@ -244,7 +294,7 @@ def main() -> int:
                                 textp, stream, 32))
     print(f"threads: {a.threads}; machine: {cpu_model()}; load average: "
           f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
-    print(table(rows))
+    print(table([rows]))
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1, default=str))
     return 0
