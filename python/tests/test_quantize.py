@@ -3,6 +3,7 @@ partially quantized models), the driver end to end with baq-opt, and its input e
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import random
 import subprocess
@@ -11,7 +12,7 @@ from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import BAQ_OPT, baq_opt, data_file
+from conftest import BAQ_OPT, REPO, baq_opt, data_file
 
 from baq import eval as baq_eval
 from baq import quantize
@@ -269,6 +270,33 @@ def test_driver_window_sampling_gptq(files, tmp_path) -> None:
                               "--allocate", "target-bits=2", "--window-sampling", "gptq",
                               "--windows", str(n), "-o", str(tmp_path / "many.mlir"))) == 0
     assert len(read_module(tmp_path / "many.mlir")) == 14
+
+
+def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
+    """Uniform 2-bit GPTQ with the min-max grid, sequential calibration: the driver gives
+    bit for bit the weights of the numpy port of the official code (bench/quality), once the
+    port's grid is rounded to the f16 range and minimum the format stores; with the
+    official float32 grid the weights differ."""
+    spec = importlib.util.spec_from_file_location(
+        "gptq_official", REPO / "bench" / "quality" / "gptq_official.py")
+    official = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(official)
+    tool = baq_opt()
+    for seed in (0, 1):
+        ck = random_checkpoint(CFG, seed=seed)
+        stream = np.random.default_rng(seed).integers(0, CFG.vocab_size, size=600)
+        windows = gptq_windows(stream, 64, 12, seed)
+        out = tmp_path / f"q{seed}.mlir"
+        quantize.quantize_model(ck, windows, "sequential", tool,
+                                "target-bits=2 budget=payload quantizer=gptq uniform=true "
+                                "mse-grid=false", out, tmp_path)
+        got = {n: w.weight for n, w in read_module(out).items()}
+        f16 = official.official_sequential(ck, windows, 2, f16_grid=True)
+        f32 = official.official_sequential(ck, windows, 2, f16_grid=False)
+        assert sorted(got) == sorted(f16) == sorted(CFG.linear_names())
+        for n in CFG.linear_names():
+            np.testing.assert_array_equal(got[n], f16[n], err_msg=n)
+        assert sum(int((got[n] != f32[n]).sum()) for n in got) > 1000
 
 
 # ----------------------------------------------------------------------------------------
