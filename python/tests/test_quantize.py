@@ -275,8 +275,8 @@ def test_driver_window_sampling_gptq(files, tmp_path) -> None:
 def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
     """Uniform 2-bit GPTQ with the min-max grid, sequential calibration: the driver gives
     bit for bit the weights of the numpy port of the official code (bench/quality), once the
-    port's grid is rounded to the f16 range and minimum the format stores; with the
-    official float32 grid the weights differ."""
+    port's grid is rounded to the f16 range and minimum the format stores (float zeros:
+    ``zero-type=auto``); with the official float32 grid the weights differ."""
     spec = importlib.util.spec_from_file_location(
         "gptq_official", REPO / "bench" / "quality" / "gptq_official.py")
     official = importlib.util.module_from_spec(spec)
@@ -289,7 +289,7 @@ def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
         out = tmp_path / f"q{seed}.mlir"
         quantize.quantize_model(ck, windows, "sequential", tool,
                                 "target-bits=2 budget=payload quantizer=gptq uniform=true "
-                                "mse-grid=false", out, tmp_path)
+                                "mse-grid=false zero-type=auto", out, tmp_path)
         got = {n: w.weight for n, w in read_module(out).items()}
         f16 = official.official_sequential(ck, windows, 2, f16_grid=True)
         f32 = official.official_sequential(ck, windows, 2, f16_grid=False)
