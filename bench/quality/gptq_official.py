@@ -46,7 +46,7 @@ import numpy as np
 from baq.eval import evaluate_module
 from baq.export import WINDOW_SAMPLINGS
 from baq.llama2c import Transformer, load_model, perplexity, token_stream
-from baq.quantize import BaqOptQuantizer, quantize_model
+from baq.quantize import quantize_model
 
 ORDER = ("wq", "wk", "wv", "wo", "w1", "w3", "w2")
 F32 = np.float32
