@@ -11,6 +11,7 @@ classifier and norms are not exported: the evaluator takes them from the checkpo
 from __future__ import annotations
 
 import argparse
+import random
 import sys
 import time
 from pathlib import Path
@@ -68,6 +69,25 @@ def calibration_windows(stream: np.ndarray, window_len: int, windows: int,
     if 0 < windows < slots:
         idx = np.sort(np.random.default_rng(seed).choice(slots, size=windows, replace=False))
     return [stream[i * window_len:(i + 1) * window_len] for i in idx]
+
+
+def gptq_windows(stream: np.ndarray, window_len: int, windows: int,
+                 seed: int) -> list[np.ndarray]:
+    """The official GPTQ code's draw (IST-DASLab/gptq ``datautils.get_wikitext2``):
+    ``random.seed(seed)``, then ``windows`` times a start ``random.randint(0, len - window_len
+    - 1)`` of the stream, in draw order; windows may overlap and need not start a story.
+    A private ``random.Random(seed)`` yields the same sequence as the module functions."""
+    if windows <= 0:
+        raise ValueError(f"GPTQ window sampling draws a number of windows, got {windows}")
+    if len(stream) <= window_len:
+        raise ValueError(f"GPTQ window sampling needs more than {window_len} tokens, the "
+                         f"stream has {len(stream)}")
+    rng = random.Random(seed)
+    starts = [rng.randint(0, len(stream) - window_len - 1) for _ in range(windows)]
+    return [stream[i:i + window_len] for i in starts]
+
+
+WINDOW_SAMPLINGS = {"slots": calibration_windows, "gptq": gptq_windows}
 
 
 def collect_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8,

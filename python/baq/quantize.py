@@ -32,7 +32,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .eval import BaqOptError, run_baq_opt
-from .export import (HessianAccumulator, build_module, calibration_windows, collect_hessians,
+from .export import (WINDOW_SAMPLINGS, HessianAccumulator, build_module, collect_hessians,
                      hessian_key)
 from .llama2c import (Checkpoint, CheckpointError, Tokenizer, TokenizerError, Transformer,
                       read_checkpoint, token_stream)
@@ -210,9 +210,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
                     help=f"where Hessians come from (default {DEFAULT_CALIBRATION})")
     ap.add_argument("--windows", type=int, default=128,
-                    help="calibration windows, drawn as random distinct non-overlapping "
-                         "slots with --seed (default 128; 0: every window of the text)")
+                    help="calibration windows, drawn with --seed as --window-sampling says "
+                         "(default 128; 0: every slot of the text)")
     ap.add_argument("--seed", type=int, default=0, help="window sampling seed (0)")
+    ap.add_argument("--window-sampling", choices=tuple(WINDOW_SAMPLINGS), default="slots",
+                    help="'slots' (default): distinct non-overlapping window-length slots "
+                         "of the text; 'gptq': the official GPTQ code's draw (Python's "
+                         "random, seed S: windows at random token offsets, overlaps "
+                         "allowed), which gives its windows for the same seed")
     ap.add_argument("--window-len", type=int, default=512, help="tokens per window (512)")
     ap.add_argument("--batch", type=int, default=8, help="windows per forward batch (8)")
     ap.add_argument("--save-calibrated", type=Path, metavar="MLIR",
@@ -242,14 +247,17 @@ def main(argv: list[str] | None = None) -> int:
     stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
     wl = min(a.window_len, ckpt.config.seq_len)
     slots = len(stream) // wl
-    if a.windows > slots:
+    if a.window_sampling == "slots" and a.windows > slots:
         raise CalibrationError(f"--windows {a.windows}: {a.calib} has only {slots} windows of "
                                f"{wl} tokens ({len(stream)} tokens)")
-    windows = calibration_windows(stream, wl, a.windows, a.seed)
+    try:
+        windows = WINDOW_SAMPLINGS[a.window_sampling](stream, wl, a.windows, a.seed)
+    except ValueError as e:
+        raise CalibrationError(f"--window-sampling {a.window_sampling}: {a.calib}: {e}") from e
     if not windows:
         raise CalibrationError(f"{a.calib}: no calibration tokens")
     progress(f"{len(stream)} calibration tokens, {len(windows)} windows of {wl} "
-             f"(seed {a.seed}), calibration {a.calibration}")
+             f"({a.window_sampling}, seed {a.seed}), calibration {a.calibration}")
     with tempfile.TemporaryDirectory(prefix="baq-quantize-") as tmp:
         work = a.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)

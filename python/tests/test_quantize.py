@@ -3,20 +3,23 @@ partially quantized models), the driver end to end with baq-opt, and its input e
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import random
 import subprocess
 import sys
 from dataclasses import replace
 
 import numpy as np
 import pytest
-from conftest import BAQ_OPT, baq_opt, data_file
+from conftest import BAQ_OPT, REPO, baq_opt, data_file
 
 from baq import eval as baq_eval
 from baq import quantize
 from baq.eval import BaqOptError
-from baq.export import collect_hessians, synthetic_tokenizer
-from baq.llama2c import Checkpoint, Config, parse_linear_name, random_checkpoint
+from baq.export import build_module, collect_hessians, gptq_windows, synthetic_tokenizer
+from baq.llama2c import (Checkpoint, Config, Tokenizer, parse_linear_name, random_checkpoint,
+                         read_checkpoint, token_stream)
 from baq.packed import parse_module, read_module
 from baq.quantize import CalibrationError, calibrate, strip_report
 
@@ -213,6 +216,89 @@ def test_driver_sequential_hessians_in_saved_module(files, tmp_path) -> None:
         assert mods["fp32"][n] == mods["sequential"][n]
 
 
+def official_draw(stream, nsamples, seed, seqlen):
+    """IST-DASLab/gptq ``datautils.get_wikitext2``'s loop, verbatim but for the tensor."""
+    random.seed(seed)
+    trainloader = []
+    for _ in range(nsamples):
+        i = random.randint(0, len(stream) - seqlen - 1)
+        j = i + seqlen
+        trainloader.append(stream[i:j])
+    return trainloader
+
+
+def test_gptq_windows_are_the_official_draw() -> None:
+    stream = np.arange(5000) * 7
+    for seed in (0, 1, 9):
+        want = official_draw(stream, 128, seed, 512)
+        got = gptq_windows(stream, 512, 128, seed)
+        assert len(got) == 128
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g, w)
+    starts = [int(w[0]) // 7 for w in gptq_windows(stream, 512, 128, 0)]
+    # random offsets, not slots: unaligned, overlapping, kept in draw order
+    assert any(s % 512 for s in starts)
+    assert min(np.diff(sorted(starts))) < 512 and starts != sorted(starts)
+    assert gptq_windows(stream, 512, 128, 0)[5].tolist() != \
+        gptq_windows(stream, 512, 128, 1)[5].tolist()
+    with pytest.raises(ValueError, match="draws a number of windows, got 0"):
+        gptq_windows(stream, 512, 0, 0)
+    with pytest.raises(ValueError, match="needs more than 512 tokens, the stream has 512"):
+        gptq_windows(stream[:512], 512, 4, 0)
+
+
+def test_driver_window_sampling_gptq(files, tmp_path) -> None:
+    """--window-sampling gptq calibrates on exactly the official draw of the token stream,
+    also when it asks for more windows than the text has slots."""
+    tool = baq_opt()
+    ck = read_checkpoint(files / "model.bin")
+    stream = token_stream((files / "calib.txt").read_text(),
+                          Tokenizer.load(files / "tok.bin", CFG.vocab_size))
+    n = len(stream) // 64 + 3
+    cal = {}
+    for sampling in ("gptq", "slots"):
+        cal[sampling] = tmp_path / f"{sampling}.mlir"
+        extra = ["--window-sampling", sampling] if sampling == "gptq" else []
+        assert quantize.main(args(files, "--baq-opt", str(tool), "--calibration", "fp32",
+                                  "--allocate", "target-bits=2", "--save-calibrated",
+                                  str(cal[sampling]), "-o", str(tmp_path / "q.mlir"),
+                                  *extra)) == 0
+    want = build_module(ck, collect_hessians(ck, gptq_windows(stream, 64, 3, 0), batch=8))
+    assert cal["gptq"].read_text() == want
+    assert cal["slots"].read_text() != want
+    assert quantize.main(args(files, "--baq-opt", str(tool), "--calibration", "sequential",
+                              "--allocate", "target-bits=2", "--window-sampling", "gptq",
+                              "--windows", str(n), "-o", str(tmp_path / "many.mlir"))) == 0
+    assert len(read_module(tmp_path / "many.mlir")) == 14
+
+
+def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
+    """Uniform 2-bit GPTQ with the min-max grid, sequential calibration: the driver gives
+    bit for bit the weights of the numpy port of the official code (bench/quality), once the
+    port's grid is rounded to the f16 range and minimum the format stores (float zeros:
+    ``zero-type=auto``); with the official float32 grid the weights differ."""
+    spec = importlib.util.spec_from_file_location(
+        "gptq_official", REPO / "bench" / "quality" / "gptq_official.py")
+    official = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(official)
+    tool = baq_opt()
+    for seed in (0, 1):
+        ck = random_checkpoint(CFG, seed=seed)
+        stream = np.random.default_rng(seed).integers(0, CFG.vocab_size, size=600)
+        windows = gptq_windows(stream, 64, 12, seed)
+        out = tmp_path / f"q{seed}.mlir"
+        quantize.quantize_model(ck, windows, "sequential", tool,
+                                "target-bits=2 budget=payload quantizer=gptq uniform=true "
+                                "mse-grid=false zero-type=auto", out, tmp_path)
+        got = {n: w.weight for n, w in read_module(out).items()}
+        f16 = official.official_sequential(ck, windows, 2, f16_grid=True)
+        f32 = official.official_sequential(ck, windows, 2, f16_grid=False)
+        assert sorted(got) == sorted(f16) == sorted(CFG.linear_names())
+        for n in CFG.linear_names():
+            np.testing.assert_array_equal(got[n], f16[n], err_msg=n)
+        assert sum(int((got[n] != f32[n]).sum()) for n in got) > 1000
+
+
 # ----------------------------------------------------------------------------------------
 # Bad arguments
 # ----------------------------------------------------------------------------------------
@@ -240,6 +326,15 @@ def test_bad_arguments(files, tmp_path, monkeypatch, capsys) -> None:
     assert rc == 2 and "does not exist" in err
     rc, err = cli(args(files, "--windows", "500", "-o", out), monkeypatch, capsys)
     assert rc == 2 and "baq-quantize: error: --windows 500" in err and "only" in err
+    rc, err = cli(args(files, "--window-sampling", "gptq", "--windows", "0", "-o", out),
+                  monkeypatch, capsys)
+    assert rc == 2 and "error: --window-sampling gptq:" in err and "got 0" in err
+    (tmp_path / "short.txt").write_text("The cat sat.\n")
+    rc, err = cli(args(files, "--window-sampling", "gptq", "--calib", str(tmp_path / "short.txt"),
+                       "-o", out), monkeypatch, capsys)
+    assert rc == 2 and "short.txt: GPTQ window sampling needs more than 64 tokens" in err
+    rc, err = cli(args(files, "--window-sampling", "strided", "-o", out), monkeypatch, capsys)
+    assert rc == 2 and "invalid choice: 'strided'" in err
     bad = args(files, "-o", out)
     bad[1] = str(files / "missing.bin")
     rc, err = cli(bad, monkeypatch, capsys)
