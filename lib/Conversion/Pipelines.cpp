@@ -244,6 +244,7 @@ static BaqAllocateOptions allocateOptions(const Options &o) {
   a.allocator = o.allocator;
   a.uniform = o.uniform;
   a.groupSize = o.groupSize;
+  a.zeroType = o.zeroType;
   a.reportFile = o.report;
   a.progress = o.progress;
   return a;

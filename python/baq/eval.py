@@ -199,7 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--bits", type=float, nargs="+", default=[2, 3, 4])
     ap.add_argument("--methods", nargs="+", choices=[m.name for m in METHODS])
     ap.add_argument("--allocate-options", default="",
-                    help="extra --baq-allocate options for every run, e.g. 'group-size=16'")
+                    help="extra --baq-allocate options for every run, e.g. 'group-size=16' "
+                         "or 'zero-type=auto' (f16 zeros instead of the default 8-bit codes)")
     ap.add_argument("--out-dir", type=Path, default=Path("sweep"),
                     help="sweep outputs: <method>-<b>b.mlir, reports, sweep.md, sweep.json")
     a = ap.parse_args(argv)

@@ -205,8 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--baq-opt", type=Path, default=Path("build/bin/baq-opt"),
                     help="baq-opt binary (default build/bin/baq-opt)")
     ap.add_argument("--allocate", default="", metavar="OPTIONS",
-                    help="--baq-allocate options, e.g. 'target-bits=2.47 budget=total'; "
-                         "report=FILE is written by the final whole-module run only")
+                    help="--baq-allocate options, e.g. 'target-bits=2.47 budget=total' "
+                         "(zeros are 8-bit codes unless 'zero-type=auto'); report=FILE is "
+                         "written by the final whole-module run only")
     ap.add_argument("--calibration", choices=CALIBRATIONS, default=DEFAULT_CALIBRATION,
                     help=f"where Hessians come from (default {DEFAULT_CALIBRATION})")
     ap.add_argument("--windows", type=int, default=128,

@@ -7,6 +7,8 @@ on the dev text, and tabulates every configuration as mean and min-max over the 
 * methods: ``rtn``, ``gptq`` (uniform), ``baq-paper``, ``baq-exact`` plus one ``baq-exact``
   variant per ``--extra OPTIONS`` string (the allocator's levers, e.g. ``group-size=32``),
   or a variant of another method with ``--extra METHOD:OPTIONS`` (``gptq:mse-grid=false``);
+  every run names its zero storage (``zero-type=u8``, 8-bit codes, unless the method or
+  variant sets one, e.g. ``+zero-type=auto`` for f16 zeros), whatever baq-opt's default;
 * calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian and the
   sequential driver cannot honour ``budget-scope=module`` block by block, so both run with
   ``fp32`` only);
@@ -49,10 +51,16 @@ METHOD_OPTIONS = {m.name: m.options for m in METHODS if m.options is not None}
 UNIFORM = ("rtn", "gptq")
 BEGIN, END = "<!-- BEGIN baq.results -->", "<!-- END baq.results -->"
 
-# The levers of issue 10, each a baq-exact variant measured at equal total bits; uniform GPTQ
-# with 8-bit zeros, and with the official code's default min-max grid (its 433 at 2 bits).
-LEVERS = ["zero-type=u8", "act-order=true zero-type=u8", "budget-scope=module zero-type=u8",
-          "group-size=32 zero-type=u8", "gptq:zero-type=u8", "gptq:mse-grid=false"]
+# Every run states its zero storage, so that a label means the same whatever baq-opt's
+# default: a method (or variant) without a zero-type stores 8-bit zero codes, `+zero-type=auto`
+# float zeros. (Before 8-bit codes became the default, `baq-exact+zero-type=u8` was the u8
+# row: that label still works and gives baq-exact's numbers.)
+DEFAULT_ZERO_TYPE = "zero-type=u8"
+# The levers of issue 10, each a baq-exact variant measured at equal total bits: f16 zeros
+# (the earlier default), act-order, a module-wide budget, groups of 32; uniform GPTQ with f16
+# zeros, and with the official code's default min-max grid (its 433 at 2 bits).
+LEVERS = ["zero-type=auto", "act-order=true", "budget-scope=module", "group-size=32",
+          "gptq:zero-type=auto", "gptq:mse-grid=false"]
 FULL = dict(methods=["rtn", "gptq", "baq-paper", "baq-exact"], calibrations=list(CALIBRATIONS),
             targets=["total:2.47", "total:3.47", "total:4.47", "uniform:2", "uniform:3",
                      "uniform:4"], seeds=[0, 1, 2], extra=LEVERS)
@@ -77,8 +85,10 @@ class Run:
     @property
     def options(self) -> str:
         base = METHOD_OPTIONS[self.method.split("+", 1)[0]]
-        return " ".join(f"target-bits={self.target:.10g} budget={self.budget} {base} "
-                        f"{self.extra}".split())
+        opts = f"target-bits={self.target:.10g} budget={self.budget} {base} {self.extra}".split()
+        if not any(o.startswith("zero-type=") for o in opts):
+            opts.append(DEFAULT_ZERO_TYPE)
+        return " ".join(opts)
 
     @property
     def slug(self) -> str:

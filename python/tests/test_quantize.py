@@ -540,16 +540,27 @@ def test_results_method_variants_and_partial_cells() -> None:
     fewer seeds than asked names them."""
     import argparse
     from baq import results
-    assert results.method_names(["gptq"], ["zero-type=u8", "gptq:mse-grid=false"]) == [
-        ("gptq", ""), ("baq-exact+zero-type=u8", "zero-type=u8"),
+    assert results.method_names(["gptq"], ["zero-type=auto", "gptq:mse-grid=false"]) == [
+        ("gptq", ""), ("baq-exact+zero-type=auto", "zero-type=auto"),
         ("gptq+mse-grid=false", "mse-grid=false")]
-    a = argparse.Namespace(methods=["gptq"], extra=["gptq:mse-grid=false"],
+    a = argparse.Namespace(methods=["gptq"], extra=["gptq:mse-grid=false",
+                                                    "gptq:zero-type=auto"],
                            calibrations=["sequential"], targets=["uniform:2"], seeds=[0])
     ready, waiting = results.plan(a, {})
+    # every run names its zero storage: a label means the same whatever baq-opt's default
     assert not waiting and [(r.method, r.budget, r.options) for r in ready] == [
-        ("gptq", "payload", "target-bits=2 budget=payload quantizer=gptq uniform=true"),
+        ("gptq", "payload", "target-bits=2 budget=payload quantizer=gptq uniform=true "
+                            "zero-type=u8"),
         ("gptq+mse-grid=false", "payload", "target-bits=2 budget=payload quantizer=gptq "
-                                           "uniform=true mse-grid=false")]
+                                           "uniform=true mse-grid=false zero-type=u8"),
+        ("gptq+zero-type=auto", "payload", "target-bits=2 budget=payload quantizer=gptq "
+                                           "uniform=true zero-type=auto")]
+    # the label of 8-bit zeros before they were the default still works
+    old = results.Run("baq-exact+zero-type=u8", "fp32", "total:2.47", "total", 2.47, 0,
+                      "zero-type=u8")
+    new = results.Run("baq-exact", "fp32", "total:2.47", "total", 2.47, 0)
+    assert old.options == new.options == ("target-bits=2.47 budget=total quantizer=gptq "
+                                          "allocator=exact zero-type=u8")
     cell = {"n": 1, "failed": 0, "seeds": [2], "budget": "total", "target": 2.47,
             "ppl_mean": 40.0, "ppl_min": 40.0, "ppl_max": 40.0, "total_mean": 2.466,
             "total_min": 2.466, "total_max": 2.466, "payload_mean": 2.0, "payload_max": 2.0}

@@ -13,6 +13,14 @@
 // RUN: baq-opt %t.mlir --baq-allocate="progress=false" --baq-lower-cpu="kernel-target=gpu decode-max-rows=0 dequant-type=f32" -o %t.separate.gpucfg.mlir
 // RUN: cmp %t.pipeline.gpucfg.mlir %t.separate.gpucfg.mlir
 // RUN: not cmp -s %t.pipeline.gpucfg.mlir %t.pipeline.cpu.mlir
+// zero-type: 8-bit zero codes by default, as --baq-allocate; auto for float zeros.
+// RUN: baq-opt %t.mlir --pass-pipeline="builtin.module(baq-quantize-and-lower-cpu{zero-type=auto progress=false})" -o %t.pipeline.f16zeros.mlir
+// RUN: baq-opt %t.mlir --baq-allocate="zero-type=auto progress=false" --baq-lower-cpu -o %t.separate.f16zeros.mlir
+// RUN: cmp %t.pipeline.f16zeros.mlir %t.separate.f16zeros.mlir
+// RUN: baq-opt %t.mlir --baq-quantize-and-lower-cpu="progress=false" -o %t.pipeline.default.mlir
+// RUN: baq-opt %t.mlir --baq-allocate="zero-type=u8 progress=false" --baq-lower-cpu -o %t.separate.u8.mlir
+// RUN: cmp %t.pipeline.default.mlir %t.separate.u8.mlir
+// RUN: not cmp -s %t.pipeline.default.mlir %t.pipeline.f16zeros.mlir
 //
 // RUN: baq-opt %t.mlir --pass-pipeline="builtin.module(baq-quantize-and-lower-nvvm{target-bits=2 chip=sm_90 progress=false})" -o %t.pipeline.nvvm.mlir
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=2 progress=false" --baq-lower-nvvm="chip=sm_90" -o %t.separate.nvvm.mlir

@@ -5,10 +5,16 @@
 // 1-bit GPTQ fits at 1.56), per layer and over the module.
 // RUN: baq-opt %baq_src_root/examples/model.mlir --baq-allocate="target-bits=2 budget=total report=%t.layer.json progress=false" -o %t.layer.mlir 2>/dev/null
 // RUN: %python %S/Inputs/check_report.py %t.layer.json --target 2 --mode exact --budget total | FileCheck %s --check-prefix=LAYER
-// LAYER: blk0_wq 64x64 payload=1.4375 total=2.0000
+// 8-bit zeros (the default) leave 0.125 bit/weight more payload than f16
+// zeros (64 rows x 8 bits / 4096 weights) at the same total.
+// LAYER: blk0_wq 64x64 payload=1.5625 total=2.0000
 // LAYER: total weights=
 // LAYER-SAME: total=2.0000
 // LAYER: OK
+// RUN: baq-opt %baq_src_root/examples/model.mlir --baq-allocate="target-bits=2 budget=total zero-type=auto report=%t.f16.json progress=false" -o /dev/null 2>/dev/null
+// RUN: %python %S/Inputs/check_report.py %t.f16.json --target 2 --mode exact --budget total | FileCheck %s --check-prefix=LAYER-F16
+// LAYER-F16: blk0_wq 64x64 payload=1.4375 total=2.0000
+// LAYER-F16: OK
 // RUN: baq-opt %baq_src_root/examples/model.mlir --baq-allocate="target-bits=2 budget=total budget-scope=module report=%t.module.json progress=false" -o %t.module.mlir 2>/dev/null
 // RUN: %python %S/Inputs/check_report.py %t.module.json --target 2 --mode exact --budget total --scope module | FileCheck %s --check-prefix=MODULE
 // MODULE: total weights=

@@ -173,6 +173,14 @@ template <typename Base> struct QuantizeOptions : public Base {
       *this, "group-size",
       llvm::cl::desc("Input channels per scale group (0: per row)"),
       llvm::cl::init(0)};
+  PipelineOption::Option<ZeroTypeKind> zeroType{
+      *this, "zero-type",
+      llvm::cl::desc("Storage of each (row, group) minimum"),
+      llvm::cl::init(ZeroTypeKind::U8),
+      llvm::cl::values(
+          clEnumValN(ZeroTypeKind::U8, "u8",
+                     "an 8-bit code zq, z = -(s * zq) / 255"),
+          clEnumValN(ZeroTypeKind::Auto, "auto", "the scales' float type"))};
   PipelineOption::Option<std::string> report{
       *this, "report", llvm::cl::desc("Write baq-allocate's JSON report here"),
       llvm::cl::init("")};

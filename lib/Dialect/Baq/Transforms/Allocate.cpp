@@ -260,9 +260,10 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     return op->emitError() << "baq-allocate: "
                            << llvm::toString(gridType.takeError());
   if (!requested && *gridType != num::GridType::F16)
-    op->emitRemark() << "scales and zeros of this weight are stored as f32: "
-                        "its ranges exceed f16 (or all lie below its normal "
-                        "range)";
+    op->emitRemark() << (zeroType == ZeroTypeKind::U8 ? "scales"
+                                                      : "scales and zeros")
+                     << " of this weight are stored as f32: its ranges exceed "
+                        "f16 (or all lie below its normal range)";
   options.quant.scaleType = *gridType;
   if (zeroType != ZeroTypeKind::U8)
     options.quant.zeroType = *gridType;

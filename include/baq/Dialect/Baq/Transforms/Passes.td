@@ -52,6 +52,12 @@ def BaqAllocate : Pass<"baq-allocate"> {
     every matmul meets the budget; with `budget-scope=module` (exact
     allocator only) the sum over all matmuls does, and the allocation is
     made across layers before any weight is quantized.
+
+    Each (row, group) minimum is stored as an 8-bit code by default
+    (`zero-type=u8`, docs/FORMAT.md §4: `i8` zeros, 8 instead of 16 bits per
+    group, for every scale type, group size, allocator and quantizer; it
+    measured better at every equal total, docs/RESULTS.md);
+    `zero-type=auto` stores it in the scales' float type.
   }];
   let dependentDialects = [
     "::mlir::baq::BaqDialect", "::mlir::arith::ArithDialect",
@@ -121,14 +127,14 @@ def BaqAllocate : Pass<"baq-allocate"> {
              clEnumValN(::mlir::baq::ScaleTypeKind::BF16, "bf16", "bf16"),
              clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"))}]>,
     Option<"zeroType", "zero-type", "::mlir::baq::ZeroTypeKind",
-           /*default=*/"::mlir::baq::ZeroTypeKind::Auto",
+           /*default=*/"::mlir::baq::ZeroTypeKind::U8",
            "Storage of each (row, group) minimum",
            [{::llvm::cl::values(
-             clEnumValN(::mlir::baq::ZeroTypeKind::Auto, "auto",
-                        "the scales' float type"),
              clEnumValN(::mlir::baq::ZeroTypeKind::U8, "u8",
                         "an 8-bit code zq, z = -(s * zq) / 255 (i8 in the IR; "
-                        "8 instead of 16 bits per group)"))}]>,
+                        "8 instead of 16 bits per group)"),
+             clEnumValN(::mlir::baq::ZeroTypeKind::Auto, "auto",
+                        "the scales' float type (f16 unless a range needs f32)"))}]>,
     Option<"actOrder", "act-order", "bool", /*default=*/"false",
            "GPTQ's act-order: quantize columns by decreasing H_jj "
            "(group-size=0, budget-scope=layer)">,
