@@ -60,7 +60,7 @@ DEFAULT_ZERO_TYPE = "zero-type=u8"
 # (the earlier default), act-order, a module-wide budget, groups of 32; uniform GPTQ with f16
 # zeros, and with the official code's default min-max grid (its 433 at 2 bits).
 LEVERS = ["zero-type=auto", "act-order=true", "budget-scope=module", "group-size=32",
-          "gptq:zero-type=auto", "gptq:mse-grid=false"]
+          "gptq:zero-type=auto", "gptq:mse-grid=false zero-type=auto"]
 FULL = dict(methods=["rtn", "gptq", "baq-paper", "baq-exact"], calibrations=list(CALIBRATIONS),
             targets=["total:2.47", "total:3.47", "total:4.47", "uniform:2", "uniform:3",
                      "uniform:4"], seeds=[0, 1, 2], extra=LEVERS)
