@@ -356,8 +356,7 @@ Value PackedKernels::finalize(Value partial, Value c) {
       [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
           ValueRange outer, Value item, Value slice) {
         Lanes e(nb, nl, lanes);
-        Value i0 =
-            e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+        Value i0 = e.firstRow(item, base);
         Value z = e.index(0);
         Value sum = e.toF32(e.readContig(slice, {z, z}));
         for (int64_t s = 0; s < split; ++s)

@@ -21,8 +21,7 @@ Value PackedKernels::dequantizePacked(Type elem) {
                     OpBuilder &nb, Location nl, ValueRange outer, Value item,
                     Value slice) {
       Lanes e(nb, nl, lanes);
-      Value i0 =
-          e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+      Value i0 = e.firstRow(item, base);
       Value c = chunk < 0 ? outer[0] : e.index(chunk);
       Value words = payload(nb, nl);
       Value scaleT = scales(nb, nl), zeroT = zeros(nb, nl);
@@ -118,8 +117,7 @@ Value PackedKernels::scatter(Value weights, RankedTensorType resultType) {
         [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
             ValueRange outer, Value item, Value slice) {
           Lanes e(nb, nl, lanes);
-          Value i0 =
-              e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+          Value i0 = e.firstRow(item, base);
           auto [valid, pp] = lookup(nb, nl, outer[0]);
           Value w = e.readContig(weights, {pp, i0});
           Value zero = arith::ConstantOp::create(

@@ -133,6 +133,11 @@ public:
       return a;
     return arith::AddIOp::create(b, loc, a, index(c));
   }
+  /// First row of a nest item: item * V + base (buildRowNests' item of V
+  /// interleaved rows, after `base` rows handled by wider items).
+  Value firstRow(Value item, int64_t base) {
+    return add(arith::MulIOp::create(b, loc, item, index(v)), base);
+  }
   Value splatI32(uint32_t value) {
     Type t = lanes(i32());
     APInt bits(32, value);

@@ -28,8 +28,7 @@ Value PackedKernels::tiledMatmul(Value xs, Value weights, Value c) {
         [&](int64_t lanes, int64_t base, OpBuilder &nb, Location nl,
             ValueRange outer, Value item, Value slice) {
           Lanes e(nb, nl, lanes);
-          Value i0 =
-              e.add(arith::MulIOp::create(nb, nl, item, e.index(lanes)), base);
+          Value i0 = e.firstRow(item, base);
           Value r0 =
               e.add(arith::MulIOp::create(nb, nl, outer[0], e.index(tileRows)),
                     rowBase);
