@@ -181,6 +181,13 @@ def prepare(a, name: str, ckpt, tok_path: Path, calib_windows, text_path: Path,
 
 
 def bench_model(a, name, ckpt, tok_path, calib_windows, text_path, stream, prefill):
+    if a.ceiling_only:
+        res = bench_gemv(ckpt, prefill, a)
+        print(f"{name}: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
+              f"load average {os.getloadavg()[0]:.2f}: " + "; ".join(
+                  f"{n} thread(s) decode {x['decode']['tok_s']:.1f} tok/s, prefill "
+                  f"{x['prefill']['tok_s']:.1f} tok/s" for n, x in res.items()))
+        return None
     fp32, q = prepare(a, name, ckpt, tok_path, calib_windows, text_path, prefill)
     row = {"model": name, "config": ckpt.config.__dict__, "prefill_tokens": prefill,
            "bytes": weight_bytes(ckpt, q)}
@@ -251,6 +258,9 @@ def main() -> int:
     ap.add_argument("--synthetic-layers", type=int, default=8)
     ap.add_argument("--synthetic-seq-len", type=int, default=256)
     ap.add_argument("--fresh", action="store_true", help="re-export and re-quantize")
+    ap.add_argument("--ceiling-only", action="store_true",
+                    help="only the OpenBLAS FP32 ceiling, nothing exported or compiled (to "
+                         "repeat it under another OPENBLAS_CORETYPE)")
     ap.add_argument("--json", type=Path)
     ap.add_argument("--table-from", type=Path, nargs="+",
                     help="only print the table of --json files (runs of one configuration: "
@@ -292,6 +302,8 @@ def main() -> int:
         calib = list(rng.integers(0, 512, size=(8, 64)))
         rows.append(bench_model(a, f"synthetic d{d} L{cfg.n_layers}", ckpt, tokp, calib,
                                 textp, stream, 32))
+    if a.ceiling_only:
+        return 0
     print(f"threads: {a.threads}; machine: {cpu_model()}; load average: "
           f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print(table([rows]))
