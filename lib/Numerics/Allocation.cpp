@@ -189,6 +189,109 @@ baq::numerics::allocateExact(llvm::ArrayRef<double> c, int64_t budgetBits,
   return bits;
 }
 
+LossTable baq::numerics::paperLossTable(llvm::ArrayRef<double> c) {
+  constexpr int64_t width = kMaxBits + 1;
+  LossTable table(c.size() * width);
+  for (size_t j = 0; j < c.size(); ++j)
+    for (int b = 0; b < width; ++b)
+      table[j * width + b] = std::ldexp(c[j], -2 * b);
+  return table;
+}
+
+llvm::Expected<std::vector<int>>
+baq::numerics::allocateTable(const LossTable &table, int64_t budgetBits,
+                             int minBits, int maxBits, int64_t maxLive) {
+  constexpr int64_t width = kMaxBits + 1;
+  const int64_t n = static_cast<int64_t>(table.size()) / width;
+  if (minBits < 0 || maxBits > kMaxBits || minBits > maxBits)
+    return makeError("bit range [" + llvm::Twine(minBits) + ", " +
+                     llvm::Twine(maxBits) + "] is not inside [0, " +
+                     llvm::Twine(kMaxBits) + "]");
+  if (static_cast<int64_t>(minBits) * n > budgetBits)
+    return makeError("bit budget " + llvm::Twine(budgetBits) +
+                     " is below min-bits=" + llvm::Twine(minBits) + " for " +
+                     llvm::Twine(n) + " columns");
+  auto loss = [&](int64_t j, int b) { return table[j * width + b]; };
+
+  // Lower convex hull of each column's (bits, loss) points: the bitwidths
+  // worth stopping at. Greedy over hull edges is then exact up to the last,
+  // partly affordable, edge.
+  std::vector<std::vector<int>> hull(n);
+  for (int64_t j = 0; j < n; ++j) {
+    std::vector<int> &h = hull[j];
+    for (int b = minBits; b <= maxBits; ++b) {
+      // Pop the middle point while it lies on or above the chord a -> b.
+      while (h.size() >= 2) {
+        int a = h[h.size() - 2], c = h.back();
+        double below = (loss(j, b) - loss(j, c)) * (c - a) -
+                       (loss(j, c) - loss(j, a)) * (b - c);
+        if (below > 0)
+          break;
+        h.pop_back();
+      }
+      h.push_back(b);
+    }
+  }
+
+  std::vector<int> bits(n, minBits);
+  std::vector<size_t> at(n, 0);
+  int64_t used = static_cast<int64_t>(minBits) * n;
+  int64_t live = minBits > 0 ? n : 0;
+  struct Edge {
+    double gain; // loss decrease per bit
+    int64_t column;
+  };
+  auto lessUrgent = [](const Edge &a, const Edge &b) {
+    if (a.gain != b.gain)
+      return a.gain < b.gain;
+    return a.column > b.column;
+  };
+  std::priority_queue<Edge, std::vector<Edge>, decltype(lessUrgent)> heap(
+      lessUrgent);
+  auto pushNext = [&](int64_t j) {
+    if (at[j] + 1 >= hull[j].size())
+      return;
+    int a = hull[j][at[j]], c = hull[j][at[j] + 1];
+    double gain = (loss(j, a) - loss(j, c)) / (c - a);
+    if (gain > 0)
+      heap.push({gain, j});
+  };
+  for (int64_t j = 0; j < n; ++j)
+    pushNext(j);
+  while (!heap.empty() && used < budgetBits) {
+    int64_t j = heap.top().column;
+    heap.pop();
+    int step = hull[j][at[j] + 1] - bits[j];
+    if (used + step > budgetBits || (bits[j] == 0 && live >= maxLive))
+      continue; // this column stays where it is
+    live += bits[j] == 0;
+    used += step;
+    bits[j] += step;
+    ++at[j];
+    pushNext(j);
+  }
+  // Bits no hull edge could use: one at a time, best single-bit decrease.
+  while (used < budgetBits) {
+    int64_t best = -1;
+    double bestGain = 0;
+    for (int64_t j = 0; j < n; ++j) {
+      if (bits[j] >= maxBits || (bits[j] == 0 && live >= maxLive))
+        continue;
+      double gain = loss(j, bits[j]) - loss(j, bits[j] + 1);
+      if (gain > bestGain) {
+        bestGain = gain;
+        best = j;
+      }
+    }
+    if (best < 0)
+      break;
+    live += bits[best] == 0;
+    ++bits[best];
+    ++used;
+  }
+  return bits;
+}
+
 /// Paper Alg. 1: R_j = max(0, round(1/2 log2(C_j / L_ref))), then clamped.
 /// L_ref is passed as log2 so that extreme C_j cannot overflow.
 static std::vector<int> bitsForReferenceLoss(llvm::ArrayRef<double> c,

@@ -31,6 +31,9 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
   const int64_t groupSize = layout.groupSize > 0
                                 ? layout.groupSize
                                 : std::max<int64_t>(1, layout.live);
+  const bool weighted = !options.gridWeights.empty();
+  assert((!weighted || static_cast<int64_t>(options.gridWeights.size()) == n) &&
+         "one grid weight per column");
   for (int64_t group = 0; group < g; ++group) {
     // Groups run over packed positions of live channels only (§4).
     const int64_t begin = std::min(group * groupSize, layout.live);
@@ -45,8 +48,9 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
       float scale = roundToGridType(hi - lo, options.scaleType);
       float zero = encodeZero(lo, scale, options.zeroType);
       if (options.mseGrid && hi > lo) {
-        // GPTQ's search (grid = 100, maxshrink = 0.8, norm = 2.4); p = 1 is
-        // the first candidate, so the result is never worse than min-max.
+        // GPTQ's search (grid = 100, maxshrink = 0.8, norm = 2.4, or the
+        // weighted squared error); p = 1 is the first candidate, so the
+        // result is never worse than min-max.
         auto error = [&](float s, float z) {
           const float zd = decodeZero(z, s, options.zeroType);
           double sum = 0;
@@ -55,7 +59,9 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
             float v = w[i * n + j];
             float q = dequantCode(quantizeValue(v, layout.bits[j], s, zd),
                                   layout.bits[j], s, zd);
-            sum += std::pow(std::fabs(static_cast<double>(q) - v), 2.4);
+            double e = static_cast<double>(q) - v;
+            sum += weighted ? options.gridWeights[j] * e * e
+                            : std::pow(std::fabs(e), 2.4);
           }
           return sum;
         };
@@ -76,6 +82,37 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
       zeros[i * g + group] = zero;
     }
   }
+}
+
+LossTable baq::numerics::measuredLossTable(llvm::ArrayRef<float> w,
+                                           const PackedLayout &layout,
+                                           llvm::ArrayRef<float> scales,
+                                           llvm::ArrayRef<float> zeros,
+                                           GridType zeroType,
+                                           llvm::ArrayRef<double> colWeight) {
+  constexpr int64_t width = kMaxBits + 1;
+  const int64_t m = layout.m, n = layout.n, g = layout.numGroups;
+  assert(static_cast<int64_t>(colWeight.size()) == n && "one weight a column");
+  LossTable table(n * width, 0.0);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t group = layout.groupOfChannel(j);
+    double *row = &table[j * width];
+    for (int64_t i = 0; i < m; ++i) {
+      const float v = w[i * n + j];
+      const float s = scales[i * g + group];
+      const float z = decodeZero(zeros[i * g + group], s, zeroType);
+      row[0] += static_cast<double>(v) * v;
+      for (int b = 1; b < width; ++b) {
+        double e = static_cast<double>(dequantCode(quantizeValue(v, b, s, z),
+                                                   b, s, z)) -
+                   v;
+        row[b] += e * e;
+      }
+    }
+    for (int b = 0; b < width; ++b)
+      row[b] *= colWeight[j];
+  }
+  return table;
 }
 
 /// Shared front part of both quantizers: layout and static grids.

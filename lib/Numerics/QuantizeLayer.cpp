@@ -3,6 +3,8 @@
 #include "baq/Numerics/QuantizeLayer.h"
 #include "NumericsInternal.h"
 
+#include "llvm/ADT/STLExtras.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -46,9 +48,18 @@ static int64_t layerBits(int64_t rowBits, int64_t live, int64_t m, int64_t n,
 }
 
 /// The exact allocator under a total budget (see chooseBits).
+/// Loss of `bits` under `table` (n x (kMaxBits + 1)).
+static double tableLoss(const LossTable &table, llvm::ArrayRef<int8_t> bits) {
+  double loss = 0;
+  for (size_t j = 0; j < bits.size(); ++j)
+    loss += table[j * (kMaxBits + 1) + bits[j]];
+  return loss;
+}
+
 static llvm::Expected<std::vector<int8_t>>
 chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
-                 const LayerOptions &options, double eps) {
+                 const LayerOptions &options, double eps,
+                 const LossTable &table) {
   const int64_t n = static_cast<int64_t>(c.size());
   const QuantizerOptions &quant = options.quant;
   const int64_t budget =
@@ -93,7 +104,8 @@ chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
     if (storedBits(bits, m, quant) > budget)
       return;
     std::vector<int> asInt(bits.begin(), bits.end());
-    double loss = predictedLoss(c, asInt);
+    double loss =
+        table.empty() ? predictedLoss(c, asInt) : tableLoss(table, bits);
     if (best.empty() || loss < bestLoss) {
       best = std::move(bits);
       bestLoss = loss;
@@ -111,7 +123,15 @@ chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
     int64_t rowBits = (avail / 32) * 32 / m;
     if (rowBits < static_cast<int64_t>(options.minBits) * n)
       continue;
-    consider(capped(rowBits, cap));
+    if (table.empty()) {
+      consider(capped(rowBits, cap));
+      continue;
+    }
+    llvm::Expected<std::vector<int>> bits = allocateTable(
+        table, rowBits, options.minBits, options.maxBits, cap);
+    if (!bits)
+      return bits.takeError();
+    consider(toBits(*bits));
   }
   for (int b = options.minBits; b <= options.maxBits; ++b)
     consider(std::vector<int8_t>(n, static_cast<int8_t>(b)));
@@ -129,7 +149,8 @@ chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
 
 llvm::Expected<std::vector<int8_t>>
 baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
-                          const LayerOptions &options) {
+                          const LayerOptions &options,
+                          const LossTable &table) {
   const int64_t n = static_cast<int64_t>(c.size());
   const double target = options.targetBits;
   // Small slack so that e.g. 2.0 * 64 is not floored to 127.
@@ -166,14 +187,16 @@ baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
   }
 
   if (options.budgetTotal)
-    return chooseExactTotal(c, m, options, eps);
+    return chooseExactTotal(c, m, options, eps, table);
   // Exact: the integer optimum for the payload budget.
   int64_t budget = static_cast<int64_t>(std::floor(target * n + eps));
   if (budget < static_cast<int64_t>(options.minBits) * n)
     return makeError("target-bits=" + llvm::Twine(formatBits(target)) +
                      " is below min-bits=" + llvm::Twine(options.minBits));
   llvm::Expected<std::vector<int>> bits =
-      allocateExact(c, budget, options.minBits, options.maxBits);
+      table.empty()
+          ? allocateExact(c, budget, options.minBits, options.maxBits)
+          : allocateTable(table, budget, options.minBits, options.maxBits, n);
   if (!bits)
     return bits.takeError();
   return toBits(*bits);
@@ -287,6 +310,43 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
   return lossOf(perLayer) < lossOf(bits) ? perLayer : bits;
 }
 
+llvm::Expected<double>
+baq::numerics::pooledPayloadRate(llvm::ArrayRef<LayerShape> layers,
+                                 double targetBits, int minBits) {
+  constexpr double eps = 1e-9;
+  int64_t weights = 0;
+  std::vector<double> rates;
+  for (const LayerShape &l : layers) {
+    weights += l.m * l.n;
+    for (int64_t k = 0; k <= kMaxBits * l.n; ++k)
+      rates.push_back(static_cast<double>(k) / static_cast<double>(l.n));
+  }
+  llvm::sort(rates);
+  rates.erase(std::unique(rates.begin(), rates.end()), rates.end());
+  const int64_t budget =
+      static_cast<int64_t>(std::floor(targetBits * weights + eps));
+  auto stored = [&](double r) {
+    int64_t total = 0;
+    for (const LayerShape &l : layers) {
+      int64_t rowBits = static_cast<int64_t>(std::floor(r * l.n + eps));
+      total += layerBits(rowBits, rowBits > 0 ? l.n : 0, l.m, l.n, l.quant);
+    }
+    return total;
+  };
+  // Stored bits grow with r: the last rate that fits.
+  auto fits = std::partition_point(rates.begin(), rates.end(),
+                                   [&](double r) { return stored(r) <= budget; });
+  if (fits == rates.begin() || *std::prev(fits) < minBits)
+    return makeError("target-bits=" + llvm::Twine(formatBits(targetBits)) +
+                     " cannot be met over the module: min-bits=" +
+                     llvm::Twine(minBits) + " with its metadata costs " +
+                     llvm::Twine(formatBits(static_cast<double>(stored(
+                                                minBits)) /
+                                            static_cast<double>(weights))) +
+                     " bits per weight");
+  return *std::prev(fits);
+}
+
 /// Columns of an M x N matrix in `order` (column a of the result is column
 /// order[a] of `w`).
 static std::vector<float> permuteColumns(llvm::ArrayRef<float> w, int64_t m,
@@ -305,25 +365,31 @@ struct ActOrder {
   PreparedHessian prepared;
 };
 
+/// Runs the options' quantizer on `bits`; `quant` may carry grid weights in
+/// channel order.
 static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
                                     int64_t n, llvm::ArrayRef<int8_t> bits,
                                     const PreparedHessian &prepared,
                                     const LayerOptions &options,
+                                    const QuantizerOptions &quant,
                                     const ActOrder *act = nullptr) {
   if (options.quantizer == Quantizer::Rtn)
-    return quantizeRtn(w, m, n, bits, options.quant);
+    return quantizeRtn(w, m, n, bits, quant);
   if (!act)
-    return quantizeGptq(w, m, n, bits, prepared, options.quant);
+    return quantizeGptq(w, m, n, bits, prepared, quant);
   // GPTQ in act order, then back to channel order. With one group per row
   // the grids do not depend on the order, so only codes and weights move.
-  assert(options.quant.groupSize == 0 && "act-order needs group-size=0");
+  assert(quant.groupSize == 0 && "act-order needs group-size=0");
   std::vector<int8_t> permutedBits(n);
   for (int64_t a = 0; a < n; ++a)
     permutedBits[a] = bits[act->order[a]];
+  QuantizerOptions permutedQuant = quant;
+  for (int64_t a = 0; a < static_cast<int64_t>(quant.gridWeights.size()); ++a)
+    permutedQuant.gridWeights[a] = quant.gridWeights[act->order[a]];
   QuantizedWeight q = quantizeGptq(permuteColumns(w, m, n, act->order), m, n,
-                                   permutedBits, act->prepared, options.quant);
+                                   permutedBits, act->prepared, permutedQuant);
   QuantizedWeight result;
-  result.layout = computeLayout(bits, m, options.quant.groupSize);
+  result.layout = computeLayout(bits, m, quant.groupSize);
   result.scales = std::move(q.scales);
   result.zeros = std::move(q.zeros);
   result.codes.assign(m * n, 0);
@@ -349,6 +415,8 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
 
   LayerResult result;
   std::unique_ptr<ActOrder> act;
+  // [H_F^-1]_jj in the order GPTQ runs, in channel order.
+  std::vector<double> hfInv(n, 0.0);
   if (options.actOrder && options.quantizer == Quantizer::Gptq) {
     if (options.quant.groupSize != 0)
       return makeError("act-order needs group-size=0");
@@ -375,47 +443,123 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     if (!permuted)
       return permuted.takeError();
     act->prepared = std::move(*permuted);
-    // [H_F^-1]_jj in the order GPTQ will run, back in channel order.
     std::vector<double> c =
         computeSensitivities(permuteColumns(w, m, n, act->order), m, n,
                              act->prepared, options.sensitivity);
     result.sensitivities.resize(n);
-    for (int64_t a = 0; a < n; ++a)
+    for (int64_t a = 0; a < n; ++a) {
       result.sensitivities[act->order[a]] = c[a];
+      double u = act->prepared.invChol[a * n + a];
+      hfInv[act->order[a]] = act->prepared.dead[a] ? 0.0 : u * u;
+    }
   } else {
     result.sensitivities =
         computeSensitivities(w, m, n, prepared, options.sensitivity);
+    for (int64_t j = 0; j < n; ++j) {
+      double u = prepared.invChol[j * n + j];
+      hfInv[j] = prepared.dead[j] ? 0.0 : u * u;
+    }
   }
   result.ratioC = ratioC(result.sensitivities);
 
-  llvm::Expected<std::vector<int8_t>> bits =
-      options.fixedBits.empty()
-          ? chooseBits(result.sensitivities, m, options)
-          : llvm::Expected<std::vector<int8_t>>(options.fixedBits);
-  if (!bits)
-    return bits.takeError();
+  // Column weights 1/[H_F^-1]_jj: how much a unit of error in column j costs
+  // the layer once GPTQ has compensated what it can (dead columns: nothing).
+  std::vector<double> colWeight(n, 0.0);
+  for (int64_t j = 0; j < n; ++j)
+    if (hfInv[j] > 0)
+      colWeight[j] = 1.0 / hfInv[j];
+  QuantizerOptions quant = options.quant;
+  if (options.weightedGrid && quant.mseGrid)
+    quant.gridWeights = colWeight;
 
-  result.weight = runQuantizer(w, m, n, *bits, prepared, options, act.get());
+  LayerOptions uniformOptions = options;
+  uniformOptions.allocator = Allocator::Uniform;
+  uniformOptions.fixedBits.clear();
+  const bool measured = options.lossModel == LossModel::Measured &&
+                        options.maxBits >= 1 &&
+                        options.allocator == Allocator::Exact &&
+                        options.fixedBits.empty();
+
+  std::vector<int8_t> bits;
+  LossTable table;
+  if (!options.fixedBits.empty()) {
+    bits = options.fixedBits;
+  } else {
+    if (measured) {
+      // Each column's loss at each bitwidth is measured on the grid a
+      // uniform layout at the target would store (the allocation then moves
+      // it, which the guard's second allocation sees).
+      int probe = std::clamp(static_cast<int>(std::lround(options.targetBits)),
+                             std::max(options.minBits, 1), options.maxBits);
+      std::vector<int8_t> probeBits(n, static_cast<int8_t>(probe));
+      PackedLayout layout = computeLayout(probeBits, m, quant.groupSize);
+      std::vector<float> scales, zeros;
+      computeGrids(w, layout, quant, scales, zeros);
+      table = measuredLossTable(w, layout, scales, zeros, quant.zeroType,
+                                colWeight);
+    }
+    llvm::Expected<std::vector<int8_t>> chosen =
+        chooseBits(result.sensitivities, m, options, table);
+    if (!chosen)
+      return chosen.takeError();
+    bits = std::move(*chosen);
+  }
+
+  result.weight =
+      runQuantizer(w, m, n, bits, prepared, options, quant, act.get());
+  const bool haveH = static_cast<int64_t>(h.size()) == n * n;
+  if (options.guard && haveH && options.fixedBits.empty() &&
+      options.allocator != Allocator::Uniform) {
+    double best = hessianLoss(weight, result.weight.dequant, m, n, h);
+    auto tryBits = [&](std::vector<int8_t> candidate, const char *choice) {
+      if (candidate == bits)
+        return;
+      QuantizedWeight q =
+          runQuantizer(w, m, n, candidate, prepared, options, quant, act.get());
+      double loss = hessianLoss(weight, q.dequant, m, n, h);
+      if (loss < best) {
+        best = loss;
+        bits = std::move(candidate);
+        result.weight = std::move(q);
+        result.choice = choice;
+      }
+    };
+    if (measured) {
+      // The first allocation changed the grid; measure again on it.
+      LossTable again = measuredLossTable(
+          w, result.weight.layout, result.weight.scales, result.weight.zeros,
+          quant.zeroType, colWeight);
+      llvm::Expected<std::vector<int8_t>> re =
+          chooseBits(result.sensitivities, m, options, again);
+      if (!re)
+        return re.takeError();
+      tryBits(std::move(*re), "reallocated");
+    }
+    llvm::Expected<std::vector<int8_t>> uniformBits =
+        chooseBits(result.sensitivities, m, uniformOptions);
+    if (!uniformBits)
+      return uniformBits.takeError();
+    tryBits(std::move(*uniformBits), "uniform");
+  }
+
   result.storage = computeStorage(result.weight.layout, options.quant.scaleType,
                                   options.quant.zeroType);
-  for (int8_t b : *bits)
+  for (int8_t b : bits)
     ++result.histogram[b];
-  std::vector<int> intBits(bits->begin(), bits->end());
+  std::vector<int> intBits(bits.begin(), bits.end());
   result.predictedLoss = predictedLoss(result.sensitivities, intBits);
   if (options.measureLoss)
     result.hessianLoss = hessianLoss(weight, result.weight.dequant, m, n, h);
 
   if (options.measureUniformBaseline) {
-    LayerOptions uniform = options;
-    uniform.allocator = Allocator::Uniform;
-    uniform.fixedBits.clear();
+    LayerOptions uniform = uniformOptions;
     uniform.quantizer = Quantizer::Gptq;
     llvm::Expected<std::vector<int8_t>> uniformBits =
         chooseBits(result.sensitivities, m, uniform);
     if (!uniformBits)
       return uniformBits.takeError();
     QuantizedWeight baseline =
-        runQuantizer(w, m, n, *uniformBits, prepared, uniform, act.get());
+        runQuantizer(w, m, n, *uniformBits, prepared, uniform, quant, act.get());
     result.uniformBits = uniformBits->front();
     result.uniformHessianLoss = hessianLoss(weight, baseline.dequant, m, n, h);
   }

@@ -104,13 +104,16 @@ def collect_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8
     return acc.hessians()
 
 
-def build_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None) -> str:
-    """MLIR text with one function per linear layer (see module docstring)."""
+def build_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
+                 targets: dict[str, float] | None = None) -> str:
+    """MLIR text with one function per linear layer (see module docstring); ``targets``:
+    per-layer ``baq.target_bits``."""
     w = ModuleWriter()
     for name in ckpt.config.linear_names():
         key = hessian_key(name) if hessians is not None else None
         w.add_linear(name, ckpt.linear(name), key,
-                     hessians.get(key) if hessians is not None else None)
+                     hessians.get(key) if hessians is not None else None,
+                     (targets or {}).get(name))
     return w.text()
 
 

@@ -46,11 +46,13 @@ class ModuleWriter:
         self.resources[key] = blob_hex(np.ascontiguousarray(array, dtype="<f4"))
 
     def add_linear(self, name: str, weight: np.ndarray, hessian_key: str | None,
-                   hessian: np.ndarray | None = None) -> None:
+                   hessian: np.ndarray | None = None,
+                   target_bits: float | None = None) -> None:
         """``y[1, M] = x[1, N] @ W[M, N]^T`` with the weight as ``dense_resource<name>``.
 
         ``hessian`` (N x N) is stored under ``hessian_key`` unless that blob already exists
         (q/k/v and w1/w3 share one); ``hessian_key`` None writes no ``baq.hessian``.
+        ``target_bits`` writes ``baq.target_bits``, this matmul's own ``--baq-allocate`` target.
         """
         M, N = weight.shape
         self.add_resource(name, weight.astype(np.float32))
@@ -62,8 +64,12 @@ class ModuleWriter:
                 if hessian.shape != (N, N):
                     raise ValueError(f"{name}: Hessian {hessian.shape} for {N} inputs")
                 self.add_resource(hessian_key, hessian.astype(np.float32))
-            attr = (f" {{baq.hessian = dense_resource<{hessian_key}> : "
-                    f"{tensor_type((N, N), 'f32')}}}")
+            attr = (f"baq.hessian = dense_resource<{hessian_key}> : "
+                    f"{tensor_type((N, N), 'f32')}")
+        if target_bits is not None:
+            attr += (", " if attr else "") + f"baq.target_bits = {float(target_bits)!r} : f64"
+        if attr:
+            attr = f" {{{attr}}}"
         tx, ty, tw = tensor_type((1, N), "f32"), tensor_type((1, M), "f32"), \
             tensor_type((M, N), "f32")
         self.funcs.append(

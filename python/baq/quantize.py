@@ -31,6 +31,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .budget import parse_allocate_options, pooled_options
+from .mix import choose_mix, measure_losses, mix_candidates, mix_options
 from .eval import BaqOptError, run_baq_opt
 from .export import (WINDOW_SAMPLINGS, HessianAccumulator, build_module, collect_hessians,
                      hessian_key)
@@ -126,9 +128,11 @@ def strip_report(options: str) -> str:
 class BaqOptQuantizer:
     """QuantizeFn running ``baq-opt --baq-allocate`` on a module of just the given layers."""
 
-    def __init__(self, ckpt: Checkpoint, baq_opt: Path, options: str, work_dir: Path):
+    def __init__(self, ckpt: Checkpoint, baq_opt: Path, options: str, work_dir: Path,
+                 targets: dict[str, float] | None = None):
         self.ckpt, self.baq_opt, self.work_dir = ckpt, baq_opt, work_dir
         self.options = strip_report(options)
+        self.targets = targets or {}
         self.calls = 0
 
     def __call__(self, names: list[str], hessians: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -137,7 +141,7 @@ class BaqOptQuantizer:
         w = ModuleWriter()
         for n in names:
             key = hessian_key(n)
-            w.add_linear(n, self.ckpt.linear(n), key, hessians[key])
+            w.add_linear(n, self.ckpt.linear(n), key, hessians[key], self.targets.get(n))
         src, out = stem.with_suffix(".mlir"), Path(f"{stem}.q.mlir")
         src.write_text(w.text())
         run_baq_opt(self.baq_opt, src, out, self.options, Path(f"{stem}.log"), echo=None)
@@ -165,18 +169,51 @@ def check_baq_opt(baq_opt: Path, options: str, work_dir: Path) -> None:
                           f"{p.stderr.strip()[-2000:]}")
 
 
+def choose_layer_mix(ckpt: Checkpoint, windows: Sequence[np.ndarray], baq_opt: Path,
+                     options: str, weights: dict[str, np.ndarray], work_dir: Path, batch: int,
+                     progress: ProgressFn | None) -> tuple[str, dict[str, float]]:
+    """The per-layer mix baseline (``baq.mix``): bitwidths per layer from losses measured on
+    FP32 Hessians of the same windows; returns the uniform options and per-layer targets."""
+    uniform_opts, total = mix_options(options)
+    fp32 = collect_hessians(ckpt, list(windows), batch)
+    fp32_path = work_dir / "mix-fp32.mlir"
+    fp32_path.write_text(build_module(ckpt, fp32))
+    losses = measure_losses(baq_opt, fp32_path, strip_report(uniform_opts),
+                            mix_candidates(total), work_dir)
+    zero_bits = 8 if parse_allocate_options(options).get("zero-type", "u8") == "u8" else 0
+    bits = choose_mix(weights, {n: fp32[hessian_key(n)] for n in weights}, losses, total,
+                      zero_bits)
+    if progress:
+        hist = {b: sum(1 for v in bits.values() if v == b) for b in sorted(set(bits.values()))}
+        progress(f"per-layer mix at {total:g} total bits: layers per bitwidth {hist}")
+    return uniform_opts, {n: float(b) for n, b in bits.items()}
+
+
 def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, baq_opt: Path,
                    options: str, output: Path, work_dir: Path, batch: int = 8,
                    progress: ProgressFn | None = None,
-                   save_calibrated: Path | None = None) -> dict:
+                   save_calibrated: Path | None = None, layer_mix: bool = False) -> dict:
     """The whole driver (see the module docstring); returns timings and call counts."""
     t0 = time.time()
     check_baq_opt(baq_opt, options, work_dir)
-    quantizer = BaqOptQuantizer(ckpt, baq_opt, options, work_dir)
+    names = [f"blk{l}_{k}" for l in range(ckpt.config.n_layers) for g in GROUPS for k in g]
+    weights = {n: ckpt.linear(n) for n in names}
+    targets: dict[str, float] | None = None
+    if layer_mix:
+        options, targets = choose_layer_mix(ckpt, windows, baq_opt, options, weights,
+                                            work_dir, batch, progress)
+    else:
+        # A pooled module budget spans all layers, but each baq-opt run sees a few: every
+        # run gets the whole model's per-layer equivalent instead.
+        options, rate = pooled_options(options, weights)
+        if rate is not None and progress:
+            progress(f"budget-scope=module: every layer at {rate:.4f} payload bits per "
+                     f"weight (--allocate as {options!r})")
+    quantizer = BaqOptQuantizer(ckpt, baq_opt, options, work_dir, targets)
     hessians, fed = calibrate(ckpt, windows, mode, quantizer, batch, progress)
     t_cal = time.time() - t0
     calibrated = save_calibrated or work_dir / "calibrated.mlir"
-    calibrated.write_text(build_module(ckpt, hessians))
+    calibrated.write_text(build_module(ckpt, hessians, targets))
     t1 = time.time()
     run_baq_opt(baq_opt, calibrated, output, options, work_dir / "final.log", echo=None)
     if fed:
@@ -227,6 +264,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="keep per-step modules and baq-opt logs here (default: a temporary "
                          "directory, removed)")
     ap.add_argument("-o", "--output", type=Path, required=True, help="quantized model.mlir")
+    ap.add_argument("--layer-mix", action="store_true",
+                    help="baseline: every layer uniform, bitwidths chosen per layer under the "
+                         "total budget of --allocate (target-bits=B budget=total) from losses "
+                         "measured on FP32 Hessians (baq.mix)")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
     if a.windows < 0:
@@ -263,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
         work = a.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         info = quantize_model(ckpt, windows, a.calibration, a.baq_opt, a.allocate, a.output,
-                              work, a.batch, progress, a.save_calibrated)
+                              work, a.batch, progress, a.save_calibrated, a.layer_mix)
     progress(f"done in {time.time() - t0:.1f} s ({info['baq_opt_calls']} baq-opt runs)")
     return 0
 

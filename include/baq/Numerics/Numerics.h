@@ -114,6 +114,26 @@ llvm::Expected<std::vector<int>> allocateExact(llvm::ArrayRef<double> c,
                                                int64_t budgetBits, int minBits,
                                                int maxBits);
 
+/// Per-column loss of every bitwidth, n x (kMaxBits + 1) row-major: entry
+/// (j, b) is the loss column j adds at b bits. The paper's model is
+/// C_j 2^{-2b} (paperLossTable); measuredLossTable rounds the weights.
+using LossTable = std::vector<double>;
+
+/// C_j 2^{-2b} for every column and bitwidth.
+LossTable paperLossTable(llvm::ArrayRef<double> c);
+
+/// Integer optimum of sum_j L(j, R_j) s.t. sum_j R_j <= budgetBits,
+/// minBits <= R_j <= maxBits, with at most `maxLive` columns above 0 bits.
+/// Greedy on the lower convex hull of each column's losses (a step may add
+/// several bits where a bitwidth is not worth its cost, as 1 bit often is
+/// not), largest loss decrease per bit first, ties to the lower column; bits
+/// a hull step cannot use are then spent one at a time where they still lower
+/// the loss. Exact for convex tables (then it is allocateExact); fails if
+/// minBits everywhere exceeds the budget.
+llvm::Expected<std::vector<int>> allocateTable(const LossTable &table,
+                                               int64_t budgetBits, int minBits,
+                                               int maxBits, int64_t maxLive);
+
 /// Paper Alg. 1-2: L_init from eq. 8 (G * 2^{-2 avgBits}), one Alg. 2
 /// correction, then Alg. 1 rounding, clamped to [minBits, maxBits]. Only
 /// approximately meets the budget, as in the paper.
@@ -143,6 +163,12 @@ struct QuantizerOptions {
   /// sum |Q(w) - w|^2.4 over the group's weights, each at its own bitwidth
   /// and with the scale and zero rounded to their storage types.
   bool mseGrid = false;
+  /// With mseGrid: one weight per column (channel order, or the order of the
+  /// columns of `w` passed to the quantizer). Non-empty, the search minimises
+  /// sum_j weight_j (Q(w_j) - w_j)^2 instead: with weight_j = 1/[H_F^-1]_jj
+  /// that is the diagonal of the layer loss GPTQ leaves, so the clipping
+  /// favours the columns whose error costs most (often the high-bit ones).
+  std::vector<double> gridWeights;
 };
 
 /// Static grids (FORMAT.md §4) of each (row, group) computed from W: the
@@ -150,6 +176,17 @@ struct QuantizerOptions {
 void computeGrids(llvm::ArrayRef<float> w, const PackedLayout &layout,
                   const QuantizerOptions &options, std::vector<float> &scales,
                   std::vector<float> &zeros);
+
+/// The measured loss table of a weight: entry (j, b) is
+/// sum_i (w_ij - RTN_b(w_ij))^2 * colWeight_j, rounding each (row, group) on
+/// the given grid (scales and stored zeros of `layout`'s groups) at b bits.
+/// With colWeight_j = 1/[H_F^-1]_jj it is the loss GPTQ measures for column j
+/// before error feedback, at every bitwidth, with the grid it will store.
+LossTable measuredLossTable(llvm::ArrayRef<float> w,
+                            const PackedLayout &layout,
+                            llvm::ArrayRef<float> scales,
+                            llvm::ArrayRef<float> zeros, GridType zeroType,
+                            llvm::ArrayRef<double> colWeight);
 
 /// Round-to-nearest on the grid, per column bitwidth.
 QuantizedWeight quantizeRtn(llvm::ArrayRef<float> w, int64_t m, int64_t n,

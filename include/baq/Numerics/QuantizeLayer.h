@@ -17,6 +17,11 @@ namespace numerics {
 
 enum class Allocator { Exact, Paper, Uniform };
 enum class Quantizer { Gptq, Rtn };
+/// What the exact allocator minimises: the paper's C_j 2^{-2b}, or each
+/// column's loss measured by rounding it at every bitwidth on the grid it
+/// will be stored with (measuredLossTable), which sees that a b-bit grid has
+/// 2^b - 1 steps and that 1 bit on a row's range is often no better than 0.
+enum class LossModel { Paper, Measured };
 
 struct LayerOptions {
   double targetBits = 2.0;
@@ -37,6 +42,18 @@ struct LayerOptions {
   /// sensitivities use the Cholesky factor in that order. Needs
   /// quant.groupSize == 0 (a row's grid is then order-independent).
   bool actOrder = false;
+  /// Loss model of the exact allocator (the paper and paper allocators
+  /// always use C_j).
+  LossModel lossModel = LossModel::Paper;
+  /// With quant.mseGrid: weight each column's error in the grid search by
+  /// 1/[H_F^-1]_jj (QuantizerOptions::gridWeights).
+  bool weightedGrid = false;
+  /// Needs the undamped Hessian: also quantize the widest uniform layout that
+  /// meets the budget and, with LossModel::Measured, the allocation of the
+  /// loss table re-measured on the first result's grid; keep whichever has
+  /// the lowest measured tr((W-Q) H (W-Q)^T). Never worse than uniform GPTQ
+  /// at the same budget on the layer's loss.
+  bool guard = false;
 };
 
 struct LayerResult {
@@ -51,6 +68,9 @@ struct LayerResult {
   /// Only with measureUniformBaseline; negative otherwise.
   double uniformHessianLoss = -1;
   int uniformBits = 0;
+  /// Which candidate was kept: "allocated" (the first allocation),
+  /// "reallocated" (on the first result's grid) or "uniform" (the guard).
+  const char *choice = "allocated";
 };
 
 /// Bitwidths for one layer under the options' budget and allocator: Uniform
@@ -59,9 +79,11 @@ struct LayerResult {
 /// takes the integer optimum of the payload budget or, with budgetTotal, the
 /// lowest *predicted* loss over the number of scale groups (dropping channels
 /// saves their groups' metadata) and over the uniform layouts that fit.
+/// With a non-empty `table` (n x (kMaxBits + 1)), Exact minimises its
+/// losses instead of C_j 2^{-2b}.
 llvm::Expected<std::vector<int8_t>>
 chooseBits(llvm::ArrayRef<double> sensitivities, int64_t m,
-           const LayerOptions &options);
+           const LayerOptions &options, const LossTable &table = {});
 
 /// Every stored bit of an M-row layer with these bitwidths (FORMAT.md §6).
 int64_t storedBits(llvm::ArrayRef<int8_t> bits, int64_t m,
@@ -83,6 +105,22 @@ struct LayerDemand {
 /// scores better.
 llvm::Expected<std::vector<std::vector<int8_t>>>
 allocateModule(llvm::ArrayRef<LayerDemand> layers, const LayerOptions &options);
+
+/// One layer's shape and storage types, for a pooled budget.
+struct LayerShape {
+  int64_t m = 0, n = 0;
+  QuantizerOptions quant;
+};
+
+/// budget-scope=module with budget=total: the largest payload rate r such
+/// that every layer at floor(r N + 1e-9) bits per row (what budget=payload
+/// with target-bits=r gives it), with the metadata of all its channels live,
+/// fits `targetBits` over all layers together. The metadata is pooled, not
+/// spent per layer: a wide layer's cheap scales pay for a narrow one's, as in
+/// a uniform layout. r is a breakpoint k / N of some layer, so that printing
+/// it exactly and reading it back as target-bits gives the same rows.
+llvm::Expected<double> pooledPayloadRate(llvm::ArrayRef<LayerShape> layers,
+                                         double targetBits, int minBits);
 
 /// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
 /// `hessian` is the undamped input used for the measured losses.

@@ -24,7 +24,10 @@ def fail(message):
     sys.exit(1)
 
 
-if report["options"].get("budget_scope", "layer") != args.scope:
+scope = report["options"].get("budget_scope", "layer")
+if scope == "module" and report["options"].get("budget") == "payload":
+    scope = "layer"  # a pooled payload budget is every layer's own
+if scope != args.scope:
     fail(f"report budget_scope {report['options'].get('budget_scope')} != {args.scope}")
 weights = payload = stored = 0
 for m in report["matmuls"]:

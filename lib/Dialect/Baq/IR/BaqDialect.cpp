@@ -517,5 +517,18 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
     }
     return success();
   }
+  if (name == getTargetBitsAttrName()) {
+    auto target = dyn_cast<FloatAttr>(attribute.getValue());
+    if (!target)
+      return op->emitError() << "'" << name << "' must be a float attribute";
+    if (!isContraction(linalgOp))
+      return op->emitError() << "'" << name
+                             << "' is only valid on a linalg contraction";
+    double value = target.getValueAsDouble();
+    if (!(value > 0 && value <= 8))
+      return op->emitError()
+             << "'" << name << "' must be in (0, 8], got " << value;
+    return success();
+  }
   return op->emitError() << "unknown baq attribute '" << name << "'";
 }

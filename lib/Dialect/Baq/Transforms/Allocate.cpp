@@ -61,6 +61,13 @@ struct BaqAllocatePass
 private:
   LogicalResult verifyOptions();
   num::LayerOptions getLayerOptions() const;
+  /// act-order=auto: on wherever it applies.
+  bool useActOrder() const {
+    if (actOrder == ActOrderKind::Auto)
+      return groupSize == 0 && budgetScope != BudgetScope::ModuleGreedy &&
+             quantizer == QuantizerKind::Gptq;
+    return actOrder == ActOrderKind::On;
+  }
   FailureOr<const HessianEntry *> getHessian(Operation *op, ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
   /// A candidate's prepared Hessian (`hessianAttr`) and its M x N weight; the
@@ -76,6 +83,16 @@ private:
                                int64_t count, ArrayRef<int8_t> fixedBits = {});
   FailureOr<std::vector<std::vector<int8_t>>>
   allocateModule(ArrayRef<QuantizableMatmul> candidates);
+  /// Scale storage of a weight under scale-type (auto: f16 unless its ranges
+  /// need f32).
+  FailureOr<num::GridType> chooseScaleType(Operation *op, ArrayRef<float> w,
+                                           bool remark);
+  /// budget-scope=module, budget=total: the payload rate every matmul gets.
+  FailureOr<double> poolBudget(ArrayRef<QuantizableMatmul> candidates);
+
+  /// Set by poolBudget for this run: every layer then runs as budget=payload
+  /// at this rate.
+  std::optional<double> pooledRate;
 
   /// Keyed by the (uniqued) Hessian attribute: shared blobs are read once.
   /// shared_ptr keeps the pass copyable (pass cloning); entries are never
@@ -109,13 +126,14 @@ LogicalResult BaqAllocatePass::verifyOptions() {
   if (blockSize < 1)
     return module->emitError() << "baq-allocate: block-size must be >= 1, got "
                                << blockSize.getValue();
-  if (budgetScope == BudgetScope::Module &&
+  if (budgetScope == BudgetScope::ModuleGreedy &&
       (uniform || allocator != AllocatorKind::Exact))
-    return module->emitError() << "baq-allocate: budget-scope=module needs "
-                                  "allocator=exact and uniform=false";
-  if (actOrder && (groupSize != 0 || budgetScope == BudgetScope::Module))
+    return module->emitError() << "baq-allocate: budget-scope=module-greedy "
+                                  "needs allocator=exact and uniform=false";
+  if (actOrder == ActOrderKind::On &&
+      (groupSize != 0 || budgetScope == BudgetScope::ModuleGreedy))
     return module->emitError() << "baq-allocate: act-order needs group-size=0 "
-                                  "and budget-scope=layer";
+                                  "and budget-scope=layer or module";
   return success();
 }
 
@@ -139,7 +157,16 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   options.quant.mseGrid = mseGrid;
   if (zeroType == ZeroTypeKind::U8)
     options.quant.zeroType = num::GridType::U8;
-  options.actOrder = actOrder;
+  options.actOrder = useActOrder();
+  options.lossModel = lossModel == LossModelKind::Paper
+                          ? num::LossModel::Paper
+                          : num::LossModel::Measured;
+  options.weightedGrid = gridWeight == GridWeightKind::Hessian;
+  options.guard = guard && budgetScope != BudgetScope::ModuleGreedy;
+  if (pooledRate) {
+    options.budgetTotal = false;
+    options.targetBits = *pooledRate;
+  }
   // Losses cost a GEMM each and only appear in the report.
   options.measureLoss = !reportFile.empty();
   options.measureUniformBaseline = !reportFile.empty();
@@ -183,7 +210,7 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
   slot->prepared = std::move(*prepared);
   // The undamped Hessian outlives this call for the report's measured losses
   // and for act-order's column order (diag H).
-  if (!reportFile.empty() || actOrder) {
+  if (!reportFile.empty() || useActOrder() || guard) {
     slot->owned = std::move(owned);
     slot->raw = slot->owned.empty() ? raw : ArrayRef<float>(slot->owned);
   }
@@ -246,27 +273,18 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   std::vector<float> &w = inputs->weight;
 
   num::LayerOptions options = getLayerOptions();
-  // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
-  // would decode wrong weights without a word.
-  std::optional<num::GridType> requested;
-  if (scaleType == ScaleTypeKind::F16)
-    requested = num::GridType::F16;
-  else if (scaleType == ScaleTypeKind::BF16)
-    requested = num::GridType::BF16;
-  else if (scaleType == ScaleTypeKind::F32)
-    requested = num::GridType::F32;
-  llvm::Expected<num::GridType> gridType = num::chooseGridType(w, requested);
-  if (!gridType)
-    return op->emitError() << "baq-allocate: "
-                           << llvm::toString(gridType.takeError());
-  if (!requested && *gridType != num::GridType::F16)
-    op->emitRemark() << (zeroType == ZeroTypeKind::U8 ? "scales"
-                                                      : "scales and zeros")
-                     << " of this weight are stored as f32: its ranges exceed "
-                        "f16 (or all lie below its normal range)";
+  FailureOr<num::GridType> gridType = chooseScaleType(op, w, /*remark=*/true);
+  if (failed(gridType))
+    return failure();
   options.quant.scaleType = *gridType;
   if (zeroType != ZeroTypeKind::U8)
     options.quant.zeroType = *gridType;
+  // A per-matmul target: this layer meets it on its own.
+  if (auto target = op->getAttrOfType<FloatAttr>(
+          BaqDialect::getTargetBitsAttrName())) {
+    options.targetBits = target.getValueAsDouble();
+    options.budgetTotal = budget == BudgetKind::Total;
+  }
   options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
       w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options);
@@ -284,12 +302,12 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       static_cast<double>(options.budgetTotal ? s.total() : s.payload) /
       static_cast<double>(weights);
   if (options.allocator == num::Allocator::Paper &&
-      achieved > targetBits + 1e-9)
+      achieved > options.targetBits + 1e-9)
     op->emitWarning() << llvm::formatv(
         "allocator=paper reached {0:f3} {1} bits per weight for target-bits="
         "{2}; allocator=exact meets the budget",
         achieved, options.budgetTotal ? "total" : "payload",
-        targetBits.getValue());
+        options.targetBits);
 
   // Bookkeeping, report and progress.
   totalWeights += weights;
@@ -317,6 +335,7 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
        std::accumulate(result->sensitivities.begin(),
                        result->sensitivities.end(), 0.0)},
   };
+  entry["choice"] = result->choice;
   if (result->hessianLoss >= 0)
     entry["hessian_loss"] = result->hessianLoss;
   if (result->uniformHessianLoss >= 0) {
@@ -339,6 +358,61 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
         static_cast<double>(s.total()) / weights, result->ratioC, elapsed, eta);
   }
   return success();
+}
+
+FailureOr<num::GridType>
+BaqAllocatePass::chooseScaleType(Operation *op, ArrayRef<float> w,
+                                 bool remark) {
+  // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
+  // would decode wrong weights without a word.
+  std::optional<num::GridType> requested;
+  if (scaleType == ScaleTypeKind::F16)
+    requested = num::GridType::F16;
+  else if (scaleType == ScaleTypeKind::BF16)
+    requested = num::GridType::BF16;
+  else if (scaleType == ScaleTypeKind::F32)
+    requested = num::GridType::F32;
+  llvm::Expected<num::GridType> gridType = num::chooseGridType(w, requested);
+  if (!gridType)
+    return op->emitError() << "baq-allocate: "
+                           << llvm::toString(gridType.takeError());
+  if (remark && !requested && *gridType != num::GridType::F16)
+    op->emitRemark() << (zeroType == ZeroTypeKind::U8 ? "scales"
+                                                      : "scales and zeros")
+                     << " of this weight are stored as f32: its ranges exceed "
+                        "f16 (or all lie below its normal range)";
+  return *gridType;
+}
+
+FailureOr<double>
+BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates) {
+  std::vector<num::LayerShape> shapes;
+  for (const QuantizableMatmul &c : candidates) {
+    if (c.matmul->hasAttr(BaqDialect::getTargetBitsAttrName()))
+      continue; // meets its own target
+    // Only the storage types depend on the weight's values.
+    FailureOr<std::vector<float>> w = readWeightMatrix(c);
+    if (failed(w))
+      return failure();
+    FailureOr<num::GridType> gridType =
+        chooseScaleType(c.matmul, *w, /*remark=*/false);
+    if (failed(gridType))
+      return failure();
+    num::LayerShape shape{c.outputs, c.inputs, {}};
+    shape.quant.groupSize = groupSize;
+    shape.quant.scaleType = *gridType;
+    shape.quant.zeroType =
+        zeroType == ZeroTypeKind::U8 ? num::GridType::U8 : *gridType;
+    shapes.push_back(shape);
+  }
+  if (shapes.empty())
+    return targetBits.getValue();
+  llvm::Expected<double> rate =
+      num::pooledPayloadRate(shapes, targetBits, minBits);
+  if (!rate)
+    return getOperation()->emitError()
+           << "baq-allocate: " << llvm::toString(rate.takeError());
+  return *rate;
 }
 
 /// Sensitivities of every candidate, then one allocation across all of them
@@ -400,7 +474,7 @@ void BaqAllocatePass::runOnOperation() {
   mergeSharedWeights(candidates);
   // A module-wide budget reads every Hessian twice: once for the
   // sensitivities, once to quantize.
-  bool moduleScope = budgetScope == BudgetScope::Module;
+  bool moduleScope = budgetScope == BudgetScope::ModuleGreedy;
   for (const QuantizableMatmul &c : candidates) {
     std::shared_ptr<HessianEntry> &slot =
         hessians[c.matmul->getAttr(BaqDialect::getHessianAttrName())
@@ -408,6 +482,15 @@ void BaqAllocatePass::runOnOperation() {
     if (!slot)
       slot = std::make_shared<HessianEntry>();
     slot->pendingUses += moduleScope ? 2 : 1;
+  }
+
+  pooledRate.reset();
+  if (budgetScope == BudgetScope::Module && budget == BudgetKind::Total &&
+      !candidates.empty()) {
+    FailureOr<double> rate = poolBudget(candidates);
+    if (failed(rate))
+      return signalPassFailure();
+    pooledRate = *rate;
   }
 
   std::vector<std::vector<int8_t>> plan(candidates.size());
@@ -441,7 +524,10 @@ void BaqAllocatePass::runOnOperation() {
   llvm::json::Object options{
       {"target_bits", targetBits.getValue()},
       {"budget", budget == BudgetKind::Total ? "total" : "payload"},
-      {"budget_scope", budgetScope == BudgetScope::Module ? "module" : "layer"},
+      {"budget_scope", budgetScope == BudgetScope::Module ? "module"
+                       : budgetScope == BudgetScope::Layer
+                           ? "layer"
+                           : "module-greedy"},
       {"allocator", uniform                             ? "uniform"
                     : allocator == AllocatorKind::Paper ? "paper"
                                                         : "exact"},
@@ -453,7 +539,11 @@ void BaqAllocatePass::runOnOperation() {
                                                         : "auto"},
       {"zero_type", zeroType == ZeroTypeKind::U8 ? "u8" : "auto"},
       {"mse_grid", mseGrid.getValue()},
-      {"act_order", actOrder.getValue()},
+      {"act_order", useActOrder()},
+      {"grid_weight",
+       gridWeight == GridWeightKind::Hessian ? "hessian" : "none"},
+      {"loss_model", lossModel == LossModelKind::Paper ? "paper" : "measured"},
+      {"guard", guard.getValue()},
       {"damp", damp.getValue()},
   };
   llvm::json::Object root{{"options", std::move(options)},

@@ -32,6 +32,10 @@ def Baq_Dialect : Dialect {
     static constexpr ::llvm::StringLiteral getBitsAttrName() {
       return ::llvm::StringLiteral("baq.bits");
     }
+    /// Per-matmul target of --baq-allocate (a float in (0, 8]).
+    static constexpr ::llvm::StringLiteral getTargetBitsAttrName() {
+      return ::llvm::StringLiteral("baq.target_bits");
+    }
   }];
 }
 

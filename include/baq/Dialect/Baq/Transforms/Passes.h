@@ -15,12 +15,15 @@ namespace mlir {
 namespace baq {
 
 enum class BudgetKind { Payload, Total };
-enum class BudgetScope { Layer, Module };
+enum class BudgetScope { Layer, Module, ModuleGreedy };
 enum class AllocatorKind { Exact, Paper };
 enum class QuantizerKind { Gptq, Rtn };
 enum class SensitivityKind { Cholesky, Diagonal };
 enum class ScaleTypeKind { Auto, F16, BF16, F32 };
 enum class ZeroTypeKind { Auto, U8 };
+enum class ActOrderKind { Auto, On, Off };
+enum class LossModelKind { Measured, Paper };
+enum class GridWeightKind { Hessian, None };
 
 #define GEN_PASS_DECL
 #include "baq/Dialect/Baq/Transforms/Passes.h.inc"

@@ -49,9 +49,24 @@ def BaqAllocate : Pass<"baq-allocate"> {
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
     bitwidth table, padding) counts against it too. With `budget-scope=layer`
-    every matmul meets the budget; with `budget-scope=module` (exact
-    allocator only) the sum over all matmuls does, and the allocation is
-    made across layers before any weight is quantized.
+    every matmul meets the budget alone; with `budget-scope=module` (the
+    default) the sum over all matmuls does, each matmul getting the same
+    payload bits per weight — the largest rate whose layouts and metadata
+    fit (a uniform layout's split; narrow layers' scales are paid from the
+    whole budget, not from their own payload); `budget-scope=module-greedy`
+    (exact allocator only) trades bits across layers by relative predicted
+    loss before any weight is quantized.
+
+    Within a matmul the exact allocator minimises, by default
+    (`loss-model=measured`), each column's loss measured by rounding it at
+    every bitwidth on the grid it will be stored with, weighted by
+    `1/[H_F^-1]_jj` (the paper's `C_j 2^-2b` with `loss-model=paper`);
+    grids are searched for the Hessian-weighted squared error
+    (`grid-weight=hessian`); columns are quantized in act-order where it
+    applies; and the guard (`guard=true`) also quantizes a reallocation on
+    the first result's grid and the widest uniform layout within the budget,
+    keeping the lowest measured `tr((W-Q) H (W-Q)^T)`, so a layer is never
+    worse than uniform GPTQ at its budget. docs/RESULTS.md measures each.
 
     Each (row, group) minimum is stored as an 8-bit code by default
     (`zero-type=u8`, docs/FORMAT.md §4: `i8` zeros, 8 instead of 16 bits per
@@ -75,15 +90,21 @@ def BaqAllocate : Pass<"baq-allocate"> {
              clEnumValN(::mlir::baq::BudgetKind::Total, "total",
                         "payload plus every metadata bit"))}]>,
     Option<"budgetScope", "budget-scope", "::mlir::baq::BudgetScope",
-           /*default=*/"::mlir::baq::BudgetScope::Layer",
+           /*default=*/"::mlir::baq::BudgetScope::Module",
            "Where `target-bits` is met",
            [{::llvm::cl::values(
              clEnumValN(::mlir::baq::BudgetScope::Layer, "layer",
                         "by every matmul on its own"),
              clEnumValN(::mlir::baq::BudgetScope::Module, "module",
+                        "over all matmuls together, metadata pooled: every "
+                        "matmul gets the same payload bits per weight (as a "
+                        "uniform layout spends them) and allocates them over "
+                        "its columns; with budget=payload the same as layer"),
+             clEnumValN(::mlir::baq::BudgetScope::ModuleGreedy,
+                        "module-greedy",
                         "over all matmuls together (allocator=exact): bits "
-                        "go where they lower the predicted loss most per "
-                        "stored bit, across layers"))}]>,
+                        "go where they lower the relative predicted loss "
+                        "most per stored bit, across layers"))}]>,
     Option<"allocator", "allocator", "::mlir::baq::AllocatorKind",
            /*default=*/"::mlir::baq::AllocatorKind::Exact",
            "Integer bit allocation rule",
@@ -135,12 +156,44 @@ def BaqAllocate : Pass<"baq-allocate"> {
                         "8 instead of 16 bits per group)"),
              clEnumValN(::mlir::baq::ZeroTypeKind::Auto, "auto",
                         "the scales' float type (f16 unless a range needs f32)"))}]>,
-    Option<"actOrder", "act-order", "bool", /*default=*/"false",
-           "GPTQ's act-order: quantize columns by decreasing H_jj "
-           "(group-size=0, budget-scope=layer)">,
+    Option<"actOrder", "act-order", "::mlir::baq::ActOrderKind",
+           /*default=*/"::mlir::baq::ActOrderKind::Auto",
+           "GPTQ's act-order: quantize columns by decreasing H_jj",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::ActOrderKind::Auto, "auto",
+                        "on where it applies (group-size=0, "
+                        "budget-scope=layer, quantizer=gptq), else off"),
+             clEnumValN(::mlir::baq::ActOrderKind::On, "true",
+                        "on (needs group-size=0 and budget-scope=layer)"),
+             clEnumValN(::mlir::baq::ActOrderKind::Off, "false",
+                        "natural column order"))}]>,
     Option<"mseGrid", "mse-grid", "bool", /*default=*/"true",
            "Shrink each (row, group) range to the MSE-optimal clipping "
-           "(GPTQ's `mse` search) instead of min-max (false)">,
+           "(see `grid-weight`) instead of min-max (false)">,
+    Option<"gridWeight", "grid-weight", "::mlir::baq::GridWeightKind",
+           /*default=*/"::mlir::baq::GridWeightKind::Hessian",
+           "Error the MSE grid search minimises",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::GridWeightKind::Hessian, "hessian",
+                        "sum_j (Q(w)-w)^2 / [H_F^-1]_jj: the diagonal of the "
+                        "layer loss, so the clip serves the columns whose "
+                        "error costs most"),
+             clEnumValN(::mlir::baq::GridWeightKind::None, "none",
+                        "GPTQ's unweighted sum |Q(w)-w|^2.4"))}]>,
+    Option<"lossModel", "loss-model", "::mlir::baq::LossModelKind",
+           /*default=*/"::mlir::baq::LossModelKind::Measured",
+           "Column losses the exact allocator minimises",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::LossModelKind::Measured, "measured",
+                        "each column rounded at every bitwidth on its stored "
+                        "grid, weighted by 1/[H_F^-1]_jj"),
+             clEnumValN(::mlir::baq::LossModelKind::Paper, "paper",
+                        "the paper's C_j 2^(-2b)"))}]>,
+    Option<"guard", "guard", "bool", /*default=*/"true",
+           "Also quantize the widest uniform layout within the budget and a "
+           "second allocation on the first result's grid; keep the lowest "
+           "measured tr((W-Q) H (W-Q)^T) (allocator=exact/paper, "
+           "budget-scope=layer)">,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "Relative Hessian damping (fraction of mean diagonal)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
