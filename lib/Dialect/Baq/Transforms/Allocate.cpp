@@ -18,6 +18,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -459,11 +460,21 @@ void BaqAllocatePass::runOnOperation() {
   llvm::json::Object root{{"options", std::move(options)},
                           {"matmuls", std::move(matmuls)},
                           {"total", std::move(total)}};
+  // Instances nested below the top level run concurrently: each writes its
+  // own report, named after its scope (r.json -> r.<function>.json), instead
+  // of racing for one file.
+  std::string path = reportFile;
+  if (std::string scope = getScopeName(getOperation()); !scope.empty()) {
+    StringRef extension = llvm::sys::path::extension(reportFile);
+    path = (StringRef(reportFile).drop_back(extension.size()) + "." + scope +
+            extension)
+               .str();
+  }
   std::error_code ec;
-  llvm::raw_fd_ostream out(reportFile, ec, llvm::sys::fs::OF_Text);
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_Text);
   if (ec) {
-    getOperation()->emitError() << "baq-allocate: cannot write report '"
-                                << reportFile << "': " << ec.message();
+    getOperation()->emitError() << "baq-allocate: cannot write report '" << path
+                                << "': " << ec.message();
     return signalPassFailure();
   }
   out << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";

@@ -44,7 +44,11 @@ def BaqAllocate : Pass<"baq-allocate"> {
     that function's global loads but leaves a module-level global in place
     (functions run concurrently; erasing a sibling symbol would race), so run
     `symbol-dce` afterwards. On a module it erases a private global it left
-    without uses.
+    without uses. Nested below the module, the blobs it creates are named
+    after the function too (`<function>.<weight>_payload`, or
+    `<function>_payload` for a weight named after its function), so that
+    instances running concurrently never race for a name: the output is the
+    same bytes on every run.
 
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
@@ -146,7 +150,8 @@ def BaqAllocate : Pass<"baq-allocate"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
            "GPTQ lazy-batch block size">,
     Option<"reportFile", "report", "std::string", /*default=*/"\"\"",
-           "Write a JSON report to this file">,
+           "Write a JSON report to this file (nested below the module, each "
+           "instance writes <stem>.<function><ext>)">,
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Print one progress line per matmul on stderr">
   ];
