@@ -113,6 +113,75 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
                            " make scale ranges overflow f32");
 }
 
+double baq::numerics::smallestNormal(GridType type) {
+  switch (type) {
+  case GridType::F16:
+    return llvm::APFloat::getSmallestNormalized(llvm::APFloat::IEEEhalf())
+        .convertToDouble();
+  case GridType::BF16:
+    return llvm::APFloat::getSmallestNormalized(llvm::APFloat::BFloat())
+        .convertToDouble();
+  case GridType::F32:
+    return std::numeric_limits<float>::min();
+  case GridType::U8:
+    break;
+  }
+  llvm_unreachable("U8 is a zero code, not a float type");
+}
+
+const char *baq::numerics::gridTypeName(GridType type) {
+  switch (type) {
+  case GridType::F16:
+    return "f16";
+  case GridType::BF16:
+    return "bf16";
+  case GridType::F32:
+    return "f32";
+  case GridType::U8:
+    return "i8";
+  }
+  llvm_unreachable("unknown grid type");
+}
+
+std::optional<SmallRanges>
+baq::numerics::findSmallRanges(llvm::ArrayRef<float> w,
+                               const PackedLayout &layout, GridType scaleType) {
+  const int64_t m = layout.m, n = layout.n;
+  assert(static_cast<int64_t>(w.size()) == m * n && "weight is M x N");
+  const double normal = smallestNormal(scaleType);
+  // The groups of computeGrids: packed positions of live channels.
+  const int64_t groupSize = layout.groupSize > 0
+                                ? layout.groupSize
+                                : std::max<int64_t>(1, layout.live);
+  SmallRanges found;
+  for (int64_t group = 0; group < layout.numGroups; ++group) {
+    const int64_t begin = std::min(group * groupSize, layout.live);
+    const int64_t end = std::min(begin + groupSize, layout.live);
+    for (int64_t i = 0; i < m; ++i) {
+      float lo = 0.0f, hi = 0.0f;
+      for (int64_t p = begin; p < end; ++p) {
+        float v = w[i * n + layout.perm[p]];
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+      float range = hi - lo;
+      if (!(range > 0.0f) || range >= normal)
+        continue;
+      float stored = roundToGridType(range, scaleType);
+      found.rounded += stored == 0.0f;
+      if (found.count++ == 0 || range < found.range) {
+        found.row = i;
+        found.group = group;
+        found.range = range;
+        found.stored = stored;
+      }
+    }
+  }
+  if (found.count == 0)
+    return std::nullopt;
+  return found;
+}
+
 int64_t PackedLayout::groupOfChannel(int64_t channel) const {
   if (groupSize <= 0)
     return 0;

@@ -206,7 +206,9 @@ llvm::Expected<std::vector<std::vector<int8_t>>>
 baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
                               const LayerOptions &options) {
   constexpr double eps = 1e-9;
-  const QuantizerOptions &quant = options.quant;
+  auto quantOf = [&](const LayerDemand &layer) -> const QuantizerOptions & {
+    return layer.quant ? *layer.quant : options.quant;
+  };
   std::vector<std::vector<int8_t>> bits;
   std::vector<int64_t> rowBits, live, cost;
   int64_t weights = 0, spent = 0;
@@ -217,7 +219,7 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
     rowBits.push_back(static_cast<int64_t>(options.minBits) * n);
     live.push_back(options.minBits > 0 ? n : 0);
     cost.push_back(options.budgetTotal ? layerBits(rowBits.back(), live.back(),
-                                                   layer.m, n, quant)
+                                                   layer.m, n, quantOf(layer))
                                        : layer.m * rowBits.back());
     spent += cost.back();
   }
@@ -273,9 +275,9 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
     int64_t l = step.layer, j = step.column;
     int64_t m = layers[l].m, n = bits[l].size();
     int64_t newLive = live[l] + (bits[l][j] == 0 ? 1 : 0);
-    int64_t newCost = options.budgetTotal
-                          ? layerBits(rowBits[l] + 1, newLive, m, n, quant)
-                          : m * (rowBits[l] + 1);
+    int64_t newCost = options.budgetTotal ? layerBits(rowBits[l] + 1, newLive,
+                                                      m, n, quantOf(layers[l]))
+                                          : m * (rowBits[l] + 1);
     // Spending only grows: a step that does not fit now never will.
     if (spent - cost[l] + newCost > budget)
       continue;
@@ -299,8 +301,10 @@ baq::numerics::allocateModule(llvm::ArrayRef<LayerDemand> layers,
   };
   std::vector<std::vector<int8_t>> perLayer;
   for (const LayerDemand &layer : layers) {
+    LayerOptions own = options;
+    own.quant = quantOf(layer);
     llvm::Expected<std::vector<int8_t>> b =
-        chooseBits(layer.sensitivities, layer.m, options);
+        chooseBits(layer.sensitivities, layer.m, own);
     if (!b) {
       llvm::consumeError(b.takeError());
       return bits;
@@ -542,6 +546,8 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     tryBits(std::move(*uniformBits), "uniform");
   }
 
+  result.smallRanges =
+      findSmallRanges(w, result.weight.layout, options.quant.scaleType);
   result.storage = computeStorage(result.weight.layout, options.quant.scaleType,
                                   options.quant.zeroType);
   for (int8_t b : bits)
@@ -556,8 +562,12 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     uniform.quantizer = Quantizer::Gptq;
     llvm::Expected<std::vector<int8_t>> uniformBits =
         chooseBits(result.sensitivities, m, uniform);
-    if (!uniformBits)
-      return uniformBits.takeError();
+    // A baseline only describes: a layer that meets a module-wide budget
+    // (or its fixed plan) need not meet the target alone at a uniform width.
+    if (!uniformBits) {
+      result.uniformUnavailable = llvm::toString(uniformBits.takeError());
+      return result;
+    }
     QuantizedWeight baseline =
         runQuantizer(w, m, n, *uniformBits, prepared, uniform, quant, act.get());
     result.uniformBits = uniformBits->front();

@@ -32,6 +32,7 @@
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
@@ -207,8 +208,19 @@ struct Tokenizer {
       if (id >= 0)
         tokens.push_back(id);
       else
-        for (char b : buf)
-          tokens.push_back(static_cast<unsigned char>(b) + 3);
+        for (char b : buf) {
+          // run.c's byte fallback (<0x00> is token 3): a smaller vocabulary
+          // has no such token, and the model must not see an id >= V.
+          int32_t byteId = static_cast<unsigned char>(b) + 3;
+          if (byteId >= static_cast<int32_t>(vocab.size()))
+            fatal(llvm::formatv("the text's byte 0x{0:X-2} is not in the "
+                                "vocabulary and its byte-fallback token {1} "
+                                "is past the model's vocabulary of {2}",
+                                static_cast<unsigned char>(b), byteId,
+                                vocab.size())
+                      .str());
+          tokens.push_back(byteId);
+        }
       buf.clear();
     }
     while (true) {
@@ -304,6 +316,24 @@ FailureOr<int64_t> checkStep(func::FuncOp f, ModelShape &shape) {
     return fail("it is " + llvm::formatv("{0}", type).str());
   ModelShape s{cache.getDimSize(0), cache.getDimSize(1), cache.getDimSize(2),
                logits.getDimSize(1)};
+  // The driver feeds BOS (token 1) and takes an argmax over V logits: an
+  // empty or one-token vocabulary has neither.
+  if (s.vocab < 2)
+    return fail(llvm::formatv("its vocabulary V = {0} is too small: baq-run "
+                              "feeds token 1 (BOS), so V must be at least 2",
+                              s.vocab)
+                    .str());
+  if (s.seqLen < 1)
+    return fail("its context S is 0");
+  // The KV cache is allocated here: its element count must not wrap.
+  int64_t cacheElements;
+  if (llvm::MulOverflow(s.layers, s.seqLen, cacheElements) ||
+      llvm::MulOverflow(cacheElements, s.kvDim, cacheElements) ||
+      cacheElements > (int64_t(1) << 40))
+    return fail(llvm::formatv("its KV cache of {0}x{1}x{2} floats is too "
+                              "large",
+                              s.layers, s.seqLen, s.kvDim)
+                    .str());
   if (shape.layers && (s.layers != shape.layers || s.seqLen != shape.seqLen ||
                        s.kvDim != shape.kvDim || s.vocab != shape.vocab))
     return fail("its cache or vocabulary differs from @forward's");
@@ -405,7 +435,8 @@ public:
           fatal("JIT compilation failed: " +
                 llvm::toString(fnOrError.takeError()));
     jitSeconds = secondsSince(start);
-    size_t n = shape.layers * shape.seqLen * shape.kvDim;
+    // At least one element: calloc(0) may return null (0 layers or K = 0).
+    size_t n = std::max<size_t>(1, shape.layers * shape.seqLen * shape.kvDim);
     kcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
     vcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
   }
@@ -505,6 +536,36 @@ private:
   }
 };
 
+/// Logits that are NaN or +Inf give no distribution (a perplexity or an
+/// argmax over them would print a number that means nothing); -Inf is a
+/// token of probability 0, as long as some logit is finite.
+void checkLogits(const float *row, int64_t n, const llvm::Twine &where) {
+  bool anyFinite = false;
+  for (int64_t v = 0; v < n; ++v) {
+    if (std::isnan(row[v]) || row[v] == INFINITY)
+      fatal(where + ": logit " + llvm::Twine(v) + " is " +
+            (std::isnan(row[v]) ? "NaN" : "+Inf") +
+            "; the model's output is not a distribution");
+    anyFinite |= std::isfinite(row[v]);
+  }
+  if (!anyFinite)
+    fatal(where + ": every logit is -Inf; the model's output is not a "
+                  "distribution");
+}
+
+/// -log softmax(row)[target] = (m - row[target]) + log sum exp(row - m),
+/// m = max(row). The difference is taken before log-sum-exp is added: with
+/// logits near 3e38, m + log(sum) rounds to m and cancels against the target.
+double negativeLogLikelihood(const float *row, int64_t n, int32_t target) {
+  double m = row[0];
+  for (int64_t v = 1; v < n; ++v)
+    m = std::max<double>(m, row[v]);
+  double sum = 0;
+  for (int64_t v = 0; v < n; ++v)
+    sum += std::exp(static_cast<double>(row[v]) - m);
+  return (m - static_cast<double>(row[target])) + std::log(sum);
+}
+
 int32_t argmax(const float *row, int64_t n) {
   int32_t best = 0;
   for (int64_t i = 1; i < n; ++i)
@@ -547,6 +608,8 @@ int generate(Model &model, const Tokenizer &tok) {
   int64_t generated = 0;
   for (int64_t pos = promptTokens.size() - 1; pos < total; ++pos) {
     std::vector<float> logits = model.step({token}, pos);
+    checkLogits(logits.data(), model.shape.vocab,
+                "generation, position " + llvm::Twine(pos));
     int32_t next = argmax(logits.data(), model.shape.vocab);
     if (next == kBos)
       break;
@@ -620,13 +683,11 @@ int perplexity(Model &model, const Tokenizer &tok) {
     std::vector<float> logits = model.run(win.drop_back());
     for (size_t t = 0; t + 1 < win.size(); ++t) {
       const float *row = logits.data() + t * vocab;
-      double m = row[0];
-      for (int64_t v = 1; v < vocab; ++v)
-        m = std::max<double>(m, row[v]);
-      double sum = 0;
-      for (int64_t v = 0; v < vocab; ++v)
-        sum += std::exp(static_cast<double>(row[v]) - m);
-      total += std::log(sum) + m - static_cast<double>(row[win[t + 1]]);
+      checkLogits(row, vocab,
+                  llvm::formatv("window {0} (tokens {1}..{2} of the text), "
+                                "position {3}",
+                                windows - 1, s, s + win.size() - 1, t));
+      total += negativeLogLikelihood(row, vocab, win[t + 1]);
       ++count;
     }
   }
@@ -686,6 +747,21 @@ int main(int argc, char **argv) {
               .str());
   if (llvm::is_contained(threadCounts, 0u))
     fatal("--omp-threads takes thread counts of at least 1");
+  // Checked before the (slow) compilation; a negative count is no count.
+  if (steps < 0)
+    fatal("--steps must be >= 0 (0: the whole context), got " +
+          llvm::Twine(steps.getValue()));
+  if (maxWindows < 0)
+    fatal("--max-windows must be >= 0 (0: all), got " +
+          llvm::Twine(maxWindows.getValue()));
+  if (!perplexityFile.empty() &&
+      std::min<int64_t>(windowLen, model.shape.seqLen) < 2)
+    fatal(llvm::formatv("--window-len must be at least 2 (and is clipped to "
+                        "the model's context of {0}), got {1}",
+                        model.shape.seqLen, windowLen.getValue())
+              .str());
+  if (optLevel > 3)
+    fatal("-O takes 0 to 3, got " + llvm::Twine(optLevel.getValue()));
   model.compile();
   if (!dumpLogits.empty())
     dumpPromptLogits(model, tok);

@@ -280,4 +280,30 @@ TEST(BudgetTest, ModuleFitsAndBeatsPerLayer) {
   }
 }
 
+// Each layer's metadata is costed in its own grid types: a layer with f32
+// scales and zeros (LayerDemand::quant) must fit the total budget as stored.
+// Costed with the options' f16 it overshot (3.13 total bits for 3).
+TEST(BudgetTest, ModuleCostsEachLayersGridTypes) {
+  std::mt19937 rng(31);
+  for (int trial = 0; trial < 20; ++trial) {
+    const int64_t n = 16;
+    int64_t m0 = 1 + rng() % 64, m1 = 1 + rng() % 64;
+    std::vector<double> c0 = randomSensitivities(rng, n);
+    std::vector<double> c1 = randomSensitivities(rng, n);
+    LayerOptions o = totalOptions(3.0 + 0.1 * (rng() % 20), 0, 8);
+    o.targetBits += 64.0 / n + 4.0 / std::min(m0, m1);
+    QuantizerOptions wide = o.quant;
+    wide.scaleType = GridType::F32;
+    wide.zeroType = GridType::F32;
+    llvm::Expected<std::vector<std::vector<int8_t>>> got =
+        allocateModule({{c0, m0, &wide}, {c1, m1}}, o);
+    ASSERT_TRUE(static_cast<bool>(got)) << llvm::toString(got.takeError());
+    int64_t stored =
+        storedBits((*got)[0], m0, wide) + storedBits((*got)[1], m1, o.quant);
+    EXPECT_LE(stored, static_cast<int64_t>(
+                          std::floor(o.targetBits * n * (m0 + m1) + 1e-9)))
+        << "trial " << trial;
+  }
+}
+
 } // namespace

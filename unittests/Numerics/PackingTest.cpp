@@ -364,3 +364,55 @@ TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(PackingTest, FindSmallRangesAtTheNormalBoundary) {
+  // One row per case, one 1-bit column: the row's range is |w| (0 inside).
+  auto find = [](float w, GridType type) {
+    PackedLayout layout = computeLayout({1}, 1, 0);
+    return findSmallRanges({w}, layout, type);
+  };
+  const float f16Normal = static_cast<float>(smallestNormal(GridType::F16));
+  EXPECT_EQ(f16Normal, std::ldexp(1.0f, -14));
+  EXPECT_FALSE(find(f16Normal, GridType::F16));
+  EXPECT_FALSE(find(-f16Normal, GridType::F16));
+  std::optional<SmallRanges> below =
+      find(std::nextafter(f16Normal, 0.0f), GridType::F16);
+  ASSERT_TRUE(below);
+  EXPECT_EQ(below->count, 1);
+  EXPECT_EQ(below->rounded, 0); // the largest subnormal: kept, imprecisely
+  // Below half the smallest subnormal (2^-25) the scale rounds to 0.
+  std::optional<SmallRanges> zero = find(1e-30f, GridType::F16);
+  ASSERT_TRUE(zero);
+  EXPECT_EQ(zero->rounded, 1);
+  EXPECT_EQ(zero->stored, 0.0f);
+  // bf16 and f32 share f32's exponent range.
+  EXPECT_FALSE(find(1e-30f, GridType::BF16));
+  EXPECT_FALSE(find(std::numeric_limits<float>::min(), GridType::F32));
+  EXPECT_TRUE(find(std::numeric_limits<float>::denorm_min(), GridType::F32));
+  EXPECT_TRUE(find(1e-39f, GridType::BF16));
+  // A zero range is exact in every type.
+  EXPECT_FALSE(find(0.0f, GridType::F16));
+}
+
+TEST(PackingTest, FindSmallRangesNamesTheSmallestGroup) {
+  // 2 rows x 4 columns, 2 bits each, groups of 2 packed positions.
+  std::vector<float> w = {1.0f, -1.0f, 3e-6f, -1e-6f, // row 0: 4e-6
+                          2.0f, 1e-7f, 0.5f,  0.25f}; // row 1: 2.0, 0.5
+  PackedLayout layout = computeLayout({2, 2, 2, 2}, 2, 2);
+  std::optional<SmallRanges> small = findSmallRanges(w, layout, GridType::F16);
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->count, 1);
+  EXPECT_EQ(small->row, 0);
+  EXPECT_EQ(small->group, 1);
+  EXPECT_FLOAT_EQ(small->range, 4e-6f);
+  EXPECT_EQ(small->stored, roundToGridType(4e-6f, GridType::F16));
+  // 0-bit columns are outside every group: a tiny column that gets no bits
+  // leaves no tiny range.
+  PackedLayout dropped = computeLayout({2, 2, 0, 0}, 2, 2);
+  EXPECT_FALSE(findSmallRanges(w, dropped, GridType::F16));
+  EXPECT_FALSE(findSmallRanges(w, layout, GridType::F32));
+}
+
+} // namespace

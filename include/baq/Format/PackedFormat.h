@@ -56,6 +56,29 @@ float decodeZero(float stored, float scale, GridType type);
 llvm::Expected<GridType> chooseGridType(llvm::ArrayRef<float> w,
                                         std::optional<GridType> requested);
 
+/// The smallest positive normal value of a float grid type.
+double smallestNormal(GridType type);
+const char *gridTypeName(GridType type);
+
+struct PackedLayout;
+
+/// The (row, group) ranges (max - min of the group's live weights, 0 forced
+/// inside, as the grids take them) that are nonzero but below the smallest
+/// normal value of `scaleType`: stored, such a scale keeps fewer significant
+/// bits than the type's normal range, or rounds to 0 so that the group
+/// decodes to zeros (FORMAT.md §4).
+struct SmallRanges {
+  int64_t count = 0;   // (row, group)s below the normal range
+  int64_t rounded = 0; // of them, those whose stored scale is 0
+  int64_t row = 0;     // the smallest such range: its row,
+  int64_t group = 0;   // its group,
+  float range = 0;     // its value,
+  float stored = 0;    // and its value rounded to scaleType
+};
+std::optional<SmallRanges> findSmallRanges(llvm::ArrayRef<float> w,
+                                           const PackedLayout &layout,
+                                           GridType scaleType);
+
 struct PackedLayout {
   int64_t m = 0, n = 0;
   std::vector<int8_t> bits;   // per original channel

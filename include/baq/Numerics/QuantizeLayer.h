@@ -11,6 +11,7 @@
 #include "baq/Numerics/Numerics.h"
 
 #include <array>
+#include <string>
 
 namespace baq {
 namespace numerics {
@@ -63,6 +64,9 @@ struct LayerResult {
   std::array<int64_t, kMaxBits + 1> histogram{};
   double ratioC = 1;
   double predictedLoss = 0;
+  /// Nonzero (row, group) ranges below the scale type's normal range: the
+  /// caller decides (a wider type, or an error); never silently zeros.
+  std::optional<SmallRanges> smallRanges;
   /// Only with measureLoss; negative otherwise.
   double hessianLoss = -1;
   /// Only with measureUniformBaseline; negative otherwise.
@@ -71,6 +75,9 @@ struct LayerResult {
   /// Which candidate was kept: "allocated" (the first allocation),
   /// "reallocated" (on the first result's grid) or "uniform" (the guard).
   const char *choice = "allocated";
+  /// Why the uniform baseline was not measured (no uniform width meets the
+  /// budget for this layer alone); empty when it was or was not asked for.
+  std::string uniformUnavailable;
 };
 
 /// Bitwidths for one layer under the options' budget and allocator: Uniform
@@ -93,6 +100,9 @@ int64_t storedBits(llvm::ArrayRef<int8_t> bits, int64_t m,
 struct LayerDemand {
   llvm::ArrayRef<double> sensitivities;
   int64_t m = 0;
+  /// This layer's group size and grid types (its metadata's cost); null:
+  /// the options' own.
+  const QuantizerOptions *quant = nullptr;
 };
 
 /// Exact allocation over a whole module: target-bits bounds the payload

@@ -59,7 +59,9 @@ for m in report["matmuls"]:
     payload += bits["payload"] * rows * cols
     stored += bits["total"] * rows * cols
     print(f"{m['name']} {rows}x{cols} payload={bits['payload']:.4f} total={bits['total']:.4f} "
-          f"ratio_c={m['ratio_c']:.3f} loss={m['hessian_loss']:.4g} uniform={m['uniform_hessian_loss']:.4g}")
+          f"ratio_c={m['ratio_c']:.3f} loss={m['hessian_loss']:.4g} uniform="
+          + (f"{m['uniform_hessian_loss']:.4g}" if m.get("uniform_hessian_loss") is not None
+             else f"unavailable ({m.get('uniform_unavailable')})"))
 
 total = report["total"]
 if total["weights"] != weights:

@@ -8,6 +8,7 @@
 #include "WeightAccess.h"
 
 #include "baq/Dialect/Baq/Transforms/Passes.h"
+#include "baq/Format/Grid.h"
 #include "baq/Numerics/QuantizeLayer.h"
 
 #include "mlir/IR/AsmState.h"
@@ -18,6 +19,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -68,6 +70,13 @@ private:
              quantizer == QuantizerKind::Gptq;
     return actOrder == ActOrderKind::On;
   }
+  /// budget-scope=module, budget=total: the payload rate every matmul gets,
+  /// and each candidate's scale type (chosen once, with its remark).
+  FailureOr<double> poolBudget(ArrayRef<QuantizableMatmul> candidates,
+                               std::vector<num::GridType> &gridTypes);
+  /// Set by poolBudget for this run: every layer without its own
+  /// baq.target_bits runs as budget=payload at this rate.
+  std::optional<double> pooledRate;
   FailureOr<const HessianEntry *> getHessian(Operation *op, ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
   /// A candidate's prepared Hessian (`hessianAttr`) and its M x N weight; the
@@ -78,21 +87,23 @@ private:
   };
   FailureOr<LayerInputs> readLayer(const QuantizableMatmul &c,
                                    ElementsAttr hessianAttr);
+  std::optional<num::GridType> getRequestedScaleType() const;
+  void setGridTypes(num::QuantizerOptions &quant, num::GridType type) const;
+  void emitF32Remark(Operation *op, StringRef why) const;
+  /// The scale type of an M x N weight (remarks where `auto` picks f32).
+  FailureOr<num::GridType> chooseScaleType(Operation *op, ArrayRef<float> w,
+                                           int64_t m, int64_t n) const;
+  /// `fixedBits` and `gridType` come from a module-wide plan, if any.
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
-                               int64_t count, ArrayRef<int8_t> fixedBits = {});
-  FailureOr<std::vector<std::vector<int8_t>>>
-  allocateModule(ArrayRef<QuantizableMatmul> candidates);
-  /// Scale storage of a weight under scale-type (auto: f16 unless its ranges
-  /// need f32).
-  FailureOr<num::GridType> chooseScaleType(Operation *op, ArrayRef<float> w,
-                                           bool remark);
-  /// budget-scope=module, budget=total: the payload rate every matmul gets.
-  FailureOr<double> poolBudget(ArrayRef<QuantizableMatmul> candidates);
-
-  /// Set by poolBudget for this run: every layer then runs as budget=payload
-  /// at this rate.
-  std::optional<double> pooledRate;
+                               int64_t count, ArrayRef<int8_t> fixedBits = {},
+                               std::optional<num::GridType> gridType = {});
+  /// A module-wide plan: each layer's bits and scale type.
+  struct ModulePlan {
+    std::vector<std::vector<int8_t>> bits;
+    std::vector<num::GridType> gridTypes;
+  };
+  FailureOr<ModulePlan> allocateModule(ArrayRef<QuantizableMatmul> candidates);
 
   /// Keyed by the (uniqued) Hessian attribute: shared blobs are read once.
   /// shared_ptr keeps the pass copyable (pass cloning); entries are never
@@ -242,6 +253,14 @@ static llvm::json::Array toJson(llvm::ArrayRef<int64_t> values) {
   return array;
 }
 
+/// JSON has no NaN or Inf: a loss that overflowed is reported as null
+/// rather than making the report unreadable.
+static llvm::json::Value toJsonNumber(double value) {
+  if (std::isfinite(value))
+    return value;
+  return nullptr;
+}
+
 static llvm::json::Object storageToJson(const num::StorageBits &s,
                                         int64_t weights) {
   auto perWeight = [&](int64_t bits) {
@@ -258,10 +277,68 @@ static llvm::json::Object storageToJson(const num::StorageBits &s,
   };
 }
 
-LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
-                                              llvm::json::Array &report,
-                                              int64_t index, int64_t count,
-                                              ArrayRef<int8_t> fixedBits) {
+std::optional<num::GridType> BaqAllocatePass::getRequestedScaleType() const {
+  switch (scaleType) {
+  case ScaleTypeKind::F16:
+    return num::GridType::F16;
+  case ScaleTypeKind::BF16:
+    return num::GridType::BF16;
+  case ScaleTypeKind::F32:
+    return num::GridType::F32;
+  case ScaleTypeKind::Auto:
+    break;
+  }
+  return std::nullopt;
+}
+
+void BaqAllocatePass::setGridTypes(num::QuantizerOptions &quant,
+                                   num::GridType type) const {
+  quant.scaleType = type;
+  if (zeroType != ZeroTypeKind::U8)
+    quant.zeroType = type;
+}
+
+void BaqAllocatePass::emitF32Remark(Operation *op, StringRef why) const {
+  op->emitRemark() << (zeroType == ZeroTypeKind::U8 ? "scales"
+                                                    : "scales and zeros")
+                   << " of this weight are stored as f32: " << why;
+}
+
+FailureOr<num::GridType> BaqAllocatePass::chooseScaleType(Operation *op,
+                                                          ArrayRef<float> w,
+                                                          int64_t m,
+                                                          int64_t n) const {
+  // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
+  // would decode wrong weights without a word.
+  std::optional<num::GridType> requested = getRequestedScaleType();
+  llvm::Expected<num::GridType> gridType = num::chooseGridType(w, requested);
+  if (!gridType)
+    return op->emitError() << "baq-allocate: "
+                           << llvm::toString(gridType.takeError());
+  if (requested)
+    return *gridType;
+  if (*gridType != num::GridType::F16) {
+    emitF32Remark(op, "its ranges exceed f16 (or all lie below its normal "
+                      "range)");
+    return *gridType;
+  }
+  // A row whose range lies below f16's normal range: f32 before the bits are
+  // chosen (they depend on the metadata's cost). Groups are checked after
+  // quantizing.
+  std::vector<int8_t> allLive(n, 1);
+  if (num::findSmallRanges(w, num::computeLayout(allLive, m, /*groupSize=*/0),
+                           num::GridType::F16)) {
+    emitF32Remark(op, "some of its rows' ranges lie below f16's normal range");
+    return num::GridType::F32;
+  }
+  return num::GridType::F16;
+}
+
+LogicalResult
+BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
+                                llvm::json::Array &report, int64_t index,
+                                int64_t count, ArrayRef<int8_t> fixedBits,
+                                std::optional<num::GridType> gridType) {
   Operation *op = c.matmul;
   auto hessianAttr =
       cast<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName()));
@@ -273,12 +350,14 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   std::vector<float> &w = inputs->weight;
 
   num::LayerOptions options = getLayerOptions();
-  FailureOr<num::GridType> gridType = chooseScaleType(op, w, /*remark=*/true);
-  if (failed(gridType))
-    return failure();
-  options.quant.scaleType = *gridType;
-  if (zeroType != ZeroTypeKind::U8)
-    options.quant.zeroType = *gridType;
+  if (!gridType) {
+    FailureOr<num::GridType> chosen =
+        chooseScaleType(op, w, c.outputs, c.inputs);
+    if (failed(chosen))
+      return failure();
+    gridType = *chosen;
+  }
+  setGridTypes(options.quant, *gridType);
   // A per-matmul target: this layer meets it on its own.
   if (auto target = op->getAttrOfType<FloatAttr>(
           BaqDialect::getTargetBitsAttrName())) {
@@ -291,6 +370,49 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   if (!result)
     return op->emitError() << "baq-allocate: "
                            << llvm::toString(result.takeError());
+  // A (row, group) range below the normal range would store a scale with
+  // few significant bits, or 0: that group would decode to zeros. `auto`
+  // moves the layer to f32 where its bits are still free to choose (a
+  // module-wide plan was made with this layer's type).
+  if (result->smallRanges && scaleType == ScaleTypeKind::Auto &&
+      *gridType == num::GridType::F16 && fixedBits.empty()) {
+    emitF32Remark(op, "some of its groups' ranges lie below f16's normal "
+                      "range");
+    setGridTypes(options.quant, num::GridType::F32);
+    result = num::quantizeLayer(w, c.outputs, c.inputs, hessian->raw,
+                                hessian->prepared, options);
+    if (!result)
+      return op->emitError()
+             << "baq-allocate: " << llvm::toString(result.takeError());
+  }
+  if (const std::optional<num::SmallRanges> &small = result->smallRanges) {
+    num::GridType type = options.quant.scaleType;
+    InFlightDiagnostic diag = op->emitError();
+    diag << "baq-allocate: " << small->count << " of "
+         << c.outputs * result->weight.layout.numGroups
+         << " (row, group) ranges of this weight lie below the smallest "
+            "normal "
+         << num::gridTypeName(type) << " ("
+         << num::detail::formatDouble(num::smallestNormal(type))
+         << "); the smallest, " << num::detail::formatDouble(small->range)
+         << " at row " << small->row << ", group " << small->group;
+    if (type == num::GridType::F32)
+      return diag << "; no scale type holds ranges this small (the grid's "
+                     "step, range / (2^b - 1), would lose its precision or "
+                     "be 0)";
+    if (small->stored == 0.0f)
+      diag << ", is stored as 0 (its group would decode to zeros)";
+    else
+      diag << ", is stored as " << num::detail::formatDouble(small->stored)
+           << " (with fewer significant bits than " << num::gridTypeName(type)
+           << " has)";
+    if (scaleType == ScaleTypeKind::Auto)
+      diag << "; use scale-type=f32 (the module-wide plan chose "
+           << num::gridTypeName(type) << " from the rows' ranges)";
+    else
+      diag << "; use scale-type=f32 (or auto)";
+    return diag;
+  }
 
   rewriteToPacked(c, result->weight, options.quant, getOperation());
 
@@ -327,20 +449,24 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       {"shape", toJson({c.outputs, c.inputs})},
       {"bits", storageToJson(s, weights)},
       {"bits_histogram", toJson(result->histogram)},
-      {"ratio_c", result->ratioC},
-      {"predicted_loss", result->predictedLoss},
+      {"ratio_c", toJsonNumber(result->ratioC)},
+      {"predicted_loss", toJsonNumber(result->predictedLoss)},
       // Predicted loss with every column at 0 bits (sum of C_j): what
       // budget-scope=module measures each layer's loss against.
       {"predicted_loss_0bit",
-       std::accumulate(result->sensitivities.begin(),
-                       result->sensitivities.end(), 0.0)},
+       toJsonNumber(std::accumulate(result->sensitivities.begin(),
+                                    result->sensitivities.end(), 0.0))},
   };
   entry["choice"] = result->choice;
-  if (result->hessianLoss >= 0)
-    entry["hessian_loss"] = result->hessianLoss;
-  if (result->uniformHessianLoss >= 0) {
+  if (options.measureLoss)
+    entry["hessian_loss"] = toJsonNumber(result->hessianLoss);
+  if (!result->uniformUnavailable.empty()) {
+    entry["uniform_bits"] = nullptr;
+    entry["uniform_hessian_loss"] = nullptr;
+    entry["uniform_unavailable"] = result->uniformUnavailable;
+  } else if (options.measureUniformBaseline) {
     entry["uniform_bits"] = result->uniformBits;
-    entry["uniform_hessian_loss"] = result->uniformHessianLoss;
+    entry["uniform_hessian_loss"] = toJsonNumber(result->uniformHessianLoss);
   }
   report.push_back(std::move(entry));
 
@@ -360,67 +486,15 @@ LogicalResult BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   return success();
 }
 
-FailureOr<num::GridType>
-BaqAllocatePass::chooseScaleType(Operation *op, ArrayRef<float> w,
-                                 bool remark) {
-  // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
-  // would decode wrong weights without a word.
-  std::optional<num::GridType> requested;
-  if (scaleType == ScaleTypeKind::F16)
-    requested = num::GridType::F16;
-  else if (scaleType == ScaleTypeKind::BF16)
-    requested = num::GridType::BF16;
-  else if (scaleType == ScaleTypeKind::F32)
-    requested = num::GridType::F32;
-  llvm::Expected<num::GridType> gridType = num::chooseGridType(w, requested);
-  if (!gridType)
-    return op->emitError() << "baq-allocate: "
-                           << llvm::toString(gridType.takeError());
-  if (remark && !requested && *gridType != num::GridType::F16)
-    op->emitRemark() << (zeroType == ZeroTypeKind::U8 ? "scales"
-                                                      : "scales and zeros")
-                     << " of this weight are stored as f32: its ranges exceed "
-                        "f16 (or all lie below its normal range)";
-  return *gridType;
-}
-
-FailureOr<double>
-BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates) {
-  std::vector<num::LayerShape> shapes;
-  for (const QuantizableMatmul &c : candidates) {
-    if (c.matmul->hasAttr(BaqDialect::getTargetBitsAttrName()))
-      continue; // meets its own target
-    // Only the storage types depend on the weight's values.
-    FailureOr<std::vector<float>> w = readWeightMatrix(c);
-    if (failed(w))
-      return failure();
-    FailureOr<num::GridType> gridType =
-        chooseScaleType(c.matmul, *w, /*remark=*/false);
-    if (failed(gridType))
-      return failure();
-    num::LayerShape shape{c.outputs, c.inputs, {}};
-    shape.quant.groupSize = groupSize;
-    shape.quant.scaleType = *gridType;
-    shape.quant.zeroType =
-        zeroType == ZeroTypeKind::U8 ? num::GridType::U8 : *gridType;
-    shapes.push_back(shape);
-  }
-  if (shapes.empty())
-    return targetBits.getValue();
-  llvm::Expected<double> rate =
-      num::pooledPayloadRate(shapes, targetBits, minBits);
-  if (!rate)
-    return getOperation()->emitError()
-           << "baq-allocate: " << llvm::toString(rate.takeError());
-  return *rate;
-}
-
 /// Sensitivities of every candidate, then one allocation across all of them
 /// (num::allocateModule).
-FailureOr<std::vector<std::vector<int8_t>>>
+FailureOr<BaqAllocatePass::ModulePlan>
 BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
   num::LayerOptions options = getLayerOptions();
   std::vector<std::vector<double>> sensitivities;
+  // Each layer's metadata is costed in the type it will be stored in.
+  ModulePlan plan;
+  std::vector<num::QuantizerOptions> quants;
   for (const QuantizableMatmul &c : candidates) {
     auto hessianAttr =
         cast<ElementsAttr>(c.matmul->getAttr(BaqDialect::getHessianAttrName()));
@@ -434,13 +508,20 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
     for (float v : w)
       if (!std::isfinite(v))
         return op->emitError() << "baq-allocate: weight contains NaN or Inf";
+    FailureOr<num::GridType> gridType =
+        chooseScaleType(op, w, c.outputs, c.inputs);
+    if (failed(gridType))
+      return failure();
+    plan.gridTypes.push_back(*gridType);
+    quants.push_back(options.quant);
+    setGridTypes(quants.back(), *gridType);
     num::zeroDeadColumns(w, c.outputs, hessian->prepared);
     sensitivities.push_back(num::computeSensitivities(
         w, c.outputs, c.inputs, hessian->prepared, options.sensitivity));
   }
   std::vector<num::LayerDemand> demands;
-  for (auto [c, s] : llvm::zip(candidates, sensitivities))
-    demands.push_back({s, c.outputs});
+  for (auto [c, s, quant] : llvm::zip(candidates, sensitivities, quants))
+    demands.push_back({s, c.outputs, &quant});
   llvm::Expected<std::vector<std::vector<int8_t>>> bits =
       num::allocateModule(demands, options);
   if (!bits) {
@@ -448,7 +529,39 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
         << "baq-allocate: " << llvm::toString(bits.takeError());
     return failure();
   }
-  return std::move(*bits);
+  plan.bits = std::move(*bits);
+  return plan;
+}
+
+FailureOr<double>
+BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates,
+                           std::vector<num::GridType> &gridTypes) {
+  std::vector<num::LayerShape> shapes;
+  for (const QuantizableMatmul &c : candidates) {
+    // Only the storage types depend on the weight's values.
+    FailureOr<std::vector<float>> w = readWeightMatrix(c);
+    if (failed(w))
+      return failure();
+    FailureOr<num::GridType> gridType =
+        chooseScaleType(c.matmul, *w, c.outputs, c.inputs);
+    if (failed(gridType))
+      return failure();
+    gridTypes.push_back(*gridType);
+    if (c.matmul->hasAttr(BaqDialect::getTargetBitsAttrName()))
+      continue; // meets its own target
+    num::LayerShape shape{c.outputs, c.inputs, {}};
+    shape.quant.groupSize = groupSize;
+    setGridTypes(shape.quant, *gridType);
+    shapes.push_back(shape);
+  }
+  if (shapes.empty())
+    return targetBits.getValue();
+  llvm::Expected<double> rate =
+      num::pooledPayloadRate(shapes, targetBits, minBits);
+  if (!rate)
+    return getOperation()->emitError()
+           << "baq-allocate: " << llvm::toString(rate.takeError());
+  return *rate;
 }
 
 void BaqAllocatePass::runOnOperation() {
@@ -484,29 +597,32 @@ void BaqAllocatePass::runOnOperation() {
     slot->pendingUses += moduleScope ? 2 : 1;
   }
 
+  ModulePlan plan;
   pooledRate.reset();
   if (budgetScope == BudgetScope::Module && budget == BudgetKind::Total &&
       !candidates.empty()) {
-    FailureOr<double> rate = poolBudget(candidates);
+    FailureOr<double> rate = poolBudget(candidates, plan.gridTypes);
     if (failed(rate))
       return signalPassFailure();
     pooledRate = *rate;
   }
-
-  std::vector<std::vector<int8_t>> plan(candidates.size());
   if (moduleScope) {
-    FailureOr<std::vector<std::vector<int8_t>>> bits =
-        allocateModule(candidates);
-    if (failed(bits))
+    FailureOr<ModulePlan> planned = allocateModule(candidates);
+    if (failed(planned))
       return signalPassFailure();
-    plan = std::move(*bits);
+    plan = std::move(*planned);
   }
 
   llvm::json::Array matmuls;
   bool anyFailure = false;
   for (auto [index, candidate] : llvm::enumerate(candidates))
-    if (failed(quantizeMatmul(candidate, matmuls, index, candidates.size(),
-                              plan[index])))
+    if (failed(quantizeMatmul(
+            candidate, matmuls, index, candidates.size(),
+            moduleScope ? ArrayRef<int8_t>(plan.bits[index])
+                        : ArrayRef<int8_t>(),
+            plan.gridTypes.empty()
+                ? std::nullopt
+                : std::optional<num::GridType>(plan.gridTypes[index]))))
       anyFailure = true;
   if (anyFailure)
     return signalPassFailure();
@@ -549,11 +665,21 @@ void BaqAllocatePass::runOnOperation() {
   llvm::json::Object root{{"options", std::move(options)},
                           {"matmuls", std::move(matmuls)},
                           {"total", std::move(total)}};
+  // Instances nested below the top level run concurrently: each writes its
+  // own report, named after its scope (r.json -> r.<function>.json), instead
+  // of racing for one file.
+  std::string path = reportFile;
+  if (std::string scope = getScopeName(getOperation()); !scope.empty()) {
+    StringRef extension = llvm::sys::path::extension(reportFile);
+    path = (StringRef(reportFile).drop_back(extension.size()) + "." + scope +
+            extension)
+               .str();
+  }
   std::error_code ec;
-  llvm::raw_fd_ostream out(reportFile, ec, llvm::sys::fs::OF_Text);
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_Text);
   if (ec) {
-    getOperation()->emitError() << "baq-allocate: cannot write report '"
-                                << reportFile << "': " << ec.message();
+    getOperation()->emitError() << "baq-allocate: cannot write report '" << path
+                                << "': " << ec.message();
     return signalPassFailure();
   }
   out << llvm::formatv("{0:2}", llvm::json::Value(std::move(root))) << "\n";

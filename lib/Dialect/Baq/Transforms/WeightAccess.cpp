@@ -13,6 +13,7 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/SymbolTable.h"
 #include "llvm/ADT/APFloat.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/MathExtras.h"
 
 #include <cstring>
@@ -583,6 +584,39 @@ static DenseResourceElementsAttr makeBlob(RankedTensorType type,
   return DenseResourceElementsAttr::get(type, name, std::move(blob));
 }
 
+std::string mlir::baq::getScopeName(Operation *scope) {
+  SmallVector<std::string> parts;
+  for (Operation *op = scope; op->getParentOp(); op = op->getParentOp()) {
+    if (auto name =
+            op->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName())) {
+      parts.push_back(name.str());
+      continue;
+    }
+    int64_t position = 0;
+    for (Operation &sibling : *op->getBlock()) {
+      if (&sibling == op)
+        break;
+      ++position;
+    }
+    parts.push_back(std::to_string(position));
+  }
+  std::reverse(parts.begin(), parts.end());
+  return llvm::join(parts, ".");
+}
+
+std::string mlir::baq::getBlobBaseName(const QuantizableMatmul &c,
+                                       Operation *scope) {
+  std::string qualifier = getScopeName(scope);
+  if (qualifier.empty())
+    return c.name;
+  // A weight named after the scope itself (its constant's key or the
+  // enclosing function): the scope's name is already unique.
+  auto own = scope->getAttrOfType<StringAttr>(SymbolTable::getSymbolAttrName());
+  if (own && own.getValue() == c.name)
+    return qualifier;
+  return qualifier + "." + c.name;
+}
+
 void mlir::baq::rewriteToPacked(const QuantizableMatmul &c,
                                 const num::QuantizedWeight &weight,
                                 const num::QuantizerOptions &options,
@@ -598,11 +632,12 @@ void mlir::baq::rewriteToPacked(const QuantizableMatmul &c,
   std::vector<uint32_t> words = num::packCodes(weight.layout, weight.codes);
   ArrayRef<char> wordBytes(reinterpret_cast<const char *>(words.data()),
                            words.size() * sizeof(uint32_t));
+  std::string name = getBlobBaseName(c, scope);
   auto payload =
-      makeBlob(layout.getPayloadType(), c.name + "_payload", wordBytes, 4);
-  auto scales = makeBlob(layout.getScalesType(), c.name + "_scales",
+      makeBlob(layout.getPayloadType(), name + "_payload", wordBytes, 4);
+  auto scales = makeBlob(layout.getScalesType(), name + "_scales",
                          encodeGrid(weight.scales, scaleType), 4);
-  auto zeros = makeBlob(layout.getZerosType(), c.name + "_zeros",
+  auto zeros = makeBlob(layout.getZerosType(), name + "_zeros",
                         encodeGrid(weight.zeros, zeroType), 4);
 
   // Every read of the weight sees the quantized values: the blobs are shared

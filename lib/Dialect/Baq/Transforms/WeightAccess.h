@@ -105,6 +105,19 @@ std::optional<ArrayRef<float>> borrowF32Elements(ElementsAttr attr);
 /// The weight as a row-major M x N matrix (row = output, column = input).
 FailureOr<std::vector<float>> readWeightMatrix(const QuantizableMatmul &c);
 
+/// The name of a pass's `scope` below the top-level op, unique among the ops
+/// a nested pass manager runs concurrently: the symbol names of the scope and
+/// its ancestors below the top level (an op without one: its position in its
+/// block), outermost first and joined by '.'. Empty for the top-level op.
+std::string getScopeName(Operation *scope);
+
+/// The blob names of a quantized weight: `<name>_payload`, `_scales` and
+/// `_zeros`. Below the top level they are qualified by getScopeName (unless
+/// `name` is the scope's own): the resource manager appends `_1`, `_2` to a
+/// name already taken, and pass instances running concurrently on sibling
+/// functions that read one global must not race for the plain name.
+std::string getBlobBaseName(const QuantizableMatmul &c, Operation *scope);
+
 /// Replaces every access of the weight by packed_constant + dequantize,
 /// attaches `baq.bits` to the contraction and its sharers and drops their
 /// `baq.hessian`; a global inside `scope` left without uses is erased (from

@@ -44,7 +44,17 @@ def BaqAllocate : Pass<"baq-allocate"> {
     that function's global loads but leaves a module-level global in place
     (functions run concurrently; erasing a sibling symbol would race), so run
     `symbol-dce` afterwards. On a module it erases a private global it left
-    without uses.
+    without uses. Nested below the module, the blobs it creates are named
+    after the function too (`<function>.<weight>_payload`, or
+    `<function>_payload` for a weight named after its function), so that
+    instances running concurrently never race for a name: the output is the
+    same bytes on every run.
+
+    Scales are stored in `scale-type` only where it holds every (row, group)
+    range: a range beyond its largest value, or nonzero but below its
+    smallest normal value (where the stored scale would keep few significant
+    bits, or round to 0 and decode the group to zeros), is an error naming
+    the weight, row and group; `auto` takes f32 for such a layer instead.
 
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
@@ -142,9 +152,11 @@ def BaqAllocate : Pass<"baq-allocate"> {
            "Element type of the stored scales and zeros",
            [{::llvm::cl::values(
              clEnumValN(::mlir::baq::ScaleTypeKind::Auto, "auto",
-                        "f16, or f32 for a layer whose ranges exceed f16"),
+                        "f16, or f32 for a layer with a range beyond f16 or "
+                        "a nonzero range below its normal range"),
              clEnumValN(::mlir::baq::ScaleTypeKind::F16, "f16",
-                        "f16 (an error if a range exceeds it)"),
+                        "f16 (an error if a nonzero range lies outside its "
+                        "normal range)"),
              clEnumValN(::mlir::baq::ScaleTypeKind::BF16, "bf16", "bf16"),
              clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"))}]>,
     Option<"zeroType", "zero-type", "::mlir::baq::ZeroTypeKind",
@@ -199,7 +211,9 @@ def BaqAllocate : Pass<"baq-allocate"> {
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
            "GPTQ lazy-batch block size">,
     Option<"reportFile", "report", "std::string", /*default=*/"\"\"",
-           "Write a JSON report to this file">,
+           "Write a JSON report to this file (it never changes the output; "
+           "nested below the module, each instance writes "
+           "<stem>.<function><ext>)">,
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Print one progress line per matmul on stderr">
   ];
