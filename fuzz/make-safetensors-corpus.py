@@ -42,7 +42,7 @@ SEEDS = {
     "truncated": st("{" + entry("fc1", "F32", [2, 2], 0, 16) + "}", F32[:12]),
     "header-past-end": st("{" + entry("fc1", "F32", [2, 2], 0, 16) + "}", F32, 17),
     "offsets-reversed": st("{" + entry("t", "U8", [1], 2, 1) + "}", b"xy"),
-    "float-dim": st('{"t":{"dtype":"F32","shape":[9.3e18],"data_offsets":[0,4]}}', F32[:4]),
+    "float-dim": st('{"t":{"dtype":"F32","shape":[9.223372036854775808e18],"data_offsets":[0,4]}}', F32[:4]),
 }
 
 

@@ -45,7 +45,8 @@
 // LARGE-ELEMENTS: tensor 'fc1' has shape [4294967296, 4294967296]: too large
 //
 // Siblings: dimensions and offsets that are not non-negative integers
-// (9.3e18 was converted from double to int64_t: undefined behaviour), offsets
+// (2^63 written as a double was converted to int64_t out of range: undefined
+// behaviour), offsets
 // in the wrong order or past the data, a dtype that does not match the byte
 // count, a header that is not an object, empty, or has non-string metadata.
 // RUN: %{craft} %t.st float-dim

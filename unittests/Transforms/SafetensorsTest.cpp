@@ -316,11 +316,13 @@ TEST(Safetensors, RejectsTooLargeShapes) {
   EXPECT_NE(errorOfFile(header("X9", "[4294967296,4294967296]"), data)
                 .find("too large"),
             std::string::npos);
-  // Dimensions that are not unsigned integers as written: 9.3e18 is a
-  // double (llvm::json's getAsInteger would convert it to int64_t, which is
-  // undefined), 2^63 does not fit int64_t.
+  // Dimensions that are not unsigned integers as written: 2^63 as a double
+  // passes the range check of llvm::json's getAsInteger, which then converts
+  // it to int64_t out of range (undefined); 2^63 as an integer does not fit
+  // int64_t.
   for (const char *shape :
-       {"[-1]", "[2.0]", "[9.3e18]", "[9223372036854775808]", "[\"2\"]"})
+       {"[-1]", "[2.0]", "[9.3e18]", "[9.223372036854775808e18]",
+        "[9223372036854775808]", "[\"2\"]"})
     EXPECT_EQ(errorOfFile(header("F32", shape), data),
               "tensor 't' has an invalid shape: dimension 0 is not a "
               "non-negative integer")

@@ -45,9 +45,10 @@ CASES = {
                   '"data_offsets":[0,64]}}', IDENTITY, 0),
     "too-large-elements": ('{"fc1":{"dtype":"U8","shape":[4294967296,4294967296],'
                            '"data_offsets":[0,64]}}', IDENTITY, 0),
-    # 9.3e18 is a double: llvm::json's getAsInteger converts it to int64_t
-    # (undefined behaviour).
-    "float-dim": ('{"fc1":{"dtype":"F32","shape":[9.3e18,4],"data_offsets":[0,64]}}',
+    # 2^63 as a double passes the range check of llvm::json's getAsInteger,
+    # which then converts it to int64_t out of range (undefined behaviour).
+    "float-dim": ('{"fc1":{"dtype":"F32","shape":[9.223372036854775808e18,4],'
+                  '"data_offsets":[0,64]}}',
                   IDENTITY, 0),
     "negative-dim": ('{"fc1":{"dtype":"F32","shape":[-4,4],"data_offsets":[0,64]}}',
                      IDENTITY, 0),

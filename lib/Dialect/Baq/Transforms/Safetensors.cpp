@@ -229,8 +229,9 @@ mlir::baq::parseSafetensors(std::unique_ptr<llvm::MemoryBuffer> buffer,
                   "' needs a string 'dtype', an array 'shape' and a "
                   "two-element 'data_offsets'");
     entry.dtype = dtype->str();
-    // Unsigned integers as written: getAsInteger would also take 2.0 and
-    // convert 9.3e18 to int64_t, which is undefined behaviour.
+    // Unsigned integers as written: getAsInteger would also take 2.0, and
+    // converts 2^63 written as a double to int64_t out of range (undefined
+    // behaviour).
     for (auto [i, dim] : llvm::enumerate(*shape)) {
       std::optional<uint64_t> d = dim.getAsUINT64();
       if (!d || *d > uint64_t(std::numeric_limits<int64_t>::max()))
