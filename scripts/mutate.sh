@@ -182,6 +182,47 @@ mutant verifier-payload-one-row lib/Dialect/Baq/IR/BaqDialect.cpp \
   'llvm::MulOverflow<int64_t>(4, 1, expectedPayload)' \
   lit:Dialect
 
+# --- untrusted inputs: exact edges (issue 22, class 7) ------------------------
+ST=lib/Dialect/Baq/Transforms/Safetensors.cpp
+STT=(gtest:Transforms/BAQTransformsTests:Safetensors.* lit:Reliability/safetensors-headers.mlir)
+mutant safetensors-header-size-loose "$ST" \
+  'if (headerSize > data.size() - 8)' 'if (headerSize > data.size() - 8 + 4)' \
+  "${STT[@]}"
+mutant safetensors-header-limit-off-by-one "$ST" \
+  'if (headerSize > maxHeaderSize)' 'if (headerSize >= maxHeaderSize)' \
+  "${STT[@]}"
+mutant safetensors-depth-plus-one "$ST" \
+  'if (open.size() == kSafetensorsMaxHeaderDepth) {' \
+  'if (open.size() == kSafetensorsMaxHeaderDepth + 1) {' \
+  "${STT[@]}"
+mutant safetensors-duplicates-ignored "$ST" \
+  'if (inserted)' 'if (true)' \
+  "${STT[@]}"
+mutant safetensors-elements-wrap "$ST" \
+  'tooLarge |= llvm::MulOverflow(elements, d, elements);' \
+  'elements = int64_t(uint64_t(elements) * uint64_t(d));' \
+  "${STT[@]}"
+mutant safetensors-rejects-empty-tensors "$ST" \
+  'if (*begin > *end)' 'if (*begin >= *end)' \
+  "${STT[@]}"
+mutant safetensors-rejects-end-of-file "$ST" \
+  'if (*end > dataSize)' 'if (*end >= dataSize)' \
+  "${STT[@]}"
+mutant safetensors-data-bound-loose "$ST" \
+  'if (*end > dataSize)' 'if (*end > dataSize + 1)' \
+  "${STT[@]}"
+mutant verifier-packed-matmul-encoding lib/Dialect/Baq/IR/BaqDialect.cpp \
+  'return type.getRank() == 2 && !type.getEncoding() &&' \
+  'return type.getRank() == 2 &&' \
+  lit:Dialect/Baq/invalid.mlir
+PAR=lit:Conversion/BaqToCPU/kernels-to-parallel-estimate.mlir
+mutant parallel-trips-rounded-down lib/Conversion/BaqToCPU/KernelsToParallel.cpp \
+  '(*ub - *lb + *step - 1) / *step' '(*ub - *lb) / *step' "$PAR"
+mutant parallel-trips-rounded-up-always lib/Conversion/BaqToCPU/KernelsToParallel.cpp \
+  '(*ub - *lb + *step - 1) / *step' '(*ub - *lb + *step) / *step' "$PAR"
+mutant parallel-trips-from-zero lib/Conversion/BaqToCPU/KernelsToParallel.cpp \
+  '(*ub - *lb + *step - 1) / *step' '(*ub + *step - 1) / *step' "$PAR"
+
 # --- weight access, --baq-expand ----------------------------------------------
 mutant read-nm-weight-reshaped lib/Dialect/Baq/Transforms/WeightAccess.cpp \
   'w[i * c.inputs + j] = (*raw)[j * c.outputs + i];' \

@@ -283,6 +283,36 @@ func.func @packed_matmul_init_shape(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: 
 
 // -----
 
+// Tensor encodings (data tiling, sparsity) change what the elements mean;
+// the kernels read plain row-major activations and results. Shapes and
+// element types are valid here: only the encoding is wrong.
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_input_encoding(%a: tensor<3x2xf32, "tiled">, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op input must be [rows, 2] (the layout's inputs) without encoding, got 'tensor<3x2xf32, "tiled">'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32, "tiled">, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_init_encoding(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32, "tiled">) -> tensor<3x1xf32, "tiled"> {
+  // expected-error@+1 {{'baq.packed_matmul' op init must be [rows, 1] (the layout's outputs) without encoding, got 'tensor<3x1xf32, "tiled">'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xf16>, tensor<1x1xf16>) outs(%c : tensor<3x1xf32, "tiled">) layout(#l) -> tensor<3x1xf32, "tiled">
+  return %r : tensor<3x1xf32, "tiled">
+}
+
+// -----
+
+#l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
+func.func @packed_matmul_scales_encoding(%a: tensor<3x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16, "tiled">, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
+  // expected-error@+1 {{'baq.packed_matmul' op scales has type 'tensor<1x1xf16, "tiled">', but the layout requires 'tensor<1x1xf16>'}}
+  %r = baq.packed_matmul ins(%a, %p, %s, %z : tensor<3x2xf32>, tensor<1xi32>, tensor<1x1xf16, "tiled">, tensor<1x1xf16>) outs(%c : tensor<3x1xf32>) layout(#l) -> tensor<3x1xf32>
+  return %r : tensor<3x1xf32>
+}
+
+// -----
+
 #l = #baq.layout<outputs = 1, inputs = 2, channel_dim = 0, bits = [2, 3], perm = [1, 0], segments = [3, 0, 1, 0, 2, 1, 1, 3], group_size = 0, scale_type = f16, zero_type = f16, payload_bytes = 4, scale_bytes = 2, zero_bytes = 2>
 func.func @packed_matmul_rows(%a: tensor<4x2xf32>, %p: tensor<1xi32>, %s: tensor<1x1xf16>, %z: tensor<1x1xf16>, %c: tensor<3x1xf32>) -> tensor<3x1xf32> {
   // expected-error@+1 {{'baq.packed_matmul' op input has 4 rows but init has 3}}

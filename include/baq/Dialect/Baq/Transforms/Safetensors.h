@@ -2,8 +2,10 @@
 //
 // The tensor archive Hugging Face and IREE parameter files use: an 8-byte
 // little-endian header size, a JSON header {name: {dtype, shape,
-// data_offsets: [begin, end]}} and the raw little-endian data. Every claim of
-// the header is checked against the file before any tensor is read.
+// data_offsets: [begin, end]}} and the raw little-endian data. The file is
+// untrusted: the header's size and nesting are bounded before it is parsed,
+// and every claim of the header is checked against the file before any
+// tensor is read.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,6 +24,13 @@
 namespace mlir {
 namespace baq {
 
+/// The largest header accepted (the reference implementation's limit).
+inline constexpr uint64_t kSafetensorsMaxHeaderSize = 100'000'000;
+/// The deepest JSON nesting accepted: {name: {"shape": [...]}} is 3 levels.
+/// llvm::json::parse recurses once per level, so a deeper header could
+/// overflow the stack before it is rejected.
+inline constexpr unsigned kSafetensorsMaxHeaderDepth = 3;
+
 struct SafetensorsEntry {
   std::string name;
   std::string dtype;
@@ -38,9 +47,17 @@ struct SafetensorsFile {
   std::vector<SafetensorsEntry> entries;
 };
 
-/// Reads and validates the header of `path`: sizes, offsets inside the file,
-/// data size = elements x dtype size for the dtypes it knows.
-llvm::Expected<SafetensorsFile> readSafetensors(llvm::StringRef path);
+/// Reads and validates the header of `path`: its size and nesting, unique
+/// keys, offsets inside the file, data size = elements x dtype size for the
+/// dtypes it knows. `maxHeaderSize` is a parameter for tests only.
+llvm::Expected<SafetensorsFile>
+readSafetensors(llvm::StringRef path,
+                uint64_t maxHeaderSize = kSafetensorsMaxHeaderSize);
+
+/// As readSafetensors, on a file already in memory (the fuzzer's entry).
+llvm::Expected<SafetensorsFile>
+parseSafetensors(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                 uint64_t maxHeaderSize = kSafetensorsMaxHeaderSize);
 
 /// The entry's values as floats; F32, F16 and BF16 only.
 llvm::Expected<std::vector<float>>
