@@ -392,3 +392,19 @@ def test_safetensors_edges() -> None:
     assert list(parse_safetensors(ok)) == ["a"]
     with pytest.raises(SafetensorsError, match="nested deeper"):
         parse_safetensors(_raw_st(b'{"a": {"shape": [[1]]}}', b""))
+
+
+def test_bugs_keep_their_traceback(capsys) -> None:
+    """The boundary converts known input errors only: anything else is a bug and propagates."""
+    from baq.cli import BaqError, run
+
+    def bug(argv):
+        raise KeyError("not an input error")
+
+    def bad_input(argv):
+        raise BaqError("f.txt: line 1\nline 2")
+
+    with pytest.raises(KeyError):
+        run("baq-x", bug, [])
+    assert run("baq-x", bad_input, []) == 2
+    assert capsys.readouterr().err == "baq-x: error: f.txt: line 1 | line 2\n"
