@@ -17,6 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cli import BaqError
+
+
+class BudgetError(BaqError, ValueError):
+    """A target the layers cannot meet."""
+
 MAX_BITS = 8
 _EPS = 1e-9
 _F16_MAX = 65504.0
@@ -62,7 +68,7 @@ def pooled_payload_rate(shapes: list[LayerShape], target_bits: float, min_bits: 
     ``target_bits`` over all ``shapes``; ValueError if not even ``min_bits`` fits."""
     weights = sum(s.m * s.n for s in shapes)
     if weights == 0:
-        raise ValueError("no weights to budget")
+        raise BudgetError("no weights to budget")
     budget = math.floor(target_bits * weights + _EPS)
     rates = sorted({k / s.n for s in shapes for k in range(MAX_BITS * s.n + 1)})
 
@@ -77,7 +83,7 @@ def pooled_payload_rate(shapes: list[LayerShape], target_bits: float, min_bits: 
         else:
             hi = mid
     if lo == 0 or rates[lo - 1] < min_bits:
-        raise ValueError(f"target-bits={target_bits:g} cannot be met over the module: "
+        raise BudgetError(f"target-bits={target_bits:g} cannot be met over the module: "
                          f"min-bits={min_bits} with its metadata costs "
                          f"{stored(min_bits) / weights:.4g} bits per weight")
     return rates[lo - 1]

@@ -14,12 +14,24 @@ with spaces to a multiple of 8, then the raw little-endian tensors.
 from __future__ import annotations
 
 import json
+import math
 import struct
+import sys
 from pathlib import Path
 
 import numpy as np
 
+from .cli import ArgumentParser, BaqError, run
+
 DTYPES = {"F32": np.dtype("<f4"), "F16": np.dtype("<f2"), "F64": np.dtype("<f8")}
+# The header is untrusted (its first 8 bytes choose its size): bounded before parsing, as
+# baq-opt's reader does. A safetensors header is 3 levels deep ({name: {shape: [...]}}).
+MAX_HEADER_BYTES = 100 << 20
+MAX_HEADER_DEPTH = 3
+
+
+class SafetensorsError(BaqError, ValueError):
+    """A file that is not a valid safetensors file of F32/F16/F64 tensors (message located)."""
 
 
 class Calibrator:
@@ -65,6 +77,8 @@ def calibrate(batches, path: str | Path | None = None, dtype: str = "F32") -> di
 
 def write_safetensors(path: str | Path, tensors: dict[str, np.ndarray], dtype: str = "F32") -> None:
     """Writes ``tensors`` (converted to ``dtype``: F32, F16 or F64) as a safetensors file."""
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype {dtype!r}: one of {', '.join(DTYPES)}")
     np_type = DTYPES[dtype]
     header: dict[str, object] = {}
     blobs, offset = [], 0
@@ -83,17 +97,117 @@ def write_safetensors(path: str | Path, tensors: dict[str, np.ndarray], dtype: s
             f.write(data)
 
 
-def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
-    """Reads the F32/F16/F64 tensors of a safetensors file (``__metadata__`` skipped)."""
-    raw = Path(path).read_bytes()
+def _nesting_depth(text: str) -> int:
+    """Deepest ``[``/``{`` nesting of JSON text outside strings (linear, no recursion)."""
+    depth = deepest = 0
+    in_str = escaped = False
+    for c in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    return deepest
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    out: dict = {}
+    for k, v in pairs:
+        if k in out:
+            raise SafetensorsError(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+def parse_safetensors(raw: bytes, where: str = "<bytes>") -> dict[str, np.ndarray]:
+    """The F32/F16/F64 tensors of safetensors bytes (``__metadata__`` skipped); anything
+    else is a SafetensorsError naming ``where`` and the tensor."""
+    def bad(msg: str) -> SafetensorsError:
+        return SafetensorsError(f"{where}: {msg}")
+
+    if len(raw) < 8:
+        raise bad(f"{len(raw)} bytes is too short for a safetensors header size")
     (size,) = struct.unpack("<Q", raw[:8])
-    header = json.loads(raw[8:8 + size])
-    base = 8 + size
+    if size > MAX_HEADER_BYTES or size > len(raw) - 8:
+        raise bad(f"not a valid safetensors header: its size field says {size} bytes, the "
+                  f"file has {len(raw) - 8} after it (at most {MAX_HEADER_BYTES})")
+    try:
+        text = raw[8:8 + size].decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise bad(f"not a valid safetensors header: not UTF-8 at byte {8 + e.start}") from None
+    if _nesting_depth(text) > MAX_HEADER_DEPTH:
+        raise bad(f"not a valid safetensors header: nested deeper than {MAX_HEADER_DEPTH} "
+                  f"levels")
+    try:
+        header = json.loads(text, object_pairs_hook=_no_duplicates)
+    except json.JSONDecodeError as e:
+        raise bad(f"not a valid safetensors header: {e.msg} at byte {8 + e.pos}") from None
+    except SafetensorsError as e:
+        raise bad(f"not a valid safetensors header: {e}") from None
+    if not isinstance(header, dict):
+        raise bad(f"not a valid safetensors header: a JSON {type(header).__name__}, not an "
+                  f"object")
+    base, data_len = 8 + size, len(raw) - 8 - size
     out = {}
     for name, info in header.items():
         if name == "__metadata__":
             continue
-        begin, end = info["data_offsets"]
+        if not isinstance(info, dict) or not {"dtype", "shape", "data_offsets"} <= set(info):
+            raise bad(f"tensor {name!r}: needs dtype, shape and data_offsets")
+        dtype, shape, offsets = info["dtype"], info["shape"], info["data_offsets"]
+        if dtype not in DTYPES:
+            raise bad(f"tensor {name!r}: dtype {dtype!r} is not one of {', '.join(DTYPES)}")
+        if not isinstance(shape, list) or not all(
+                isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape):
+            raise bad(f"tensor {name!r}: shape {json.dumps(shape)[:60]} is not a list of "
+                      f"non-negative integers")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(
+                isinstance(o, int) and not isinstance(o, bool) for o in offsets)):
+            raise bad(f"tensor {name!r}: data_offsets {json.dumps(offsets)[:60]} is not "
+                      f"[begin, end]")
+        begin, end = offsets
+        if not 0 <= begin <= end <= data_len:
+            raise bad(f"tensor {name!r}: data_offsets [{begin}, {end}] outside the "
+                      f"{data_len} data bytes")
+        need = math.prod(shape) * DTYPES[dtype].itemsize
+        if end - begin != need:
+            raise bad(f"tensor {name!r}: {end - begin} data bytes, shape {shape} x {dtype} "
+                      f"needs {need}")
         out[name] = np.frombuffer(raw[base + begin:base + end],
-                                  dtype=DTYPES[info["dtype"]]).reshape(info["shape"])
+                                  dtype=DTYPES[dtype]).reshape(shape)
     return out
+
+
+def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
+    """Reads the F32/F16/F64 tensors of a safetensors file (``__metadata__`` skipped)."""
+    return parse_safetensors(Path(path).read_bytes(), str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = ArgumentParser(prog="baq-calibrate", description="Check Hessian files for "
+                        "baq-opt --baq-attach-hessians: read each safetensors file as "
+                        "baq-opt would and list its tensors (name, dtype, shape).")
+    ap.add_argument("files", nargs="+", type=Path, metavar="FILE", help="safetensors file")
+    a = ap.parse_args(argv)
+    names = {v: k for k, v in DTYPES.items()}
+    for f in a.files:
+        for name, t in read_safetensors(f).items():
+            print(f"{f}: {name}: {names[t.dtype]} {'x'.join(map(str, t.shape)) or 'scalar'}")
+    return 0
+
+
+def cli() -> int:
+    return run("baq-calibrate", main)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .llama2c import (Checkpoint, CheckpointError, Tokenizer, TokenizerError, Transformer,
-                      perplexity, read_checkpoint, token_stream)
+from .cli import ArgumentParser, BaqError, read_text, run
+from .llama2c import (Checkpoint, Tokenizer, Transformer, perplexity, read_checkpoint,
+                      token_stream)
 from .packed import FormatError, read_module, total_bits
 
 
@@ -54,6 +55,12 @@ def evaluate_module(ckpt: Checkpoint, stream: np.ndarray, mlir_path: str | Path,
         log(f"baq-eval: {len(missing)} linear layers not in the module stay FP32 (not counted "
             f"in bits): {', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}")
     used = {n: w for n, w in weights.items() if n in names}
+    for n, w in used.items():
+        want = ckpt.linear(n).shape
+        if w.shape != want:
+            raise FormatError(f"{mlir_path}: @{n}: weight {w.shape[0]}x{w.shape[1]}, the "
+                              f"checkpoint's {n} is {want[0]}x{want[1]} (a module of another "
+                              f"model?)")
     model = Transformer(ckpt, {n: w.weight for n, w in used.items()})
     wl = min(window_len, ckpt.config.seq_len)
     r = perplexity(model, stream, wl, batch)
@@ -96,8 +103,17 @@ METHODS = [
 ]
 
 
-class BaqOptError(RuntimeError):
-    """``baq-opt`` could not be run or rejected its input/options (message has its log)."""
+class BaqOptError(BaqError, RuntimeError):
+    """``baq-opt`` could not be run or rejected its input/options (one line: its first
+    diagnostic and where the full log is)."""
+
+
+def first_diagnostic(log_text: str) -> str:
+    """The line of a tool's output that says what went wrong: its first ``error:`` line,
+    else its last non-empty line."""
+    lines = [ln.strip() for ln in log_text.splitlines() if ln.strip()]
+    errs = [ln for ln in lines if "error:" in ln]
+    return (errs[0] if errs else lines[-1] if lines else "no output")[:300]
 
 
 def run_baq_opt(baq_opt: Path, model: Path, out: Path, options: str, log_path: Path,
@@ -113,10 +129,11 @@ def run_baq_opt(baq_opt: Path, model: Path, out: Path, options: str, log_path: P
         with open(log_path, "w") as lf:
             p = subprocess.run(cmd, stdout=lf, stderr=subprocess.STDOUT)
     except OSError as e:
-        raise BaqOptError(f"cannot run {baq_opt}: {e}") from e
+        raise BaqOptError(f"cannot run {baq_opt}: {e.strerror or e}") from e
     if p.returncode != 0:
-        tail = log_path.read_text()[-2000:]
-        raise BaqOptError(f"baq-opt failed (exit {p.returncode}); log {log_path}:\n{tail}")
+        diag = first_diagnostic(log_path.read_text(errors="replace"))
+        raise BaqOptError(f"baq-opt failed (exit {p.returncode}) on {model}: {diag} "
+                          f"(full log: {log_path})")
     return time.time() - t0
 
 
@@ -184,15 +201,16 @@ def markdown_table(rows: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="baq-eval", description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(prog="baq-eval", description=__doc__.split("\n\n")[0])
     ap.add_argument("model", type=Path, help="model.mlir (FP32 export or baq-opt output)")
     ap.add_argument("--checkpoint", type=Path, help="llama2.c checkpoint")
     ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin")
     ap.add_argument("--text", type=Path, help="evaluation text")
     ap.add_argument("--bits-only", action="store_true",
                     help="honest bits of every weight of any module (no model, no perplexity)")
-    ap.add_argument("--window-len", type=int, default=512)
+    ap.add_argument("--window-len", type=int, default=512, help="tokens per window (512)")
     ap.add_argument("--batch", type=int, default=8, help="windows per forward batch")
+    ap.add_argument("-q", "--quiet", action="store_true", help="no progress lines on stderr")
     ap.add_argument("--json", type=Path, help="write the result as JSON here")
     ap.add_argument("--sweep", action="store_true", help="run baq-opt for every method/bits")
     ap.add_argument("--baq-opt", type=Path, help="baq-opt binary (for --sweep)")
@@ -204,6 +222,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-dir", type=Path, default=Path("sweep"),
                     help="sweep outputs: <method>-<b>b.mlir, reports, sweep.md, sweep.json")
     a = ap.parse_args(argv)
+    if a.window_len < 2:
+        ap.error(f"--window-len must be >= 2 (a window predicts its tokens 1..L-1), "
+                 f"got {a.window_len}")
+    if a.batch < 1:
+        ap.error(f"--batch must be >= 1, got {a.batch}")
     if a.bits_only:
         res = module_bits(a.model)
         for name, bits in res["layers"].items():
@@ -217,16 +240,22 @@ def main(argv: list[str] | None = None) -> int:
     missing = [f"--{k}" for k in ("checkpoint", "tokenizer", "text") if getattr(a, k) is None]
     if missing:
         ap.error(f"{', '.join(missing)} required (or --bits-only)")
+    if a.sweep and a.baq_opt is None:
+        ap.error("--sweep needs --baq-opt PATH")
+    if a.sweep and not a.baq_opt.is_file():
+        ap.error(f"--baq-opt {a.baq_opt}: no such file")
 
     t0 = time.time()
     ckpt = read_checkpoint(a.checkpoint)
     tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
-    stream = token_stream(a.text.read_text(encoding="utf-8"), tok)
-    log(f"baq-eval: {len(stream)} evaluation tokens from {a.text}")
+    stream = token_stream(read_text(a.text, "evaluation text"), tok)
+    if len(stream) < 2:
+        raise BaqError(f"{a.text}: no text to evaluate (empty, whitespace or only "
+                       f"<|endoftext|> lines)")
+    if not a.quiet:
+        log(f"baq-eval: {len(stream)} evaluation tokens from {a.text}")
 
     if a.sweep:
-        if a.baq_opt is None:
-            ap.error("--sweep needs --baq-opt PATH")
         rows = sweep(a, ckpt, stream)
         md = markdown_table(rows)
         (a.out_dir / "sweep.md").write_text(md)
@@ -253,17 +282,14 @@ def main(argv: list[str] | None = None) -> int:
           f"zeros {b['zeros'] / n:.4f}, bit table {b['bit_table'] / n:.4f}, permutation 0)")
     if a.json:
         a.json.write_text(json.dumps(res, indent=2))
-    log(f"baq-eval: done in {time.time() - t0:.1f} s")
+    if not a.quiet:
+        log(f"baq-eval: done in {time.time() - t0:.1f} s")
     return 0
 
 
 def cli() -> int:
     """Console entry point: input errors become one ``baq-eval: error:`` line and exit 2."""
-    try:
-        return main()
-    except (CheckpointError, TokenizerError, FormatError, OSError) as e:
-        print(f"baq-eval: error: {e}", file=sys.stderr)
-        return 2
+    return run("baq-eval", main)
 
 
 if __name__ == "__main__":

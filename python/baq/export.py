@@ -18,11 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .llama2c import (Checkpoint, CheckpointError, Config, Tokenizer, TokenizerError,
-                      Transformer, parse_linear_name, random_checkpoint, read_checkpoint,
-                      token_stream)
-from .packed import FormatError
 from .calibrate import Calibrator, write_safetensors
+from .cli import ArgumentParser, BaqError, read_text, run
+from .llama2c import (Checkpoint, Config, Tokenizer, Transformer, parse_linear_name,
+                      random_checkpoint, read_checkpoint, token_stream)
 from .mlir import ModuleWriter
 
 # Which layer's input defines each shared Hessian, and the blob it goes to.
@@ -56,6 +55,28 @@ class HessianAccumulator:
     def hessians(self) -> dict[str, np.ndarray]:
         """``2/n * sum x x^T`` per key, symmetrised against rounding."""
         return {k: 0.5 * (h + h.T) for k, h in self.calibrator.hessians().items()}
+
+
+class CalibrationError(BaqError, ValueError):
+    """The calibration request cannot be met (an empty text, more windows than it holds)."""
+
+
+def calibration_stream(path: str | Path, tokenizer: Tokenizer) -> np.ndarray:
+    """The token stream of a calibration text file; a file with no text (empty, whitespace,
+    only ``<|endoftext|>`` lines) or not UTF-8 is a located error."""
+    stream = token_stream(read_text(path, "calibration text"), tokenizer)
+    if len(stream) == 0:
+        raise CalibrationError(f"{path}: no calibration text (the file is empty, whitespace "
+                               f"or only <|endoftext|> lines)")
+    return stream
+
+
+def check_window_options(ap: ArgumentParser, a: argparse.Namespace) -> None:
+    """``--window-len`` and ``--batch`` of the calibrating tools."""
+    if a.window_len < 1:
+        ap.error(f"--window-len must be >= 1, got {a.window_len}")
+    if a.batch < 1:
+        ap.error(f"--batch must be >= 1, got {a.batch}")
 
 
 def calibration_windows(stream: np.ndarray, window_len: int, windows: int,
@@ -138,7 +159,7 @@ def synthetic_tokenizer(vocab_size: int) -> Tokenizer:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="baq-export", description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(prog="baq-export", description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", type=Path, help="llama2.c legacy checkpoint (.bin)")
     ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin")
     ap.add_argument("--calib", type=Path, help="calibration text (stories split by "
@@ -166,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", type=Path, required=True, help="output model.mlir")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
+    check_window_options(ap, a)
     t0 = time.time()
     if a.emit == "synthetic":
         cfg = SYNTHETIC_CONFIG
@@ -185,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
         windows = []
         if not a.no_hessian:
             tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
-            stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
+            stream = calibration_stream(a.calib, tok)
             wl = min(a.window_len, ckpt.config.seq_len)
             windows = calibration_windows(stream, wl, a.windows, a.seed)
             if not a.quiet:
@@ -208,11 +230,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cli() -> int:
     """Console entry point: input errors become one ``baq-export: error:`` line and exit 2."""
-    try:
-        return main()
-    except (CheckpointError, TokenizerError, FormatError, OSError) as e:
-        print(f"baq-export: error: {e}", file=sys.stderr)
-        return 2
+    return run("baq-export", main)
 
 
 if __name__ == "__main__":

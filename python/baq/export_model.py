@@ -22,7 +22,6 @@ compiled module reproduces the numpy forward pass up to summation order.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 from pathlib import Path
@@ -30,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from .calibrate import write_safetensors
-from .export import (SYNTHETIC_CONFIG, calibration_windows, collect_hessians, hessian_key,
-                     synthetic_tokenizer)
-from .llama2c import (Checkpoint, CheckpointError, Tokenizer, TokenizerError, Transformer,
-                      random_checkpoint, read_checkpoint, token_stream)
+from .cli import ArgumentParser, BaqError, run
+from .export import (SYNTHETIC_CONFIG, calibration_stream, calibration_windows,
+                     check_window_options, collect_hessians, hessian_key, synthetic_tokenizer)
+from .llama2c import (Checkpoint, Tokenizer, Transformer, random_checkpoint, read_checkpoint)
 from .mlir import TRANSPOSED_B_MAPS, blob_hex
 
 NEG_INF = "0xFF800000"
@@ -402,7 +401,7 @@ def build_model_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="baq-export-model", description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(prog="baq-export-model", description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", type=Path, help="llama2.c legacy checkpoint (.bin)")
     ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin (for --calib)")
     ap.add_argument("--calib", type=Path, help="calibration text (as baq.export)")
@@ -425,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-o", "--output", type=Path, required=True, help="output model.mlir")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
+    check_window_options(ap, a)
     t0 = time.time()
     if a.emit == "synthetic":
         ckpt = random_checkpoint(SYNTHETIC_CONFIG, seed=a.seed)
@@ -437,15 +437,24 @@ def main(argv: list[str] | None = None) -> int:
         wl = min(a.window_len, ckpt.config.seq_len)
         windows = list(rng.integers(0, ckpt.config.vocab_size,
                                     size=(a.windows if a.windows > 0 else 16, wl)))
+        if a.prefill > ckpt.config.seq_len:
+            ap.error(f"--prefill {a.prefill} exceeds the model's seq_len "
+                     f"{ckpt.config.seq_len}")
     else:
         if not a.checkpoint or not (a.no_hessian or (a.calib and a.tokenizer)):
             ap.error("--checkpoint and (--calib and --tokenizer, or --no-hessian) are required "
                      "(or --emit synthetic)")
         ckpt = read_checkpoint(a.checkpoint)
+        if not ckpt.config.shared_classifier:
+            raise BaqError(f"{a.checkpoint}: models with a separate classifier (wcls) are not "
+                           f"supported")
+        if a.prefill > ckpt.config.seq_len:
+            ap.error(f"--prefill {a.prefill} exceeds the model's seq_len "
+                     f"{ckpt.config.seq_len}")
         windows = []
         if not a.no_hessian:
             tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
-            stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
+            stream = calibration_stream(a.calib, tok)
             windows = calibration_windows(stream, min(a.window_len, ckpt.config.seq_len),
                                           a.windows, a.seed)
     hessians = None if a.no_hessian else collect_hessians(ckpt, windows, a.batch,
@@ -465,11 +474,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cli() -> int:
-    try:
-        return main()
-    except (CheckpointError, TokenizerError, OSError, ValueError) as e:
-        print(f"baq-export-model: error: {e}", file=sys.stderr)
-        return 2
+    """Console entry point: input errors become one ``baq-export-model: error:`` line, exit 2."""
+    return run("baq-export-model", main)
 
 
 if __name__ == "__main__":

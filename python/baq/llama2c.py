@@ -21,6 +21,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from .cli import BaqError
+
 LINEAR_KINDS: tuple[str, ...] = ("wq", "wk", "wv", "wo", "w1", "w2", "w3")
 BOS_ID = 1
 EOS_ID = 2
@@ -29,11 +31,11 @@ ENDOFTEXT = "<|endoftext|>"
 HookFn = Callable[[str, np.ndarray], None]
 
 
-class CheckpointError(ValueError):
+class CheckpointError(BaqError, ValueError):
     """Raised when a file is not a readable llama2.c legacy checkpoint."""
 
 
-class TokenizerError(ValueError):
+class TokenizerError(BaqError, ValueError):
     """Raised when a file is not a readable llama2.c tokenizer.bin."""
 
 
@@ -146,7 +148,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise CheckpointError(f"{path}: cannot read checkpoint: {e}") from e
+        raise CheckpointError(f"{path}: cannot read checkpoint: {e.strerror or e}") from e
     return parse_checkpoint(data, str(path))
 
 
@@ -229,7 +231,7 @@ class Tokenizer:
         try:
             data = path.read_bytes()
         except OSError as e:
-            raise TokenizerError(f"{path}: cannot read tokenizer: {e}") from e
+            raise TokenizerError(f"{path}: cannot read tokenizer: {e.strerror or e}") from e
         if len(data) < 4:
             raise TokenizerError(f"{path}: too short for a llama2.c tokenizer")
         max_len = struct.unpack_from("<i", data, 0)[0]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .budget import LayerShape, layer_bits, parse_allocate_options, scale_bits
+from .budget import BudgetError, LayerShape, layer_bits, parse_allocate_options, scale_bits
 from .eval import run_baq_opt
 
 
@@ -46,7 +46,7 @@ def choose_mix(weights: dict[str, np.ndarray], hessians: dict[str, np.ndarray],
     bits = {n: cands[0] for n in weights}
     spent = sum(cost(n, b) for n, b in bits.items())
     if spent > budget:
-        raise ValueError(f"per-layer mix: {cands[0]} bits everywhere already costs "
+        raise BudgetError(f"per-layer mix: {cands[0]} bits everywhere already costs "
                          f"{spent / total_w:.4f} > {target_total:g} bits per weight")
     while True:
         best, best_gain = None, 0.0
@@ -91,7 +91,7 @@ def mix_options(options: str) -> tuple[str, float]:
     """The uniform per-layer options a mix runs with, and the total target they replace."""
     opts = parse_allocate_options(options)
     if opts.get("budget") != "total" or "target-bits" not in opts:
-        raise ValueError("--layer-mix needs --allocate with target-bits=B budget=total")
+        raise BudgetError("--layer-mix needs --allocate with target-bits=B budget=total")
     keep = [t for t in options.split()
             if t.split("=", 1)[0] not in ("budget", "target-bits", "budget-scope", "uniform")]
     return " ".join(keep + ["uniform=true", "budget=payload"]), float(opts["target-bits"])

@@ -8,11 +8,24 @@ tolerant text parser that knows only the constructs our pipeline produces.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
 import numpy as np
+
+from .cli import BaqError
+
+
+class MlirError(BaqError, ValueError):
+    """Module text this reader cannot take: a malformed blob, a missing resource, a type or
+    attribute it does not know. The message names the blob, type or offset."""
+
+
+# The most elements one tensor may declare (as baq-opt: 2^31); more is refused before any
+# allocation, so a huge declared shape over a tiny blob or splat cannot exhaust memory.
+MAX_ELEMENTS = 1 << 31
 
 # ----------------------------------------------------------------------------------------
 # Writing
@@ -96,7 +109,8 @@ class ModuleWriter:
 # Reading
 # ----------------------------------------------------------------------------------------
 
-_RES_RE = re.compile(r'(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][\w.$-]*))\s*:\s*"0x([0-9A-Fa-f]*)"')
+_RES_RE = re.compile(r'(?:"((?:[^"\\]|\\.)*)"|([A-Za-z_][\w.$-]*))\s*:\s*"(0x[^"]*)"')
+_HEX_RE = re.compile(r"[0-9A-Fa-f]*")
 
 
 def split_resources(text: str) -> tuple[str, str]:
@@ -111,10 +125,17 @@ def parse_resources(text: str) -> dict[str, bytes]:
     out: dict[str, bytes] = {}
     for m in _RES_RE.finditer(res):
         key = m.group(1) if m.group(1) is not None else m.group(2)
-        raw = bytes.fromhex(m.group(3))
-        if len(raw) < 4:
-            raise ValueError(f"resource {key!r}: blob shorter than its alignment prefix")
-        out[key] = raw[4:]
+        digits = m.group(3)[2:]
+        if not _HEX_RE.fullmatch(digits):
+            bad = next(i for i, c in enumerate(digits) if c not in "0123456789abcdefABCDEF")
+            raise MlirError(f"resource blob {key!r}: {digits[bad]!r} at hex digit {bad} is not "
+                            f"a hex digit")
+        if len(digits) % 2:
+            raise MlirError(f"resource blob {key!r}: odd number of hex digits ({len(digits)})")
+        if len(digits) < 8:
+            raise MlirError(f"resource blob {key!r}: {len(digits) // 2} bytes, shorter than "
+                            f"its 4-byte alignment prefix")
+        out[key] = bytes.fromhex(digits)[4:]
     return out
 
 
@@ -168,14 +189,17 @@ def split_functions(ir: str) -> dict[str, str]:
 
 def find_balanced(text: str, start: int, open_ch: str = "<", close_ch: str = ">") -> int:
     """Index one past the bracket closing the one at ``text[start]`` (``->`` is not a close)."""
-    assert text[start] == open_ch
+    if text[start] != open_ch:
+        raise MlirError(f"expected {open_ch!r} at offset {start}")
     depth, i = 0, start
     while i < len(text):
         c = text[i]
         if c == '"':
-            j = text.index('"', i + 1)
-            while text[j - 1] == "\\":
-                j = text.index('"', j + 1)
+            j = text.find('"', i + 1)
+            while j > 0 and text[j - 1] == "\\":
+                j = text.find('"', j + 1)
+            if j < 0:
+                raise MlirError(f"unterminated string at offset {i}")
             i = j
         elif c == open_ch:
             depth += 1
@@ -184,7 +208,7 @@ def find_balanced(text: str, start: int, open_ch: str = "<", close_ch: str = ">"
             if depth == 0:
                 return i + 1
         i += 1
-    raise ValueError(f"unbalanced {open_ch}{close_ch} at offset {start}")
+    raise MlirError(f"unbalanced {open_ch}{close_ch} at offset {start}")
 
 
 _TENSOR_RE = re.compile(r"tensor<((?:\d+x)*)([a-z]+\d*)>")
@@ -193,8 +217,10 @@ _TENSOR_RE = re.compile(r"tensor<((?:\d+x)*)([a-z]+\d*)>")
 def parse_tensor_type(t: str) -> tuple[tuple[int, ...], str]:
     m = _TENSOR_RE.fullmatch(t.strip())
     if not m:
-        raise ValueError(f"not a static ranked tensor type: {t!r}")
+        raise MlirError(f"not a static ranked tensor type: {t.strip()[:60]!r}")
     dims = tuple(int(d) for d in m.group(1).split("x") if d)
+    if math.prod(dims) > MAX_ELEMENTS:
+        raise MlirError(f"{t.strip()}: more than 2^31 elements")
     return dims, m.group(2)
 
 
@@ -208,14 +234,17 @@ ELEM_BITS = {"f32": 32, "f16": 16, "bf16": 16, "f64": 64, "i32": 32, "i64": 64, 
 def decode_buffer(raw: bytes, shape: tuple[int, ...], elem: str) -> np.ndarray:
     """Little-endian buffer -> array; float types (bf16 included) come back as float32."""
     if elem not in _ELEM_DTYPES:
-        raise ValueError(f"unsupported element type {elem}")
+        raise MlirError(f"unsupported element type {elem}")
     dt = np.dtype(_ELEM_DTYPES[elem])
-    n = int(np.prod(shape)) if shape else 1
+    n = math.prod(shape)
+    if n > MAX_ELEMENTS:
+        raise MlirError(f"{'x'.join(map(str, shape))}x{elem}: more than 2^31 elements")
     if len(raw) != n * dt.itemsize:
         if len(raw) == dt.itemsize:  # splat
             raw = raw * n
         else:
-            raise ValueError(f"buffer of {len(raw)} bytes for {shape} x {elem}")
+            raise MlirError(f"{len(raw)} bytes of data, "
+                            f"{'x'.join(map(str, shape))}x{elem} needs {n * dt.itemsize}")
     a = np.frombuffer(raw, dtype=dt).reshape(shape)
     if elem == "bf16":
         return (a.astype(np.uint32) << 16).view(np.float32)
@@ -236,14 +265,21 @@ def parse_elements(expr: str, shape: tuple[int, ...], elem: str,
     if m:
         key = m.group(1) if m.group(1) is not None else m.group(2)
         if key not in resources:
-            raise KeyError(f"resource blob {key!r} not found in the module")
-        return decode_buffer(resources[key], shape, elem)
+            raise MlirError(f"resource blob {key!r} not found in the module")
+        try:
+            return decode_buffer(resources[key], shape, elem)
+        except MlirError as e:
+            raise MlirError(f"resource blob {key!r}: {e}") from None
     m = re.match(r"dense<(.*)>\s*$", expr, re.S)
     if not m:
-        raise ValueError(f"unsupported elements attribute: {expr[:60]!r}")
+        raise MlirError(f"unsupported elements attribute: {expr[:60]!r}")
     inner = m.group(1).strip()
     if inner.startswith('"0x'):
-        return decode_buffer(bytes.fromhex(inner.strip('"')[2:]), shape, elem)
+        digits = inner.strip('"')[2:]
+        if not _HEX_RE.fullmatch(digits) or len(digits) % 2:
+            raise MlirError(f"dense hex literal {inner[:40]!r}...: not an even number of hex "
+                            f"digits")
+        return decode_buffer(bytes.fromhex(digits), shape, elem)
     vals = []
     for tok in _NUM_RE.findall(inner):
         if tok.startswith("0x"):  # hex float bit pattern (NaN/inf payloads)
@@ -254,11 +290,13 @@ def parse_elements(expr: str, shape: tuple[int, ...], elem: str,
             vals.append(1.0 if tok == "true" else 0.0)
         else:
             vals.append(float(tok))
-    n = int(np.prod(shape)) if shape else 1
+    n = math.prod(shape)
+    if n > MAX_ELEMENTS:
+        raise MlirError(f"dense literal of shape {shape}: more than 2^31 elements")
     if len(vals) == 1:
         vals = vals * n
     if len(vals) != n:
-        raise ValueError(f"dense literal has {len(vals)} values for shape {shape}")
+        raise MlirError(f"dense literal has {len(vals)} values for shape {shape}")
     dt = np.float32 if elem.startswith(("f", "bf")) else np.int64
     arr = np.asarray(vals, dtype=np.float64).reshape(shape)
     if elem == "f16":

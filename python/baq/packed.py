@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .mlir import (ELEM_BITS, find_balanced, parse_elements, parse_resources, parse_tensor_type,
-                   resolve_aliases, split_functions, split_resources)
+from .cli import ArgumentParser, BaqError, read_text, run
+from .mlir import (ELEM_BITS, MlirError, find_balanced, parse_elements, parse_resources,
+                   parse_tensor_type, resolve_aliases, split_functions, split_resources)
 
 
-class FormatError(ValueError):
+class FormatError(BaqError, ValueError):
     """The packed artefact does not follow docs/FORMAT.md."""
 
 
@@ -52,13 +54,16 @@ class Layout:
     attr_bytes: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        if any(not 0 <= int(b) <= 8 for b in np.ravel(self.bits)):
+            raise FormatError(f"bitwidths outside 0..8: "
+                              f"{sorted(set(int(b) for b in np.ravel(self.bits)))[:8]}")
         self.bits = np.asarray(self.bits, dtype=np.int64)
         if self.bits.shape != (self.inputs,):
             raise FormatError(f"{len(self.bits)} bitwidths for {self.inputs} input channels")
-        if self.bits.size and (self.bits.min() < 0 or self.bits.max() > 8):
-            raise FormatError(f"bitwidths outside 0..8: {sorted(set(self.bits.tolist()))}")
         if self.group_size < 0:
             raise FormatError(f"negative group_size {self.group_size}")
+        if self.channel_dim not in (0, 1):
+            raise FormatError(f"channel_dim = {self.channel_dim}, must be 0 or 1")
         if self.scale_type not in ("f16", "bf16", "f32"):
             raise FormatError(f"unsupported scale type {self.scale_type}")
         if self.zero_type not in ("f16", "bf16", "f32", "i8"):
@@ -344,8 +349,17 @@ def _read_packed(name: str, body: str, start: int, resources: dict[str, bytes],
         shape, elem = parse_tensor_type(ty)
         parts[kw] = (parse_elements(expr, shape, elem, resources), shape, elem, expr)
         end = max(end, lend + rest.find(expr) + len(expr))
-    if layout.outputs < 0:
+    if layout.outputs < 0 and parts["scales"][1]:
         layout.outputs = parts["scales"][1][0]
+    if layout.outputs <= 0 or layout.inputs <= 0:
+        raise FormatError(f"@{name}: layout of {layout.outputs} x {layout.inputs} weights "
+                          f"(outputs and inputs must be positive)")
+    for kw in ("scales", "zeros"):
+        n = parts[kw][0].size
+        if n != layout.outputs * layout.num_groups:
+            raise FormatError(f"@{name}: {kw} {'x'.join(map(str, parts[kw][1]))}: "
+                              f"{n} values, the layout implies {layout.outputs} x "
+                              f"{layout.num_groups}")
     if parts["scales"][2] != layout.scale_type or parts["zeros"][2] != layout.zero_type:
         raise FormatError(f"@{name}: scale/zero tensor types {parts['scales'][2]}/"
                           f"{parts['zeros'][2]} differ from the layout's")
@@ -398,8 +412,13 @@ def read_function(name: str, body: str, resources: dict[str, bytes],
 
 
 def read_module(path: str | Path, check_padding: bool = True) -> dict[str, LinearWeight]:
-    """All matmul weights of a text MLIR file (module order); see parse_module."""
-    return parse_module(Path(path).read_text(), check_padding)
+    """All matmul weights of a text MLIR file (module order); see parse_module. A file the
+    reader cannot take raises FormatError naming the file (and the function)."""
+    text = read_text(path, "MLIR text")
+    try:
+        return parse_module(text, check_padding)
+    except (FormatError, MlirError) as e:
+        raise FormatError(f"{path}: {e}") from e
 
 
 def parse_module(text: str, check_padding: bool = True) -> dict[str, LinearWeight]:
@@ -417,8 +436,9 @@ def parse_module(text: str, check_padding: bool = True) -> dict[str, LinearWeigh
     for name, body in split_functions(ir).items():
         try:
             weights = read_function_weights(name, body, resources, check_padding)
-        except FormatError as e:
-            raise FormatError(f"@{name}: {e}") from e
+        except (FormatError, MlirError) as e:
+            msg = str(e)
+            raise FormatError(msg if msg.startswith(f"@{name}:") else f"@{name}: {msg}") from e
         fresh = []
         for payload, lw in weights:
             if payload.startswith("dense_resource"):
@@ -448,3 +468,30 @@ def total_bits(weights: dict[str, LinearWeight]) -> dict[str, float]:
     acc["payload_bits_per_weight"] = acc["payload"] / n
     acc["total_bits_per_weight"] = acc["total"] / n
     return acc
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = ArgumentParser(prog="baq-packed", description="List the matmul weights the "
+                        "independent reader finds in a text MLIR module (shape, quantized "
+                        "or not, honest bits per FORMAT.md §6); every packed weight is "
+                        "decoded and checked.")
+    ap.add_argument("module", metavar="MODULE", help="text MLIR module")
+    a = ap.parse_args(argv)
+    weights = read_module(a.module)
+    for name, w in weights.items():
+        acc = w.bit_accounting()
+        n = max(acc["weights"], 1)
+        kind = "packed" if w.layout is not None else w.weight_type
+        print(f"{name}: {w.shape[0]}x{w.shape[1]} {kind}, payload {acc['payload'] / n:.4f}, "
+              f"total {acc['total'] / n:.4f} bits/weight")
+    bits = total_bits(weights)
+    print(f"total bits/weight: {bits['total_bits_per_weight']:.4f}  ({bits['weights']} weights)")
+    return 0
+
+
+def cli() -> int:
+    return run("baq-packed", main)
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -20,7 +20,6 @@ the same options, checked to reproduce the fed-forward weights exactly.
 
 from __future__ import annotations
 
-import argparse
 import re
 import subprocess
 import sys
@@ -32,14 +31,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .budget import parse_allocate_options, pooled_options
+from .cli import ArgumentParser, run
+from .eval import BaqOptError, first_diagnostic, run_baq_opt
+from .export import (WINDOW_SAMPLINGS, CalibrationError, HessianAccumulator, build_module,
+                     calibration_stream, collect_hessians, hessian_key)
+from .llama2c import Checkpoint, Tokenizer, Transformer, read_checkpoint
 from .mix import choose_mix, measure_losses, mix_candidates, mix_options
-from .eval import BaqOptError, run_baq_opt
-from .export import (WINDOW_SAMPLINGS, HessianAccumulator, build_module, collect_hessians,
-                     hessian_key)
-from .llama2c import (Checkpoint, CheckpointError, Tokenizer, TokenizerError, Transformer,
-                      read_checkpoint, token_stream)
 from .mlir import ModuleWriter
-from .packed import FormatError, parse_module
+from .packed import read_module
 
 CALIBRATIONS = ("fp32", "sequential", "true-sequential")
 # The mode measured best on stories260K (docs/RESULTS.md, baq.results).
@@ -50,10 +49,6 @@ GROUPS: tuple[tuple[str, ...], ...] = (("wq", "wk", "wv"), ("wo",), ("w1", "w3")
 # (layer names, Hessians by blob key) -> dequantized [out, in] weights by layer name
 QuantizeFn = Callable[[list[str], dict[str, np.ndarray]], dict[str, np.ndarray]]
 ProgressFn = Callable[[str], None]
-
-
-class CalibrationError(ValueError):
-    """The calibration request cannot be met (e.g. more windows than the text holds)."""
 
 
 def log(msg: str) -> None:
@@ -145,7 +140,7 @@ class BaqOptQuantizer:
         src, out = stem.with_suffix(".mlir"), Path(f"{stem}.q.mlir")
         src.write_text(w.text())
         run_baq_opt(self.baq_opt, src, out, self.options, Path(f"{stem}.log"), echo=None)
-        got = parse_module(out.read_text())
+        got = read_module(out)
         bad = [n for n in names if n not in got or got[n].layout is None]
         if bad:
             raise BaqOptError(f"baq-opt left {', '.join(bad)} unquantized (log {stem}.log)")
@@ -163,10 +158,10 @@ def check_baq_opt(baq_opt: Path, options: str, work_dir: Path) -> None:
                             "-o", str(work_dir / "empty.q.mlir")],
                            capture_output=True, text=True)
     except OSError as e:
-        raise BaqOptError(f"cannot run {baq_opt}: {e}") from e
+        raise BaqOptError(f"cannot run {baq_opt}: {e.strerror or e}") from e
     if p.returncode != 0:
-        raise BaqOptError(f"--allocate {options!r} rejected by baq-opt:\n"
-                          f"{p.stderr.strip()[-2000:]}")
+        raise BaqOptError(f"--allocate {options!r} rejected by baq-opt (exit {p.returncode}): "
+                          f"{first_diagnostic(p.stderr)}")
 
 
 def choose_layer_mix(ckpt: Checkpoint, windows: Sequence[np.ndarray], baq_opt: Path,
@@ -217,7 +212,7 @@ def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, b
     t1 = time.time()
     run_baq_opt(baq_opt, calibrated, output, options, work_dir / "final.log", echo=None)
     if fed:
-        got = parse_module(output.read_text())
+        got = read_module(output)
         differ = [n for n, w in fed.items() if n not in got or
                   not np.array_equal(got[n].weight, w)]
         if differ:
@@ -234,7 +229,7 @@ def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, b
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="baq-quantize", description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(prog="baq-quantize", description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", type=Path, required=True, help="llama2.c checkpoint")
     ap.add_argument("--tokenizer", type=Path, required=True, help="llama2.c tokenizer.bin")
     ap.add_argument("--calib", type=Path, required=True,
@@ -286,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.time()
     ckpt = read_checkpoint(a.checkpoint)
     tok = Tokenizer.load(a.tokenizer, ckpt.config.vocab_size)
-    stream = token_stream(a.calib.read_text(encoding="utf-8"), tok)
+    stream = calibration_stream(a.calib, tok)
     wl = min(a.window_len, ckpt.config.seq_len)
     slots = len(stream) // wl
     if a.window_sampling == "slots" and a.windows > slots:
@@ -311,12 +306,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def cli() -> int:
     """Console entry point: input errors become one ``baq-quantize: error:`` line, exit 2."""
-    try:
-        return main()
-    except (CheckpointError, TokenizerError, FormatError, CalibrationError, BaqOptError,
-            OSError, UnicodeDecodeError) as e:
-        print(f"baq-quantize: error: {e}", file=sys.stderr)
-        return 2
+    return run("baq-quantize", main)
 
 
 if __name__ == "__main__":

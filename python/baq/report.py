@@ -10,7 +10,6 @@ Reports from different versions of the pass differ in detail, so every key is op
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -21,6 +20,63 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+
+from .cli import ArgumentParser, BaqError, read_json, run  # noqa: E402
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _check_numbers(path: Path, where: str, v: Any, allow_dict: bool = False) -> None:
+    """``v`` is absent (None), a number, or a list of numbers; else a located error."""
+    if v is None or _is_number(v):
+        return
+    if isinstance(v, list) and all(_is_number(x) for x in v):
+        return
+    if allow_dict and isinstance(v, dict):
+        for k in ("per_column", "columns"):
+            _check_numbers(path, f"{where}.{k}", v.get(k))
+        return
+    raise BaqError(f"{path}: {where}: expected a number or a list of numbers, got "
+                   f"{json.dumps(v)[:60]}")
+
+
+def load_report(path: Path) -> dict[str, Any]:
+    """A ``--baq-allocate`` report, checked for the types the plots read (every key is
+    optional, but what is there must have the right type)."""
+    rep = read_json(path, "pass report")
+    if not isinstance(rep, dict):
+        raise BaqError(f"{path}: not a pass report (expected a JSON object, got "
+                       f"{type(rep).__name__})")
+    matmuls = rep.get("matmuls", [])
+    if not isinstance(matmuls, list):
+        raise BaqError(f"{path}: matmuls: expected a list, got {json.dumps(matmuls)[:60]}")
+    for i, m in enumerate(matmuls):
+        if not isinstance(m, dict):
+            raise BaqError(f"{path}: matmuls[{i}]: expected an object, got "
+                           f"{json.dumps(m)[:60]}")
+        for k in ("ratio_c", "hessian_loss", "uniform_hessian_loss"):
+            if m.get(k) is not None and not _is_number(m[k]):
+                raise BaqError(f"{path}: matmuls[{i}].{k}: expected a number, got "
+                               f"{json.dumps(m[k])[:60]}")
+        _check_numbers(path, f"matmuls[{i}].bits_histogram", m.get("bits_histogram"))
+        _check_numbers(path, f"matmuls[{i}].bits", m.get("bits"), allow_dict=True)
+    return rep
+
+
+def load_sweep(path: Path) -> dict[str, Any] | list:
+    """A ``baq-eval --sweep`` JSON (an object with ``rows``, or the list of rows)."""
+    doc = read_json(path, "sweep JSON")
+    rows = doc.get("rows", []) if isinstance(doc, dict) else doc
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise BaqError(f"{path}: not a sweep (expected a list of row objects)")
+    for i, r in enumerate(rows):
+        for k in ("perplexity", "total_bits"):
+            if r.get(k) is not None and not _is_number(r[k]):
+                raise BaqError(f"{path}: rows[{i}].{k}: expected a number, got "
+                               f"{json.dumps(r[k])[:60]}")
+    return doc
 
 
 def _layer_name(m: dict[str, Any], i: int) -> str:
@@ -126,17 +182,19 @@ def plot_sweep(sweep: dict[str, Any] | list, path: Path) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="baq-report", description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(prog="baq-report", description=__doc__.split("\n\n")[0])
     ap.add_argument("reports", type=Path, nargs="*", help="--baq-allocate report JSON files")
     ap.add_argument("--sweep", type=Path, help="sweep.json written by baq-eval --sweep")
     ap.add_argument("-o", "--out-dir", type=Path, default=Path("."))
     a = ap.parse_args(argv)
     if not a.reports and not a.sweep:
         ap.error("give report JSON files and/or --sweep")
+    if a.out_dir.exists() and not a.out_dir.is_dir():
+        ap.error(f"--out-dir {a.out_dir} is not a directory")
     a.out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for rp in a.reports:
-        rep = json.loads(rp.read_text())
+        rep = load_report(rp)
         stem = rp.name.removesuffix(".json").removesuffix(".report")
         for suffix, fn in (("bits", plot_bits_histogram), ("ratio", plot_ratio)):
             out = a.out_dir / f"{stem}-{suffix}.png"
@@ -146,7 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"baq-report: {rp}: no data for the {suffix} plot", file=sys.stderr)
     if a.sweep:
         out = a.out_dir / "sweep-ppl.png"
-        if plot_sweep(json.loads(a.sweep.read_text()), out):
+        if plot_sweep(load_sweep(a.sweep), out):
             written.append(out)
         else:
             print(f"baq-report: {a.sweep}: no rows with perplexity", file=sys.stderr)
@@ -155,5 +213,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if written else 1
 
 
+def cli() -> int:
+    """Console entry point: input errors become one ``baq-report: error:`` line, exit 2."""
+    return run("baq-report", main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())

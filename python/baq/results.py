@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .cli import ArgumentParser, BaqError, read_json, read_text, run
 from .eval import METHODS
 from .quantize import CALIBRATIONS
 
@@ -189,7 +190,7 @@ def execute(run: Run, a: argparse.Namespace) -> dict | None:
     d = run_dir(run, a)
     res = d / "result.json"
     if res.is_file():
-        return json.loads(res.read_text())
+        return read_cached(res)
     # (the caller re-labels the result with the requesting run: one run can serve several
     # table columns, e.g. uniform GPTQ's payload:2 and uniform:2)
     d.mkdir(parents=True, exist_ok=True)
@@ -235,13 +236,15 @@ def _execute_locked(run: Run, a: argparse.Namespace, d: Path, res: Path) -> dict
             p = subprocess.run(ecmd, stdout=lf, stderr=subprocess.STDOUT, env=env)
         out["eval_s"] = round(time.time() - t1, 2)
         if p.returncode == 0:
-            e = json.loads(ev.read_text())
+            e = read_json(ev, "baq.eval JSON result")
             out.update(perplexity=e["perplexity"], payload_bits=e["payload_bits"],
                        total_bits=e["total_bits"], bits=e["bits"])
         else:
-            out["error"] = "baq.eval failed: " + (d / "eval.log").read_text()[-1500:]
+            out["error"] = ("baq.eval failed: " +
+                            (d / "eval.log").read_text(errors="replace")[-1500:])
     else:
-        out["error"] = "baq.quantize failed: " + (d / "quantize.log").read_text()[-1500:]
+        out["error"] = ("baq.quantize failed: " +
+                        (d / "quantize.log").read_text(errors="replace")[-1500:])
     out["load_end"] = os.getloadavg()[0]
     tmp = res.with_suffix(".tmp")
     tmp.write_text(json.dumps(out, indent=1))
@@ -257,7 +260,7 @@ def run_all(runs: list[Run], a: argparse.Namespace) -> list[dict]:
     runs held by another process are left out."""
     unique = list({r.slug: r for r in runs}.values())
     if a.render_only:
-        got = [json.loads(p.read_text()) if (p := run_dir(r, a) / "result.json").is_file()
+        got = [read_cached(p) if (p := run_dir(r, a) / "result.json").is_file()
                else None for r in unique]
     elif a.jobs <= 1:
         got = [execute(r, a) for r in unique]
@@ -268,13 +271,29 @@ def run_all(runs: list[Run], a: argparse.Namespace) -> list[dict]:
     return [{**by_slug[r.slug], "run": asdict(r)} for r in runs if r.slug in by_slug]
 
 
+def read_cached(path: Path, key: str | None = None) -> dict:
+    """A cached JSON result; a corrupt one (an interrupted write by an older version, a
+    hand edit) is a located error that says how to recover."""
+    try:
+        doc = read_json(path, "cached result")
+        if not isinstance(doc, dict) or (key is not None and key not in doc):
+            raise BaqError(f"{path}: not a cached result (expected a JSON object"
+                           f"{f' with {key!r}' if key else ''})")
+    except BaqError as e:
+        raise BaqError(f"{e}; delete it to recompute") from None
+    return doc
+
+
 def fp32_perplexity(a: argparse.Namespace) -> float:
     cache = a.work_dir / "fp32.json"
     if cache.is_file():
-        return json.loads(cache.read_text())["perplexity"]
+        return read_cached(cache, "perplexity")["perplexity"]
     from .llama2c import Transformer, load_model, perplexity, token_stream
     ckpt, tok = load_model(a.checkpoint, a.tokenizer)
-    stream = token_stream(a.text.read_text(encoding="utf-8"), tok)
+    stream = token_stream(read_text(a.text, "dev text"), tok)
+    if len(stream) < 2:
+        raise BaqError(f"{a.text}: no text to evaluate (empty, whitespace or only "
+                       f"<|endoftext|> lines)")
     ppl = perplexity(Transformer(ckpt), stream, min(512, ckpt.config.seq_len), 8).perplexity
     a.work_dir.mkdir(parents=True, exist_ok=True)
     cache.write_text(json.dumps({"perplexity": ppl}))
@@ -441,7 +460,7 @@ def plot(a: argparse.Namespace, results: list[dict], fp32: float, path: Path) ->
 
 
 def write_doc(doc: Path, block: str) -> None:
-    text = doc.read_text() if doc.is_file() else "# Results\n\n"
+    text = read_text(doc, "markdown") if doc.is_file() else "# Results\n\n"
     if BEGIN in text and END in text:
         i, j = text.index(BEGIN), text.index(END) + len(END)
         text = text[:i] + block.rstrip("\n") + text[j:]
@@ -459,7 +478,7 @@ def _sh(cmd: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="baq-results", description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(prog="baq-results", description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--tokenizer", type=Path, required=True)
     ap.add_argument("--calib", type=Path, required=True, help="calibration text")
@@ -508,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
     for f in (a.checkpoint, a.tokenizer, a.calib, a.text):
         if not f.is_file():
             ap.error(f"{f} not found")
+    if a.work_dir.exists() and not a.work_dir.is_dir():
+        ap.error(f"--work-dir {a.work_dir} is not a directory")
     if not a.render_only and not a.baq_opt.is_file():
         ap.error(f"baq-opt not found at {a.baq_opt}")
     for p in ("checkpoint", "tokenizer", "calib", "text", "baq_opt", "work_dir"):
@@ -572,5 +593,10 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if len(results) == expected and not any("error" in r for r in results) else 1
 
 
+def cli() -> int:
+    """Console entry point: input errors become one ``baq-results: error:`` line, exit 2."""
+    return run("baq-results", main)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(cli())
