@@ -351,6 +351,13 @@ baq::numerics::pooledPayloadRate(llvm::ArrayRef<LayerShape> layers,
   return *std::prev(fits);
 }
 
+double baq::numerics::pooledLayerTotal(const LayerShape &l, double rate) {
+  int64_t rowBits = static_cast<int64_t>(std::floor(rate * l.n + 1e-9));
+  return static_cast<double>(
+             layerBits(rowBits, rowBits > 0 ? l.n : 0, l.m, l.n, l.quant)) /
+         static_cast<double>(l.m * l.n);
+}
+
 /// Columns of an M x N matrix in `order` (column a of the result is column
 /// order[a] of `w`).
 static std::vector<float> permuteColumns(llvm::ArrayRef<float> w, int64_t m,
@@ -497,9 +504,15 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
                              std::max(options.minBits, 1), options.maxBits);
       std::vector<int8_t> probeBits(n, static_cast<int8_t>(probe));
       PackedLayout layout = computeLayout(probeBits, m, quant.groupSize);
+      // In f32: a range the storage type cannot hold must not look like a
+      // layer no bit improves (it is diagnosed after quantizing).
+      QuantizerOptions probeQuant = quant;
+      probeQuant.scaleType = GridType::F32;
+      if (probeQuant.zeroType != GridType::U8)
+        probeQuant.zeroType = GridType::F32;
       std::vector<float> scales, zeros;
-      computeGrids(w, layout, quant, scales, zeros);
-      table = measuredLossTable(w, layout, scales, zeros, quant.zeroType,
+      computeGrids(w, layout, probeQuant, scales, zeros);
+      table = measuredLossTable(w, layout, scales, zeros, probeQuant.zeroType,
                                 colWeight);
     }
     llvm::Expected<std::vector<int8_t>> chosen =

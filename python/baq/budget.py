@@ -97,22 +97,34 @@ def parse_allocate_options(options: str) -> dict[str, str]:
     return dict(_OPT_RE.findall(options))
 
 
-def pooled_options(options: str, weights: dict[str, np.ndarray]) -> tuple[str, float | None]:
+def pooled_layer_total(shape: LayerShape, rate: float, group_size: int = 0) -> float:
+    """A layer's share of the pooled budget in total bits per weight (``pooledLayerTotal``)."""
+    return layer_bits(math.floor(rate * shape.n + _EPS), shape, group_size) / (shape.m * shape.n)
+
+
+def pooled_options(options: str, weights: dict[str, np.ndarray]
+                   ) -> tuple[str, float | None, dict[str, float] | None]:
     """``options`` with a pooled total budget over ``weights`` (by layer name, M x N) replaced
-    by its per-layer equivalent (``budget=payload target-bits=r budget-scope=layer``) and r;
-    unchanged and None when the options do not pool (``budget=payload``, or
-    ``budget-scope=layer``/``module-greedy``)."""
+    by its per-layer equivalent, the rate r, and per-layer targets: without scale groups
+    ``budget=payload target-bits=r budget-scope=layer`` (targets None); with groups
+    ``budget=total budget-scope=layer`` and each layer's share as its ``baq.target_bits``
+    (what ``--baq-allocate`` does with ``budget-scope=module``). Unchanged, None, None when
+    the options do not pool (``budget=payload``, or ``budget-scope=layer``/``module-greedy``)."""
     opts = parse_allocate_options(options)
     if opts.get("budget", "payload") != "total" or opts.get("budget-scope", "module") != "module":
-        return options, None
-    shapes = []
-    for w in weights.values():
+        return options, None, None
+    shapes = {}
+    for name, w in weights.items():
         sb = scale_bits(np.asarray(w), opts.get("scale-type", "auto"))
         zb = 8 if opts.get("zero-type", "u8") == "u8" else sb
-        shapes.append(LayerShape(int(w.shape[0]), int(w.shape[1]), sb, zb))
-    rate = pooled_payload_rate(shapes, float(opts.get("target-bits", "2.0")),
-                               int(opts.get("min-bits", "0")), int(opts.get("group-size", "0")))
+        shapes[name] = LayerShape(int(w.shape[0]), int(w.shape[1]), sb, zb)
+    group_size = int(opts.get("group-size", "0"))
+    rate = pooled_payload_rate(list(shapes.values()), float(opts.get("target-bits", "2.0")),
+                               int(opts.get("min-bits", "0")), group_size)
     keep = [t for t in options.split()
             if t.split("=", 1)[0] not in ("budget", "target-bits", "budget-scope")]
-    return " ".join(keep + [f"target-bits={rate!r}", "budget=payload",
-                            "budget-scope=layer"]), rate
+    if group_size <= 0:
+        return " ".join(keep + [f"target-bits={rate!r}", "budget=payload",
+                                "budget-scope=layer"]), rate, None
+    targets = {n: pooled_layer_total(s, rate, group_size) for n, s in shapes.items()}
+    return " ".join(keep + ["budget=total", "budget-scope=layer"]), rate, targets

@@ -200,7 +200,7 @@ def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, b
     else:
         # A pooled module budget spans all layers, but each baq-opt run sees a few: every
         # run gets the whole model's per-layer equivalent instead.
-        options, rate = pooled_options(options, weights)
+        options, rate, targets = pooled_options(options, weights)
         if rate is not None and progress:
             progress(f"budget-scope=module: every layer at {rate:.4f} payload bits per "
                      f"weight (--allocate as {options!r})")

@@ -6,8 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from baq.budget import (LayerShape, layer_bits, payload_words, pooled_options,
-                        pooled_payload_rate, scale_bits)
+from baq.budget import (LayerShape, layer_bits, payload_words, pooled_layer_total,
+                        pooled_options, pooled_payload_rate, scale_bits)
 from baq.mix import choose_mix, mix_candidates, mix_options
 
 
@@ -48,14 +48,21 @@ def test_scale_bits_like_choose_grid_type():
 
 def test_pooled_options_rewrite_only_pooled_totals():
     w = {"a": np.ones((64, 64), np.float32), "b": np.ones((48, 172), np.float32)}
-    opts, rate = pooled_options("target-bits=2.367 budget=total act-order=true", w)
+    opts, rate, targets = pooled_options("target-bits=2.367 budget=total act-order=true", w)
+    assert targets is None
     assert rate == pooled_payload_rate([LayerShape(64, 64), LayerShape(48, 172)], 2.367)
     assert opts.split()[0] == "act-order=true"
     assert f"target-bits={rate!r}" in opts and "budget=payload" in opts \
         and "budget-scope=layer" in opts
     for unchanged in ("target-bits=2", "target-bits=2 budget=total budget-scope=layer",
                       "target-bits=2 budget=total budget-scope=module-greedy"):
-        assert pooled_options(unchanged, w) == (unchanged, None)
+        assert pooled_options(unchanged, w) == (unchanged, None, None)
+    # With scale groups each layer meets its share as a total (its own target).
+    opts, rate, targets = pooled_options("target-bits=3 budget=total group-size=32", w)
+    assert opts == "group-size=32 budget=total budget-scope=layer"
+    shapes = {"a": LayerShape(64, 64), "b": LayerShape(48, 172)}
+    assert targets == {n: pooled_layer_total(s, rate, 32) for n, s in shapes.items()}
+    assert sum(targets[n] * s.m * s.n for n, s in shapes.items()) <= 3 * (64 * 64 + 48 * 172)
 
 
 def _mix_problem():

@@ -2,13 +2,13 @@
 // range (1.0) holds f16, but with group-size=1 the second group's range is
 // 1e-7, below f16's normal range: auto quantizes the layer again with f32
 // scales (the bits are still free to choose); an explicit f16 is an error
-// naming the group. With budget-scope=module the bits were planned with the
+// naming the group. With budget-scope=module-greedy (or a pooled total) the bits were planned with the
 // layer's metadata in f16, so auto cannot change the type afterwards: an
 // error too, naming the way out.
 //
 // RUN: baq-opt %s -verify-diagnostics --baq-allocate="target-bits=8 min-bits=8 group-size=1 progress=false" | FileCheck %s
 // RUN: not baq-opt %s --baq-allocate="target-bits=8 min-bits=8 group-size=1 progress=false scale-type=f16" 2>&1 | FileCheck %s --check-prefix=F16
-// RUN: not baq-opt %s --baq-allocate="target-bits=8 min-bits=8 group-size=1 budget-scope=module progress=false" 2>&1 | FileCheck %s --check-prefix=MODULE
+// RUN: not baq-opt %s --baq-allocate="target-bits=8 min-bits=8 group-size=1 budget-scope=module-greedy progress=false" 2>&1 | FileCheck %s --check-prefix=MODULE
 // A group whose range is 0 (zero weights) is no underflow.
 // RUN: sed 's/1.0e-7/0.0/' %s | baq-opt --baq-allocate="target-bits=8 min-bits=8 group-size=1 progress=false scale-type=f16" | FileCheck %s --check-prefix=ZERO
 

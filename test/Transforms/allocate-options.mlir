@@ -20,11 +20,11 @@
 // ENUM: Cannot find option named 'magic'
 // RUN: not baq-opt %s --baq-allocate="report=/nonexistent/dir/r.json progress=false" 2>&1 | FileCheck %s --check-prefix=REPORT
 // REPORT: error: baq-allocate: cannot write report '/nonexistent/dir/r.json'
-// RUN: not baq-opt %s --baq-allocate="target-bits=0.5 budget=total min-bits=1 progress=false" 2>&1 | FileCheck %s --check-prefix=TOTAL
+// RUN: not baq-opt %s --baq-allocate="target-bits=0.5 budget=total budget-scope=layer min-bits=1 progress=false" 2>&1 | FileCheck %s --check-prefix=TOTAL
 // TOTAL: error: baq-allocate: target-bits=0.5 cannot be met with budget=total
 // RUN: not baq-opt %s --baq-allocate="act-order=true group-size=8" 2>&1 | FileCheck %s --check-prefix=ACT
-// RUN: not baq-opt %s --baq-allocate="act-order=true budget-scope=module" 2>&1 | FileCheck %s --check-prefix=ACT
-// ACT: error: baq-allocate: act-order needs group-size=0 and budget-scope=layer
+// RUN: not baq-opt %s --baq-allocate="act-order=true budget-scope=module-greedy" 2>&1 | FileCheck %s --check-prefix=ACT
+// ACT: error: baq-allocate: act-order needs group-size=0 and budget-scope=layer or module
 // With budget=payload the message does not blame budget=total (issue 10).
 // RUN: not baq-opt %s --baq-allocate="target-bits=0.5 min-bits=1 progress=false" 2>&1 | FileCheck %s --check-prefix=PAYLOAD --implicit-check-not=total
 // PAYLOAD: error: baq-allocate: target-bits=0.5 is below min-bits=1

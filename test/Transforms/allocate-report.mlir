@@ -20,13 +20,13 @@
 // UNIFORM: OK
 //
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:64x64 --layer w2:64x172 --seed 4 -o %t.big.mlir
-// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=4 budget=total group-size=32 min-bits=1 max-bits=6 report=%t.total.json progress=false" -o /dev/null
+// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=4 budget=total budget-scope=layer group-size=32 min-bits=1 max-bits=6 report=%t.total.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.total.json --target 4 --mode exact --budget total | FileCheck %s --check-prefix=OK
 //
 // zero-type=u8: 8 bits per zero instead of 16, counted by budget=total (0.125
 // instead of 0.25 bit/weight on a 64-input layer, 8/172 on w2), so more of the
 // same total goes to the payload.
-// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=2.47 budget=total zero-type=u8 report=%t.u8.json progress=false" -o /dev/null
+// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=2.47 budget=total budget-scope=layer zero-type=u8 report=%t.u8.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.u8.json --target 2.47 --mode exact --budget total | FileCheck %s --check-prefix=U8
 // RUN: FileCheck %s --check-prefix=U8-JSON < %t.u8.json
 // U8: q 64x64 payload=2.0312 total=2.4688
@@ -65,7 +65,7 @@
 //
 // RUN: %python -c "import json; r = json.load(open('%t.exact.json')); print(sorted(r['matmuls'][0]), sorted(r['total']))" \
 // RUN:   | FileCheck %s --check-prefix=KEYS
-// KEYS: ['bits', 'bits_histogram', 'hessian_loss', 'location', 'name', 'predicted_loss', 'predicted_loss_0bit', 'ratio_c', 'shape', 'uniform_bits', 'uniform_hessian_loss']
+// KEYS: ['bits', 'bits_histogram', 'choice', 'hessian_loss', 'location', 'name', 'predicted_loss', 'predicted_loss_0bit', 'ratio_c', 'shape', 'uniform_bits', 'uniform_hessian_loss']
 // KEYS-SAME: 'payload_bits_per_weight'
 // KEYS-SAME: 'total_bits_per_weight'
 // KEYS-SAME: 'weights'

@@ -43,11 +43,11 @@
 // budget=total counts the default's 8-bit zeros (8/40 bit per weight here,
 // 16/40 with f16 zeros) and spends the 0.2 bit saved on payload; the report
 // names the option.
-// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total report=%t.u8.json progress=false" -o %t.total.mlir
-// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total zero-type=u8 progress=false" | cmp - %t.total.mlir
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total budget-scope=layer report=%t.u8.json progress=false" -o %t.total.mlir
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total budget-scope=layer zero-type=u8 progress=false" | cmp - %t.total.mlir
 // RUN: %python %S/Inputs/check_report.py %t.u8.json --target 3 --mode exact --budget total | FileCheck %s --check-prefix=TOTAL-U8
 // RUN: FileCheck %s --check-prefix=JSON-U8 < %t.u8.json
-// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total zero-type=auto report=%t.auto.json progress=false" -o /dev/null
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 budget=total budget-scope=layer zero-type=auto report=%t.auto.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.auto.json --target 3 --mode exact --budget total | FileCheck %s --check-prefix=TOTAL-AUTO
 // RUN: FileCheck %s --check-prefix=JSON-AUTO < %t.auto.json
 // TOTAL-U8: q 16x40 payload=2.1500 total=3.0000

@@ -132,6 +132,12 @@ struct LayerShape {
 llvm::Expected<double> pooledPayloadRate(llvm::ArrayRef<LayerShape> layers,
                                          double targetBits, int minBits);
 
+/// The share of a pooled budget one layer gets, in total bits per weight:
+/// its layout at `rate` with the metadata of all channels live. With scale
+/// groups the layer then meets this as budget=total, so that channels its
+/// allocation drops give their groups' metadata back to its payload.
+double pooledLayerTotal(const LayerShape &layer, double rate);
+
 /// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
 /// `hessian` is the undamped input used for the measured losses.
 llvm::Expected<LayerResult> quantizeLayer(llvm::ArrayRef<float> w, int64_t m,

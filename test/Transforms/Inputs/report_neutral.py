@@ -16,9 +16,9 @@ import sys
 
 
 def combinations():
-    for scope in ("layer", "module"):
-        # budget-scope=module needs allocator=exact and uniform=false.
-        allocators = ("exact", "paper", "uniform") if scope == "layer" else ("exact",)
+    for scope in ("layer", "module", "module-greedy"):
+        # budget-scope=module-greedy needs allocator=exact and uniform=false.
+        allocators = ("exact",) if scope == "module-greedy" else ("exact", "paper", "uniform")
         for allocator in allocators:
             for budget in ("payload", "total"):
                 for quantizer in ("gptq", "rtn"):

@@ -77,6 +77,9 @@ private:
   /// Set by poolBudget for this run: every layer without its own
   /// baq.target_bits runs as budget=payload at this rate.
   std::optional<double> pooledRate;
+  /// With scale groups: each candidate's pooled total (NaN where the matmul
+  /// has its own target), met as budget=total.
+  std::vector<double> pooledTotals;
   FailureOr<const HessianEntry *> getHessian(Operation *op, ElementsAttr attr);
   void releaseHessian(ElementsAttr attr);
   /// A candidate's prepared Hessian (`hessianAttr`) and its M x N weight; the
@@ -358,6 +361,11 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     gridType = *chosen;
   }
   setGridTypes(options.quant, *gridType);
+  if (index < static_cast<int64_t>(pooledTotals.size()) &&
+      !std::isnan(pooledTotals[index])) {
+    options.budgetTotal = true;
+    options.targetBits = pooledTotals[index];
+  }
   // A per-matmul target: this layer meets it on its own.
   if (auto target = op->getAttrOfType<FloatAttr>(
           BaqDialect::getTargetBitsAttrName())) {
@@ -374,8 +382,10 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   // few significant bits, or 0: that group would decode to zeros. `auto`
   // moves the layer to f32 where its bits are still free to choose (a
   // module-wide plan was made with this layer's type).
+  // A pooled total was costed with this layer's type too.
+  bool planned = !fixedBits.empty() || (pooledRate && budget == BudgetKind::Total);
   if (result->smallRanges && scaleType == ScaleTypeKind::Auto &&
-      *gridType == num::GridType::F16 && fixedBits.empty()) {
+      *gridType == num::GridType::F16 && !planned) {
     emitF32Remark(op, "some of its groups' ranges lie below f16's normal "
                       "range");
     setGridTypes(options.quant, num::GridType::F32);
@@ -537,6 +547,7 @@ FailureOr<double>
 BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates,
                            std::vector<num::GridType> &gridTypes) {
   std::vector<num::LayerShape> shapes;
+  std::vector<int64_t> shapeOf; // candidate -> shapes index, or -1
   for (const QuantizableMatmul &c : candidates) {
     // Only the storage types depend on the weight's values.
     FailureOr<std::vector<float>> w = readWeightMatrix(c);
@@ -547,10 +558,11 @@ BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates,
     if (failed(gridType))
       return failure();
     gridTypes.push_back(*gridType);
+    shapeOf.push_back(-1);
     if (c.matmul->hasAttr(BaqDialect::getTargetBitsAttrName()))
       continue; // meets its own target
-    num::LayerShape shape{c.outputs, c.inputs, {}};
-    shape.quant.groupSize = groupSize;
+    shapeOf.back() = static_cast<int64_t>(shapes.size());
+    num::LayerShape shape{c.outputs, c.inputs, getLayerOptions().quant};
     setGridTypes(shape.quant, *gridType);
     shapes.push_back(shape);
   }
@@ -561,6 +573,10 @@ BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates,
   if (!rate)
     return getOperation()->emitError()
            << "baq-allocate: " << llvm::toString(rate.takeError());
+  if (groupSize > 0)
+    for (int64_t k : shapeOf)
+      pooledTotals.push_back(k < 0 ? std::nan("")
+                                   : num::pooledLayerTotal(shapes[k], *rate));
   return *rate;
 }
 
@@ -599,6 +615,7 @@ void BaqAllocatePass::runOnOperation() {
 
   ModulePlan plan;
   pooledRate.reset();
+  pooledTotals.clear();
   if (budgetScope == BudgetScope::Module && budget == BudgetKind::Total &&
       !candidates.empty()) {
     FailureOr<double> rate = poolBudget(candidates, plan.gridTypes);
