@@ -10,8 +10,8 @@ on the dev text, and tabulates every configuration as mean and min-max over the 
   every run names its zero storage (``zero-type=u8``, 8-bit codes, unless the method or
   variant sets one, e.g. ``+zero-type=auto`` for f16 zeros), whatever baq-opt's default;
 * calibrations: ``fp32``, ``sequential``, ``true-sequential`` (RTN reads no Hessian and the
-  sequential driver cannot honour ``budget-scope=module`` block by block, so both run with
-  ``fp32`` only);
+  sequential driver cannot honour ``budget-scope=module-greedy`` block by block, so both run
+  with ``fp32`` only; the pooled ``budget-scope=module``, the default, runs everywhere);
 * targets: ``total:B`` (``budget=total``, every stored bit counted), ``payload:B``
   (``budget=payload``) and ``uniform:B``: uniform GPTQ and RTN at B payload bits, the other
   methods at ``budget=total`` equal to uniform GPTQ's measured total (4 decimals, rounded
@@ -58,10 +58,10 @@ BEGIN, END = "<!-- BEGIN baq.results -->", "<!-- END baq.results -->"
 # row: that label still works and gives baq-exact's numbers.)
 DEFAULT_ZERO_TYPE = "zero-type=u8"
 # The levers of issue 10, each a baq-exact variant measured at equal total bits: f16 zeros
-# (the earlier default), act-order, a module-wide budget, groups of 32; uniform GPTQ with f16
-# zeros, and with the official code's default min-max grid (its 433 at 2 bits).
-LEVERS = ["zero-type=auto", "act-order=true", "budget-scope=module", "group-size=32",
-          "gptq:zero-type=auto", "gptq:mse-grid=false zero-type=auto"]
+# (the earlier default), act-order, the cross-layer greedy budget, groups of 32; uniform GPTQ
+# with f16 zeros, and with the official code's default min-max grid (its 433 at 2 bits).
+LEVERS = ["zero-type=auto", "act-order=true", "budget-scope=module-greedy", "group-size=32",
+          "gptq:zero-type=auto", "gptq:mse-grid=false zero-type=auto act-order=false"]
 FULL = dict(methods=["rtn", "gptq", "baq-paper", "baq-exact"], calibrations=list(CALIBRATIONS),
             targets=["total:2.47", "total:3.47", "total:4.47", "uniform:2", "uniform:3",
                      "uniform:4"], seeds=[0, 1, 2], extra=LEVERS)
@@ -129,9 +129,9 @@ def plan(a: argparse.Namespace, uniform_totals: dict[float, float]) -> tuple[lis
     ready, waiting = [], []
     for label, extra in method_names(a.methods, a.extra):
         base = label.split("+", 1)[0]
-        # RTN reads no Hessian; a module-wide budget couples layers, which the sequential
+        # RTN reads no Hessian; the cross-layer greedy couples layers, which the sequential
         # driver cannot honour block by block (baq.quantize rejects it)
-        cals = ["fp32"] if base == "rtn" or "budget-scope=module" in extra.split() \
+        cals = ["fp32"] if base == "rtn" or "budget-scope=module-greedy" in extra.split() \
             else a.calibrations
         for col in a.targets:
             kind, b = parse_target(col)

@@ -289,7 +289,7 @@ def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
         out = tmp_path / f"q{seed}.mlir"
         quantize.quantize_model(ck, windows, "sequential", tool,
                                 "target-bits=2 budget=payload quantizer=gptq uniform=true "
-                                "mse-grid=false zero-type=auto", out, tmp_path)
+                                "mse-grid=false zero-type=auto act-order=false", out, tmp_path)
         got = {n: w.weight for n, w in read_module(out).items()}
         f16 = official.official_sequential(ck, windows, 2, f16_grid=True)
         f32 = official.official_sequential(ck, windows, 2, f16_grid=False)
@@ -566,3 +566,42 @@ def test_results_method_variants_and_partial_cells() -> None:
             "total_min": 2.466, "total_max": 2.466, "payload_mean": 2.0, "payload_max": 2.0}
     assert results._cell(cell, 3).endswith("[seeds 2 only]")
     assert "only" not in results._cell(dict(cell, n=3, seeds=[0, 1, 2]), 3)
+
+
+def test_driver_pooled_module_budget(files, tmp_path) -> None:
+    """budget=total pools metadata over the whole model (budget-scope=module, the default):
+    the block-wise runs get the model's payload rate, the final run reproduces them, and the
+    result is what baq-opt makes of the calibrated module with the same pooled options."""
+    tool = baq_opt()
+    out, cal = tmp_path / "q.mlir", tmp_path / "cal.mlir"
+    rc = quantize.main(args(files, "--baq-opt", str(tool), "--allocate",
+                            "target-bits=3.2 budget=total", "--save-calibrated", str(cal),
+                            "-o", str(out)))
+    assert rc == 0
+    q = read_module(out)
+    rates = {round(w.layout.bits.mean() * w.shape[1]) / w.shape[1] for w in q.values()}
+    assert len(rates) <= 2  # floor(r N) per row: one rate, two input widths
+    again = tmp_path / "again.mlir"
+    subprocess.run([str(tool), "--baq-allocate=target-bits=3.2 budget=total", str(cal),
+                    "-o", str(again)], check=True, capture_output=True)
+    assert again.read_text() == out.read_text()
+    bits = sum(w.bit_accounting()["total"] for w in q.values())
+    assert 3.0 < bits / sum(w.weight.size for w in q.values()) <= 3.2
+
+
+def test_driver_layer_mix(files, tmp_path) -> None:
+    """--layer-mix: every layer uniform, bitwidths per layer within the total, written as
+    baq.target_bits so that the final whole-module run reproduces the block-wise runs."""
+    tool = baq_opt()
+    out, cal = tmp_path / "q.mlir", tmp_path / "cal.mlir"
+    rc = quantize.main(args(files, "--baq-opt", str(tool), "--allocate",
+                            "target-bits=2.8 budget=total", "--layer-mix",
+                            "--save-calibrated", str(cal), "-o", str(out)))
+    assert rc == 0
+    q = read_module(out)
+    per_layer = {n: np.unique(w.layout.bits) for n, w in q.items()}
+    assert all(len(b) == 1 for b in per_layer.values())  # each layer uniform
+    assert len({int(b[0]) for b in per_layer.values()}) > 1  # a mix, not one width
+    total = sum(w.bit_accounting()["total"] for w in q.values())
+    assert 2.5 < total / sum(w.weight.size for w in q.values()) <= 2.8
+    assert "baq.target_bits" in cal.read_text()

@@ -387,6 +387,38 @@ func.func @hessian_on_elementwise(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>, %c: 
 
 // -----
 
+func.func @target_bits_type(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.target_bits' must be a float attribute}}
+  %r = linalg.matmul {baq.target_bits = 3 : i32} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @target_bits_zero(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.target_bits' must be in (0, 8], got 0}}
+  %r = linalg.matmul {baq.target_bits = 0.0 : f64} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @target_bits_above(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
+  // expected-error@+1 {{'baq.target_bits' must be in (0, 8], got 8.5}}
+  %r = linalg.matmul {baq.target_bits = 8.5 : f64} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>
+  return %r : tensor<1x2xf32>
+}
+
+// -----
+
+func.func @target_bits_on_elementwise(%a: tensor<2x2xf32>, %b: tensor<2x2xf32>, %c: tensor<2x2xf32>) -> tensor<2x2xf32> {
+  // expected-error@+1 {{'baq.target_bits' is only valid on a linalg contraction}}
+  %r = linalg.add {baq.target_bits = 2.0 : f64} ins(%a, %b : tensor<2x2xf32>, tensor<2x2xf32>) outs(%c : tensor<2x2xf32>) -> tensor<2x2xf32>
+  return %r : tensor<2x2xf32>
+}
+
+// -----
+
 func.func @bits_type(%a: tensor<1x3xf32>, %b: tensor<3x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
   // expected-error@+1 {{'baq.bits' must be a #baq.bits attribute}}
   %r = linalg.matmul {baq.bits = [2, 2, 2]} ins(%a, %b : tensor<1x3xf32>, tensor<3x2xf32>) outs(%c : tensor<1x2xf32>) -> tensor<1x2xf32>

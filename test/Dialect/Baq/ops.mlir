@@ -76,6 +76,15 @@ func.func @packed_matmul_dynamic(%a: tensor<?x3xbf16>, %p: tensor<1xi32>,
   return %r : tensor<?x2xf16>
 }
 
+// CHECK-LABEL: func.func @target_bits_attr
+// CHECK: linalg.matmul {baq.target_bits = 2.470000e+00 : f64}
+func.func @target_bits_attr(%a: tensor<1x3xf32>, %b: tensor<3x5xf32>, %c: tensor<1x5xf32>) -> tensor<1x5xf32> {
+  %r = linalg.matmul {baq.target_bits = 2.47 : f64}
+      ins(%a, %b : tensor<1x3xf32>, tensor<3x5xf32>)
+      outs(%c : tensor<1x5xf32>) -> tensor<1x5xf32>
+  return %r : tensor<1x5xf32>
+}
+
 // CHECK-LABEL: func.func @hessian_attr
 // CHECK: linalg.matmul {baq.hessian = dense_resource<h> : tensor<3x3xf32>}
 func.func @hessian_attr(%a: tensor<1x3xf32>, %b: tensor<3x5xf32>, %c: tensor<1x5xf32>) -> tensor<1x5xf32> {

@@ -22,6 +22,10 @@ def Baq_Dialect : Dialect {
       dense), `N` = the reduction size of the matmul.
     * `baq.bits`: a `#baq.bits` attribute with one bitwidth per input
       channel, attached by `--baq-allocate`.
+    * `baq.target_bits`: a float in (0, 8], this matmul's own
+      `--baq-allocate` target (in the pass's `budget` kind), which it meets
+      on its own instead of sharing the module's (per-tensor overrides, and
+      the per-layer mix baseline of `baq.quantize --layer-mix`).
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
