@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
                          "(numel // seqlen windows)")
     ap.add_argument("--baq-opt", type=Path, help="also run baq.quantize on the same windows")
     ap.add_argument("--allocate", default="target-bits=2 budget=payload quantizer=gptq "
-                    "uniform=true mse-grid=false zero-type=auto")
+                    "uniform=true mse-grid=false zero-type=auto act-order=false")
     ap.add_argument("--json", type=Path, help="write the rows here")
     a = ap.parse_args(argv)
 
