@@ -6,8 +6,9 @@ Each layer's loss at each candidate bitwidth is *measured*: ``baq-opt --baq-allo
 ``uniform=true`` quantizes the whole FP32-calibrated module once per bitwidth and reports
 ``tr((W-Q) H (W-Q)^T)`` per layer. Losses of different layers are made comparable by
 dividing by the layer's output energy ``tr(W H W^T)`` (its loss with every weight at 0, the
-relative output error EXL2 measures). A greedy then raises, one bit at a time, the layer
-with the largest decrease of relative loss per stored bit while the model's total fits.
+relative output error EXL2 measures). Starting from the widest uniform layout that fits, a
+greedy raises, one bit at a time, the layer with the largest decrease of relative loss per
+stored bit while the model's total fits.
 """
 
 from __future__ import annotations
@@ -43,11 +44,15 @@ def choose_mix(weights: dict[str, np.ndarray], hessians: dict[str, np.ndarray],
     def cost(n: str, b: int) -> int:
         return layer_bits(b * shapes[n].n, shapes[n])
 
-    bits = {n: cands[0] for n in weights}
-    spent = sum(cost(n, b) for n, b in bits.items())
-    if spent > budget:
+    # Start from the widest uniform layout that fits (a mix is never worse than it, as
+    # llama.cpp's mixes start from a base type), then raise layers.
+    fits = [b for b in cands if sum(cost(n, b) for n in weights) <= budget]
+    if not fits:
+        spent = sum(cost(n, cands[0]) for n in weights)
         raise BudgetError(f"per-layer mix: {cands[0]} bits everywhere already costs "
-                         f"{spent / total_w:.4f} > {target_total:g} bits per weight")
+                          f"{spent / total_w:.4f} > {target_total:g} bits per weight")
+    bits = {n: fits[-1] for n in weights}
+    spent = sum(cost(n, b) for n, b in bits.items())
     while True:
         best, best_gain = None, 0.0
         for n, b in bits.items():

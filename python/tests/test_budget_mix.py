@@ -93,6 +93,17 @@ def test_mix_spends_the_budget_where_relative_loss_falls_most():
     assert spent <= two + 64 * 64
 
 
+def test_mix_starts_from_the_widest_uniform_layout():
+    weights, hessians, energy = _mix_problem()
+    # Whatever the losses say, no layer drops below the uniform width that fits.
+    losses = {b: {"big": energy["big"] * 2.0 ** -b, "small": energy["small"] * 64.0 ** -b}
+              for b in (1, 2, 3, 4)}
+    three = sum(layer_bits(3 * w.shape[1], LayerShape(*w.shape)) for w in weights.values())
+    total_w = sum(w.size for w in weights.values())
+    bits = choose_mix(weights, hessians, losses, (three + 64 * 64) / total_w)
+    assert min(bits.values()) == 3 and bits == {"big": 3, "small": 4}
+
+
 def test_mix_refuses_budgets_below_its_lowest_candidate():
     weights, hessians, energy = _mix_problem()
     losses = {b: {n: 1.0 for n in weights} for b in (2, 3)}
