@@ -528,9 +528,10 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   if (options.guard && haveH && options.fixedBits.empty() &&
       options.allocator != Allocator::Uniform) {
     double best = hessianLoss(weight, result.weight.dequant, m, n, h);
+    result.hessianLoss = best;
     auto tryBits = [&](std::vector<int8_t> candidate, const char *choice) {
       if (candidate == bits)
-        return;
+        return best;
       QuantizedWeight q =
           runQuantizer(w, m, n, candidate, prepared, options, quant, act.get());
       double loss = hessianLoss(weight, q.dequant, m, n, h);
@@ -539,7 +540,9 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
         bits = std::move(candidate);
         result.weight = std::move(q);
         result.choice = choice;
+        result.hessianLoss = loss;
       }
+      return loss;
     };
     if (measured) {
       // The first allocation changed the grid; measure again on it.
@@ -552,11 +555,19 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
         return re.takeError();
       tryBits(std::move(*re), "reallocated");
     }
+    // A layer whose budget no uniform width meets (a total below the metadata
+    // of every uniform layout) keeps its allocation.
     llvm::Expected<std::vector<int8_t>> uniformBits =
         chooseBits(result.sensitivities, m, uniformOptions);
-    if (!uniformBits)
-      return uniformBits.takeError();
-    tryBits(std::move(*uniformBits), "uniform");
+    if (uniformBits) {
+      result.uniformBits = uniformBits->front();
+      double loss = tryBits(std::move(*uniformBits), "uniform");
+      // The report's baseline is this very candidate when GPTQ quantizes.
+      if (options.quantizer == Quantizer::Gptq)
+        result.uniformHessianLoss = loss;
+    } else {
+      llvm::consumeError(uniformBits.takeError());
+    }
   }
 
   result.smallRanges =
@@ -567,10 +578,10 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     ++result.histogram[b];
   std::vector<int> intBits(bits.begin(), bits.end());
   result.predictedLoss = predictedLoss(result.sensitivities, intBits);
-  if (options.measureLoss)
+  if (options.measureLoss && result.hessianLoss < 0)
     result.hessianLoss = hessianLoss(weight, result.weight.dequant, m, n, h);
 
-  if (options.measureUniformBaseline) {
+  if (options.measureUniformBaseline && result.uniformHessianLoss < 0) {
     LayerOptions uniform = uniformOptions;
     uniform.quantizer = Quantizer::Gptq;
     llvm::Expected<std::vector<int8_t>> uniformBits =

@@ -67,9 +67,10 @@ struct LayerResult {
   /// Nonzero (row, group) ranges below the scale type's normal range: the
   /// caller decides (a wider type, or an error); never silently zeros.
   std::optional<SmallRanges> smallRanges;
-  /// Only with measureLoss; negative otherwise.
+  /// With measureLoss or the guard; negative otherwise.
   double hessianLoss = -1;
-  /// Only with measureUniformBaseline; negative otherwise.
+  /// With measureUniformBaseline or the guard (which quantizes the same
+  /// uniform layout); negative otherwise.
   double uniformHessianLoss = -1;
   int uniformBits = 0;
   /// Which candidate was kept: "allocated" (the first allocation),
