@@ -146,24 +146,14 @@ const char *baq::numerics::gridTypeName(GridType type) {
 std::optional<SmallRanges>
 baq::numerics::findSmallRanges(llvm::ArrayRef<float> w,
                                const PackedLayout &layout, GridType scaleType) {
-  const int64_t m = layout.m, n = layout.n;
-  assert(static_cast<int64_t>(w.size()) == m * n && "weight is M x N");
+  const int64_t m = layout.m;
+  assert(static_cast<int64_t>(w.size()) == m * layout.n && "weight is M x N");
   const double normal = smallestNormal(scaleType);
-  // The groups of computeGrids: packed positions of live channels.
-  const int64_t groupSize = layout.groupSize > 0
-                                ? layout.groupSize
-                                : std::max<int64_t>(1, layout.live);
   SmallRanges found;
   for (int64_t group = 0; group < layout.numGroups; ++group) {
-    const int64_t begin = std::min(group * groupSize, layout.live);
-    const int64_t end = std::min(begin + groupSize, layout.live);
     for (int64_t i = 0; i < m; ++i) {
-      float lo = 0.0f, hi = 0.0f;
-      for (int64_t p = begin; p < end; ++p) {
-        float v = w[i * n + layout.perm[p]];
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
+      // The ranges computeGrids starts from.
+      auto [lo, hi] = layout.groupRange(w, i, group);
       float range = hi - lo;
       if (!(range > 0.0f) || range >= normal)
         continue;
@@ -188,6 +178,21 @@ int64_t PackedLayout::groupOfChannel(int64_t channel) const {
   // 0-bit channels sit past the live positions; their grid is never used,
   // but keep the index valid.
   return std::min(posOf[channel] / groupSize, numGroups - 1);
+}
+
+std::pair<float, float> PackedLayout::groupRange(llvm::ArrayRef<float> w,
+                                                 int64_t row,
+                                                 int64_t group) const {
+  const int64_t size = groupSize > 0 ? groupSize : std::max<int64_t>(1, live);
+  const int64_t begin = std::min(group * size, live);
+  const int64_t end = std::min(begin + size, live);
+  float lo = 0.0f, hi = 0.0f;
+  for (int64_t p = begin; p < end; ++p) {
+    float v = w[row * n + perm[p]];
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  return {lo, hi};
 }
 
 PackedLayout baq::numerics::computeLayout(llvm::ArrayRef<int8_t> bits,

@@ -140,10 +140,9 @@ std::vector<double> baq::numerics::allocateContinuous(llvm::ArrayRef<double> c,
   return r;
 }
 
-llvm::Expected<std::vector<int>>
-baq::numerics::allocateExact(llvm::ArrayRef<double> c, int64_t budgetBits,
-                             int minBits, int maxBits) {
-  const int64_t n = static_cast<int64_t>(c.size());
+/// The bit range and budget both exact allocators accept.
+static llvm::Error checkBitRange(int64_t n, int64_t budgetBits, int minBits,
+                                 int maxBits) {
   if (minBits < 0 || maxBits > kMaxBits || minBits > maxBits)
     return makeError("bit range [" + llvm::Twine(minBits) + ", " +
                      llvm::Twine(maxBits) + "] is not inside [0, " +
@@ -152,6 +151,15 @@ baq::numerics::allocateExact(llvm::ArrayRef<double> c, int64_t budgetBits,
     return makeError("bit budget " + llvm::Twine(budgetBits) +
                      " is below min-bits=" + llvm::Twine(minBits) + " for " +
                      llvm::Twine(n) + " columns");
+  return llvm::Error::success();
+}
+
+llvm::Expected<std::vector<int>>
+baq::numerics::allocateExact(llvm::ArrayRef<double> c, int64_t budgetBits,
+                             int minBits, int maxBits) {
+  const int64_t n = static_cast<int64_t>(c.size());
+  if (llvm::Error e = checkBitRange(n, budgetBits, minBits, maxBits))
+    return std::move(e);
 
   std::vector<int> bits(n, minBits);
   int64_t remaining = budgetBits - static_cast<int64_t>(minBits) * n;
@@ -203,14 +211,8 @@ baq::numerics::allocateTable(const LossTable &table, int64_t budgetBits,
                              int minBits, int maxBits, int64_t maxLive) {
   constexpr int64_t width = kMaxBits + 1;
   const int64_t n = static_cast<int64_t>(table.size()) / width;
-  if (minBits < 0 || maxBits > kMaxBits || minBits > maxBits)
-    return makeError("bit range [" + llvm::Twine(minBits) + ", " +
-                     llvm::Twine(maxBits) + "] is not inside [0, " +
-                     llvm::Twine(kMaxBits) + "]");
-  if (static_cast<int64_t>(minBits) * n > budgetBits)
-    return makeError("bit budget " + llvm::Twine(budgetBits) +
-                     " is below min-bits=" + llvm::Twine(minBits) + " for " +
-                     llvm::Twine(n) + " columns");
+  if (llvm::Error e = checkBitRange(n, budgetBits, minBits, maxBits))
+    return std::move(e);
   auto loss = [&](int64_t j, int b) { return table[j * width + b]; };
 
   // Lower convex hull of each column's (bits, loss) points: the bitwidths

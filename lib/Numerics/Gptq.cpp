@@ -39,12 +39,7 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
     const int64_t begin = std::min(group * groupSize, layout.live);
     const int64_t end = std::min(begin + groupSize, layout.live);
     for (int64_t i = 0; i < m; ++i) {
-      float lo = 0.0f, hi = 0.0f;
-      for (int64_t p = begin; p < end; ++p) {
-        float v = w[i * n + layout.perm[p]];
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-      }
+      auto [lo, hi] = layout.groupRange(w, i, group);
       float scale = roundToGridType(hi - lo, options.scaleType);
       float zero = encodeZero(lo, scale, options.zeroType);
       if (options.mseGrid && hi > lo) {
@@ -103,8 +98,8 @@ LossTable baq::numerics::measuredLossTable(llvm::ArrayRef<float> w,
       const float z = decodeZero(zeros[i * g + group], s, zeroType);
       row[0] += static_cast<double>(v) * v;
       for (int b = 1; b < width; ++b) {
-        double e = static_cast<double>(dequantCode(quantizeValue(v, b, s, z),
-                                                   b, s, z)) -
+        double e = static_cast<double>(
+                       dequantCode(quantizeValue(v, b, s, z), b, s, z)) -
                    v;
         row[b] += e * e;
       }

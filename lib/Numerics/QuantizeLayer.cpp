@@ -127,8 +127,8 @@ chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
       consider(capped(rowBits, cap));
       continue;
     }
-    llvm::Expected<std::vector<int>> bits = allocateTable(
-        table, rowBits, options.minBits, options.maxBits, cap);
+    llvm::Expected<std::vector<int>> bits =
+        allocateTable(table, rowBits, options.minBits, options.maxBits, cap);
     if (!bits)
       return bits.takeError();
     consider(toBits(*bits));
@@ -149,8 +149,7 @@ chooseExactTotal(llvm::ArrayRef<double> c, int64_t m,
 
 llvm::Expected<std::vector<int8_t>>
 baq::numerics::chooseBits(llvm::ArrayRef<double> c, int64_t m,
-                          const LayerOptions &options,
-                          const LossTable &table) {
+                          const LayerOptions &options, const LossTable &table) {
   const int64_t n = static_cast<int64_t>(c.size());
   const double target = options.targetBits;
   // Small slack so that e.g. 2.0 * 64 is not floored to 127.
@@ -338,16 +337,17 @@ baq::numerics::pooledPayloadRate(llvm::ArrayRef<LayerShape> layers,
     return total;
   };
   // Stored bits grow with r: the last rate that fits.
-  auto fits = std::partition_point(rates.begin(), rates.end(),
-                                   [&](double r) { return stored(r) <= budget; });
+  auto fits = std::partition_point(rates.begin(), rates.end(), [&](double r) {
+    return stored(r) <= budget;
+  });
   if (fits == rates.begin() || *std::prev(fits) < minBits)
-    return makeError("target-bits=" + llvm::Twine(formatBits(targetBits)) +
-                     " cannot be met over the module: min-bits=" +
-                     llvm::Twine(minBits) + " with its metadata costs " +
-                     llvm::Twine(formatBits(static_cast<double>(stored(
-                                                minBits)) /
-                                            static_cast<double>(weights))) +
-                     " bits per weight");
+    return makeError(
+        "target-bits=" + llvm::Twine(formatBits(targetBits)) +
+        " cannot be met over the module: min-bits=" + llvm::Twine(minBits) +
+        " with its metadata costs " +
+        llvm::Twine(formatBits(static_cast<double>(stored(minBits)) /
+                               static_cast<double>(weights))) +
+        " bits per weight");
   return *std::prev(fits);
 }
 
@@ -486,10 +486,9 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   LayerOptions uniformOptions = options;
   uniformOptions.allocator = Allocator::Uniform;
   uniformOptions.fixedBits.clear();
-  const bool measured = options.lossModel == LossModel::Measured &&
-                        options.maxBits >= 1 &&
-                        options.allocator == Allocator::Exact &&
-                        options.fixedBits.empty();
+  const bool measured =
+      options.lossModel == LossModel::Measured && options.maxBits >= 1 &&
+      options.allocator == Allocator::Exact && options.fixedBits.empty();
 
   std::vector<int8_t> bits;
   LossTable table;
@@ -546,9 +545,9 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     };
     if (measured) {
       // The first allocation changed the grid; measure again on it.
-      LossTable again = measuredLossTable(
-          w, result.weight.layout, result.weight.scales, result.weight.zeros,
-          quant.zeroType, colWeight);
+      LossTable again =
+          measuredLossTable(w, result.weight.layout, result.weight.scales,
+                            result.weight.zeros, quant.zeroType, colWeight);
       llvm::Expected<std::vector<int8_t>> re =
           chooseBits(result.sensitivities, m, options, again);
       if (!re)
@@ -592,8 +591,8 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
       result.uniformUnavailable = llvm::toString(uniformBits.takeError());
       return result;
     }
-    QuantizedWeight baseline =
-        runQuantizer(w, m, n, *uniformBits, prepared, uniform, quant, act.get());
+    QuantizedWeight baseline = runQuantizer(w, m, n, *uniformBits, prepared,
+                                            uniform, quant, act.get());
     result.uniformBits = uniformBits->front();
     result.uniformHessianLoss = hessianLoss(weight, baseline.dequant, m, n, h);
   }

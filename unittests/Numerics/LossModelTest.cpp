@@ -62,11 +62,13 @@ TEST(AllocateTableTest, ConvexTableIsExactAndMatchesAllocateExact) {
       v = c(rng);
     LossTable table = paperLossTable(cs);
     for (int64_t budget : {0, 3, 7, 12}) {
-      llvm::Expected<std::vector<int>> got = allocateTable(table, budget, 0, 4, n);
+      llvm::Expected<std::vector<int>> got =
+          allocateTable(table, budget, 0, 4, n);
       ASSERT_TRUE(static_cast<bool>(got)) << llvm::toString(got.takeError());
       llvm::Expected<std::vector<int>> exact = allocateExact(cs, budget, 0, 4);
       ASSERT_TRUE(static_cast<bool>(exact));
-      EXPECT_NEAR(lossOf(table, *got), exhaustiveBest(table, n, budget, 0, 4, n),
+      EXPECT_NEAR(lossOf(table, *got),
+                  exhaustiveBest(table, n, budget, 0, 4, n),
                   1e-12 * (1 + lossOf(table, *got)));
       EXPECT_DOUBLE_EQ(lossOf(table, *got), lossOf(table, *exact));
     }
@@ -81,7 +83,9 @@ TEST(AllocateTableTest, NonConvexTableSkipsWorthlessBitwidths) {
   LossTable table(n * kWidth);
   for (int64_t j = 0; j < n; ++j)
     for (int b = 0; b < kWidth; ++b)
-      table[j * kWidth + b] = b == 0 ? 1.0 : b == 1 ? 0.99 : std::ldexp(1.0, -b);
+      table[j * kWidth + b] = b == 0   ? 1.0
+                              : b == 1 ? 0.99
+                                       : std::ldexp(1.0, -b);
   llvm::Expected<std::vector<int>> got = allocateTable(table, 4, 0, 8, n);
   ASSERT_TRUE(static_cast<bool>(got));
   EXPECT_EQ(*got, (std::vector<int>{2, 2, 0, 0}));
@@ -135,8 +139,8 @@ TEST(AllocateTableTest, RejectsBadRangesAndBudgets) {
 
 TEST(MeasuredLossTableTest, MatchesPlainRounding) {
   const int64_t m = 3, n = 4;
-  std::vector<float> w = {0.5f, -1.0f, 0.25f, 2.0f,  -0.3f, 0.7f,
-                          1.5f, -2.0f, 0.1f,  0.0f,  -0.6f, 0.9f};
+  std::vector<float> w = {0.5f, -1.0f, 0.25f, 2.0f, -0.3f, 0.7f,
+                          1.5f, -2.0f, 0.1f,  0.0f, -0.6f, 0.9f};
   std::vector<int8_t> bits(n, 3);
   PackedLayout layout = computeLayout(bits, m, 0);
   QuantizerOptions quant;
@@ -156,8 +160,8 @@ TEST(MeasuredLossTableTest, MatchesPlainRounding) {
           float step = scales[i] / static_cast<float>(levels);
           double zp = std::clamp(std::nearbyint(-zeros[i] / step), 0.0f,
                                  static_cast<float>(levels));
-          double code = std::clamp<double>(std::nearbyint(v / step) + zp, 0,
-                                           levels);
+          double code =
+              std::clamp<double>(std::nearbyint(v / step) + zp, 0, levels);
           q = (code - zp) * step;
         }
         want += (v - q) * (v - q);

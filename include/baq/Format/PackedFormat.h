@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <utility>
 #include <vector>
 
 namespace baq {
@@ -94,6 +95,11 @@ struct PackedLayout {
   int64_t payloadWords = 0; // F * M + ceil(M * r / 32)
 
   int64_t groupOfChannel(int64_t channel) const;
+  /// [min, max] of row `row`'s weights in scale group `group` (the packed
+  /// positions of live channels it covers, §4), with 0 forced inside: the
+  /// range every grid of that (row, group) starts from.
+  std::pair<float, float> groupRange(llvm::ArrayRef<float> w, int64_t row,
+                                     int64_t group) const;
   /// Bit address in the flat payload (word a / 32, bit a % 32) of bit `t`
   /// of row `row`'s stream (FORMAT.md §3).
   int64_t flatBit(int64_t row, int64_t t) const;

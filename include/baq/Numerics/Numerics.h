@@ -182,8 +182,7 @@ void computeGrids(llvm::ArrayRef<float> w, const PackedLayout &layout,
 /// the given grid (scales and stored zeros of `layout`'s groups) at b bits.
 /// With colWeight_j = 1/[H_F^-1]_jj it is the loss GPTQ measures for column j
 /// before error feedback, at every bitwidth, with the grid it will store.
-LossTable measuredLossTable(llvm::ArrayRef<float> w,
-                            const PackedLayout &layout,
+LossTable measuredLossTable(llvm::ArrayRef<float> w, const PackedLayout &layout,
                             llvm::ArrayRef<float> scales,
                             llvm::ArrayRef<float> zeros, GridType zeroType,
                             llvm::ArrayRef<double> colWeight);

@@ -522,8 +522,8 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
     if (!target)
       return op->emitError() << "'" << name << "' must be a float attribute";
     if (!isContraction(linalgOp))
-      return op->emitError() << "'" << name
-                             << "' is only valid on a linalg contraction";
+      return op->emitError()
+             << "'" << name << "' is only valid on a linalg contraction";
     double value = target.getValueAsDouble();
     if (!(value > 0 && value <= 8))
       return op->emitError()

@@ -367,8 +367,8 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     options.targetBits = pooledTotals[index];
   }
   // A per-matmul target: this layer meets it on its own.
-  if (auto target = op->getAttrOfType<FloatAttr>(
-          BaqDialect::getTargetBitsAttrName())) {
+  if (auto target =
+          op->getAttrOfType<FloatAttr>(BaqDialect::getTargetBitsAttrName())) {
     options.targetBits = target.getValueAsDouble();
     options.budgetTotal = budget == BudgetKind::Total;
   }
@@ -383,7 +383,8 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   // moves the layer to f32 where its bits are still free to choose (a
   // module-wide plan was made with this layer's type).
   // A pooled total was costed with this layer's type too.
-  bool planned = !fixedBits.empty() || (pooledRate && budget == BudgetKind::Total);
+  bool planned =
+      !fixedBits.empty() || (pooledRate && budget == BudgetKind::Total);
   if (result->smallRanges && scaleType == ScaleTypeKind::Auto &&
       *gridType == num::GridType::F16 && !planned) {
     emitF32Remark(op, "some of its groups' ranges lie below f16's normal "
@@ -545,7 +546,7 @@ BaqAllocatePass::allocateModule(ArrayRef<QuantizableMatmul> candidates) {
 
 FailureOr<double>
 BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates,
-                           std::vector<num::GridType> &gridTypes) {
+                            std::vector<num::GridType> &gridTypes) {
   std::vector<num::LayerShape> shapes;
   std::vector<int64_t> shapeOf; // candidate -> shapes index, or -1
   for (const QuantizableMatmul &c : candidates) {
@@ -657,10 +658,9 @@ void BaqAllocatePass::runOnOperation() {
   llvm::json::Object options{
       {"target_bits", targetBits.getValue()},
       {"budget", budget == BudgetKind::Total ? "total" : "payload"},
-      {"budget_scope", budgetScope == BudgetScope::Module ? "module"
-                       : budgetScope == BudgetScope::Layer
-                           ? "layer"
-                           : "module-greedy"},
+      {"budget_scope", budgetScope == BudgetScope::Module  ? "module"
+                       : budgetScope == BudgetScope::Layer ? "layer"
+                                                           : "module-greedy"},
       {"allocator", uniform                             ? "uniform"
                     : allocator == AllocatorKind::Paper ? "paper"
                                                         : "exact"},
