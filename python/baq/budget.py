@@ -102,6 +102,17 @@ def pooled_layer_total(shape: LayerShape, rate: float, group_size: int = 0) -> f
     return layer_bits(math.floor(rate * shape.n + _EPS), shape, group_size) / (shape.m * shape.n)
 
 
+def layer_shapes(opts: dict[str, str], weights: dict[str, np.ndarray]
+                 ) -> dict[str, LayerShape]:
+    """Each layer's shape and stored scale/zero widths under the parsed ``opts``."""
+    shapes = {}
+    for name, w in weights.items():
+        sb = scale_bits(np.asarray(w), opts.get("scale-type", "auto"))
+        zb = 8 if opts.get("zero-type", "u8") == "u8" else sb
+        shapes[name] = LayerShape(int(w.shape[0]), int(w.shape[1]), sb, zb)
+    return shapes
+
+
 def pooled_options(options: str, weights: dict[str, np.ndarray]
                    ) -> tuple[str, float | None, dict[str, float] | None]:
     """``options`` with a pooled total budget over ``weights`` (by layer name, M x N) replaced
@@ -113,11 +124,7 @@ def pooled_options(options: str, weights: dict[str, np.ndarray]
     opts = parse_allocate_options(options)
     if opts.get("budget", "payload") != "total" or opts.get("budget-scope", "module") != "module":
         return options, None, None
-    shapes = {}
-    for name, w in weights.items():
-        sb = scale_bits(np.asarray(w), opts.get("scale-type", "auto"))
-        zb = 8 if opts.get("zero-type", "u8") == "u8" else sb
-        shapes[name] = LayerShape(int(w.shape[0]), int(w.shape[1]), sb, zb)
+    shapes = layer_shapes(opts, weights)
     group_size = int(opts.get("group-size", "0"))
     rate = pooled_payload_rate(list(shapes.values()), float(opts.get("target-bits", "2.0")),
                                int(opts.get("min-bits", "0")), group_size)

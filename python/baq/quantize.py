@@ -36,6 +36,7 @@ from .eval import BaqOptError, first_diagnostic, run_baq_opt
 from .export import (WINDOW_SAMPLINGS, CalibrationError, HessianAccumulator, build_module,
                      calibration_stream, collect_hessians, hessian_key)
 from .llama2c import Checkpoint, Tokenizer, Transformer, read_checkpoint
+from .importance import importance_options
 from .mix import choose_mix, measure_losses, mix_candidates, mix_options
 from .mlir import ModuleWriter
 from .packed import read_module
@@ -187,7 +188,8 @@ def choose_layer_mix(ckpt: Checkpoint, windows: Sequence[np.ndarray], baq_opt: P
 def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, baq_opt: Path,
                    options: str, output: Path, work_dir: Path, batch: int = 8,
                    progress: ProgressFn | None = None,
-                   save_calibrated: Path | None = None, layer_mix: bool = False) -> dict:
+                   save_calibrated: Path | None = None, layer_mix: bool = False,
+                   importance_windows: int = 16) -> dict:
     """The whole driver (see the module docstring); returns timings and call counts."""
     t0 = time.time()
     check_baq_opt(baq_opt, options, work_dir)
@@ -199,11 +201,19 @@ def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, b
                                             work_dir, batch, progress)
     else:
         # A pooled module budget spans all layers, but each baq-opt run sees a few: every
-        # run gets the whole model's per-layer equivalent instead.
-        options, rate, targets = pooled_options(options, weights)
-        if rate is not None and progress:
-            progress(f"budget-scope=module: every layer at {rate:.4f} payload bits per "
-                     f"weight (--allocate as {options!r})")
+        # run gets the whole model's per-layer equivalent instead, with the layers' rates
+        # set by their measured output importance (baq.importance) unless disabled.
+        chosen = None
+        if importance_windows > 0:
+            chosen = importance_options(ckpt, windows, baq_opt, strip_report(options), weights,
+                                        work_dir, importance_windows, batch, progress)
+        if chosen is not None:
+            options, targets = chosen
+        else:
+            options, rate, targets = pooled_options(options, weights)
+            if rate is not None and progress:
+                progress(f"budget-scope=module: every layer at {rate:.4f} payload bits per "
+                         f"weight (--allocate as {options!r})")
     quantizer = BaqOptQuantizer(ckpt, baq_opt, options, work_dir, targets)
     hessians, fed = calibrate(ckpt, windows, mode, quantizer, batch, progress)
     t_cal = time.time() - t0
@@ -263,12 +273,19 @@ def main(argv: list[str] | None = None) -> int:
                     help="baseline: every layer uniform, bitwidths chosen per layer under the "
                          "total budget of --allocate (target-bits=B budget=total) from losses "
                          "measured on FP32 Hessians (baq.mix)")
+    ap.add_argument("--importance-windows", type=int, default=16, metavar="N",
+                    help="with a pooled total budget (budget=total, budget-scope=module, "
+                         "the defaults), set each layer's payload rate from its measured "
+                         "output importance on the first N calibration windows (baq."
+                         "importance; default 16); 0: every layer at the pooled rate")
     ap.add_argument("-q", "--quiet", action="store_true")
     a = ap.parse_args(argv)
     if a.windows < 0:
         ap.error(f"--windows must be >= 0 (0: all), got {a.windows}")
     if a.window_len < 2:
         ap.error(f"--window-len must be >= 2, got {a.window_len}")
+    if a.importance_windows < 0:
+        ap.error(f"--importance-windows must be >= 0, got {a.importance_windows}")
     if a.batch < 1:
         ap.error(f"--batch must be >= 1, got {a.batch}")
     if not a.output.parent.is_dir():
@@ -299,7 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         work = a.work_dir or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         info = quantize_model(ckpt, windows, a.calibration, a.baq_opt, a.allocate, a.output,
-                              work, a.batch, progress, a.save_calibrated, a.layer_mix)
+                              work, a.batch, progress, a.save_calibrated, a.layer_mix,
+                              a.importance_windows)
     progress(f"done in {time.time() - t0:.1f} s ({info['baq_opt_calls']} baq-opt runs)")
     return 0
 

@@ -570,13 +570,14 @@ def test_results_method_variants_and_partial_cells() -> None:
 
 def test_driver_pooled_module_budget(files, tmp_path) -> None:
     """budget=total pools metadata over the whole model (budget-scope=module, the default):
-    the block-wise runs get the model's payload rate, the final run reproduces them, and the
-    result is what baq-opt makes of the calibrated module with the same pooled options."""
+    without layer importance the block-wise runs get the model's payload rate, the final run
+    reproduces them, and the result is what baq-opt makes of the calibrated module with the
+    same pooled options."""
     tool = baq_opt()
     out, cal = tmp_path / "q.mlir", tmp_path / "cal.mlir"
     rc = quantize.main(args(files, "--baq-opt", str(tool), "--allocate",
                             "target-bits=3.2 budget=total", "--save-calibrated", str(cal),
-                            "-o", str(out)))
+                            "--importance-windows", "0", "-o", str(out)))
     assert rc == 0
     q = read_module(out)
     rates = {round(w.layout.bits.mean() * w.shape[1]) / w.shape[1] for w in q.values()}
@@ -604,4 +605,28 @@ def test_driver_layer_mix(files, tmp_path) -> None:
     assert len({int(b[0]) for b in per_layer.values()}) > 1  # a mix, not one width
     total = sum(w.bit_accounting()["total"] for w in q.values())
     assert 2.5 < total / sum(w.weight.size for w in q.values()) <= 2.8
+    assert "baq.target_bits" in cal.read_text()
+
+
+def test_driver_layer_importance(files, tmp_path) -> None:
+    """The default: the pooled total is spent at per-layer rates set by each layer's
+    measured output importance (baq.importance), written as baq.target_bits so that the
+    final run reproduces the block-wise runs, within the same stored total."""
+    tool = baq_opt()
+    out, cal, work = tmp_path / "q.mlir", tmp_path / "cal.mlir", tmp_path / "w"
+    rc = quantize.main(args(files, "--baq-opt", str(tool), "--allocate",
+                            "target-bits=3.2 budget=total", "--save-calibrated", str(cal),
+                            "--work-dir", str(work), "-o", str(out)))
+    assert rc == 0
+    q = read_module(out)
+    probes = json.loads((work / "importance.json").read_text())
+    assert set(probes) == set(q)
+    assert all(p["kl"][0] > p["kl"][1] > 0 for p in probes.values())  # a bit more helps
+    rates = {n: w.layout.bits.sum() / w.weight.size for n, w in q.items()}
+    assert max(rates.values()) - min(rates.values()) > 0.1  # not one pooled rate
+    # More important layers (higher output KL per weight at the probe rate) get more bits.
+    by_kl = sorted(q, key=lambda n: probes[n]["kl"][0] / q[n].weight.size)
+    assert rates[by_kl[-1]] >= rates[by_kl[0]]
+    total = sum(w.bit_accounting()["total"] for w in q.values())
+    assert 3.0 < total / sum(w.weight.size for w in q.values()) <= 3.2
     assert "baq.target_bits" in cal.read_text()
