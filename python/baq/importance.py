@@ -6,18 +6,19 @@ same layer error costs different perplexity in different layers: an error in ``w
 ``wo`` lands on the residual stream, one in ``wq``/``wk`` passes a softmax first). This
 module measures what each layer's quantization costs the *output*:
 
-1. quantize the FP32-calibrated model with the real ``--baq-allocate`` options at two payload
-   rates ``b0`` and ``b0 + 1`` around the pooled rate (two ``baq-opt`` runs);
-2. for every layer and both rates, substitute that one layer alone and measure the mean
+1. quantize the FP32-calibrated model with the real ``--baq-allocate`` options at the
+   payload rates ``b0 - 1``, ``b0`` and ``b0 + 1`` around the pooled rate (``b0`` its
+   integer part; three ``baq-opt`` runs);
+2. for every layer and rate, substitute that one layer alone and measure the mean
    per-token KL divergence ``D_l(b)`` of the model's next-token distribution from the FP32
    one on a few calibration windows (the stream entering each block is cached, so a probe
    only re-runs the blocks from its own on);
-3. model ``D_l(r) = D_l(b0) exp(-s_l (r - b0))`` with each layer's measured slope
-   ``s_l = ln(D_l(b0) / D_l(b0 + 1))`` and choose the rates that minimise ``sum_l D_l(r_l)``
-   for the same stored total (errors of different layers add to first order): the
-   equal-slope condition ``s_l D_l(r_l) = mu * weights_l``, ``mu`` found by bisection over
-   the exact stored-bit cost, rates kept within one bit of the pooled rate (the two probes
-   bracket it; farther out the exponential is an extrapolation).
+3. model ``D_l(r)`` log-linearly between the measured rates (made convex: a bit never buys
+   more than the bit below it) and choose the rates that minimise ``sum_l D_l(r_l)`` for the
+   same stored total (errors of different layers add to first order): every layer at the
+   rate minimising ``D_l(r) + mu * weights_l * r``, ``mu`` bisected over the exact
+   stored-bit cost, rates within the measured range. Going down a bit is measured, not
+   extrapolated: at 2 bits a layer at 1 bit costs far more than a 4x-per-bit model says.
 
 The result is per-layer ``baq.target_bits``, which the sequential driver honours layer by
 layer exactly as it honours the pooled rate. It is a measurement on the model at hand, not a
@@ -44,20 +45,38 @@ from .packed import read_module
 _EPS = 1e-9
 # Slopes per bit outside [1.1x, 16x] are measurement noise (4x is a full bit of a uniform
 # grid; a probe whose loss does not fall at all would otherwise claim infinite importance).
-_MIN_SLOPE, _MAX_SLOPE = math.log(1.1), math.log(16.0)
+_MIN_SLOPE, _MAX_SLOPE = math.log(1.1), math.log(64.0)
 _TINY_KL = 1e-12
 
 
 @dataclass(frozen=True)
 class Probe:
-    """One layer's measured output cost at the two probe rates."""
-    kl_lo: float  # mean per-token KL at b0
-    kl_hi: float  # at b0 + 1
+    """One layer's measured output cost (mean per-token KL) at increasing payload rates."""
+    rates: tuple[int, ...]
+    kls: tuple[float, ...]
 
-    @property
-    def slope(self) -> float:
-        lo, hi = max(self.kl_lo, _TINY_KL), max(self.kl_hi, _TINY_KL)
-        return min(max(math.log(lo / hi), _MIN_SLOPE), _MAX_SLOPE)
+    def log_costs(self) -> np.ndarray:
+        """``ln D`` at ``rates``, made convex in the rate (each bit buys no more than the
+        bit below it: the lower convex hull of the points, slopes within the noise bounds)
+        so that the allocation below is a convex problem."""
+        y = np.log(np.maximum(np.asarray(self.kls, dtype=np.float64), _TINY_KL))
+        # Decrease per bit: within [_MIN_SLOPE, _MAX_SLOPE], non-increasing with the rate.
+        drops = np.clip(-np.diff(y), _MIN_SLOPE, _MAX_SLOPE)
+        drops = np.minimum.accumulate(drops)
+        return y[0] - np.concatenate([[0.0], np.cumsum(drops)])
+
+    def cost(self, r: np.ndarray | float) -> np.ndarray:
+        """Modelled ``D(r)``: log-linear between the probes (and beyond them along the end
+        segments)."""
+        x = np.asarray(self.rates, dtype=np.float64)
+        y = self.log_costs()
+        r = np.asarray(r, dtype=np.float64)
+        slope_lo = (y[1] - y[0]) / (x[1] - x[0])
+        slope_hi = (y[-1] - y[-2]) / (x[-1] - x[-2])
+        inner = np.interp(r, x, y)
+        out = np.where(r < x[0], y[0] + slope_lo * (r - x[0]),
+                       np.where(r > x[-1], y[-1] + slope_hi * (r - x[-1]), inner))
+        return np.exp(out)
 
 
 def _log_softmax(z: np.ndarray) -> np.ndarray:
@@ -105,61 +124,62 @@ class OutputProbe:
             self.model.set_linear(name, self.ckpt.linear(name))
 
 
-def probe_rates(rate: float, min_bits: int = 0, max_bits: int = 8) -> tuple[int, int]:
-    """The two integer payload rates probed around the pooled ``rate``."""
-    lo = min(max(math.floor(rate + _EPS), max(min_bits, 1)), max_bits - 1)
-    return lo, lo + 1
+def probe_rates(rate: float, min_bits: int = 0, max_bits: int = 8) -> tuple[int, ...]:
+    """The integer payload rates probed around the pooled ``rate``: the bit below and the
+    two above, so that moving a layer down is measured, not extrapolated (at 2 bits a layer
+    at 1 bit costs far more than a 4x-per-bit model predicts)."""
+    base = min(max(math.floor(rate + _EPS), max(min_bits, 1)), max_bits - 1)
+    return tuple(b for b in (base - 1, base, base + 1) if max(min_bits, 1) <= b <= max_bits)
 
 
-def allocate_rates(shapes: dict[str, LayerShape], probes: dict[str, Probe], b0: int,
+def allocate_rates(shapes: dict[str, LayerShape], probes: dict[str, Probe],
                    pooled_rate: float, budget_bits: int, group_size: int = 0,
-                   min_bits: int = 0, max_bits: int = 8, spread: float = 1.0
-                   ) -> dict[str, float]:
-    """Per-layer payload rates (breakpoints ``k / N``) minimising the modelled output cost
-    ``sum_l D_l(r_l)`` with every layer's stored bits (``layer_bits``) summing to at most
-    ``budget_bits``; rates within ``spread`` bits of ``pooled_rate``."""
+                   min_bits: int = 0, max_bits: int = 8) -> dict[str, float]:
+    """Per-layer payload rates (breakpoints ``k / N`` within the probed range) minimising the
+    modelled output cost ``sum_l D_l(r_l)`` with the layers' stored bits (``layer_bits``)
+    summing to at most ``budget_bits``: for a multiplier mu each layer takes the rate
+    minimising ``D_l(r) + mu * weights_l * r`` (convex ``D_l``: the equal-slope condition),
+    and mu is bisected over the exact stored cost. Never worse, in the model, than every
+    layer at ``pooled_rate``."""
     names = list(shapes)
-    lo_r = max(float(min_bits), pooled_rate - spread)
-    hi_r = min(float(max_bits), pooled_rate + spread)
+    cands, costs, stored = {}, {}, {}
+    for n in names:
+        s, p = shapes[n], probes[n]
+        lo = max(min_bits, min(p.rates))
+        hi = min(max_bits, max(p.rates))
+        k = np.arange(math.ceil(lo * s.n - _EPS), math.floor(hi * s.n + _EPS) + 1)
+        cands[n] = k / s.n
+        costs[n] = p.cost(cands[n])
+        stored[n] = np.array([layer_bits(int(b), s, group_size) for b in k])
 
-    def rates_for(log_mu: float) -> dict[str, float]:
-        out = {}
-        for n in names:
-            s, p = shapes[n], probes[n]
-            # s_l D_l(b0) e^{-s_l (r - b0)} = mu * weights_l
-            weight = s.m * s.n
-            r = b0 + (math.log(p.slope * max(p.kl_lo, _TINY_KL) / weight) - log_mu) / p.slope
-            r = min(max(r, lo_r), hi_r)
-            out[n] = math.floor(r * s.n + _EPS) / s.n
-        return out
+    def pick(log_mu: float) -> dict[str, int]:
+        mu = math.exp(log_mu)
+        return {n: int(np.argmin(costs[n] + mu * shapes[n].m * shapes[n].n * cands[n]))
+                for n in names}
 
-    def cost(rates: dict[str, float]) -> int:
-        return sum(layer_bits(math.floor(rates[n] * shapes[n].n + _EPS), shapes[n], group_size)
-                   for n in names)
+    def spent(idx: dict[str, int]) -> int:
+        return sum(int(stored[n][i]) for n, i in idx.items())
 
-    # Larger mu, fewer bits; find the smallest mu whose rates fit.
-    lo, hi = -200.0, 200.0
-    if cost(rates_for(hi)) > budget_bits:
-        raise ValueError("the lowest rates do not fit the budget")
-    for _ in range(200):
+    lo, hi = -80.0, 40.0  # larger mu, fewer bits
+    pooled = {n: math.floor(pooled_rate * shapes[n].n + _EPS) / shapes[n].n for n in names}
+    if spent(pick(hi)) > budget_bits:
+        return pooled
+    for _ in range(100):
         mid = 0.5 * (lo + hi)
-        if cost(rates_for(mid)) <= budget_bits:
+        if spent(pick(mid)) <= budget_bits:
             hi = mid
         else:
             lo = mid
-    rates = rates_for(hi)
-    # Rounding to breakpoints can leave the modelled cost above the pooled layout's (which
-    # fits by construction: it is how pooled_rate was found); never do worse than it.
-    pooled = {n: math.floor(pooled_rate * shapes[n].n + _EPS) / shapes[n].n for n in names}
-    if modelled_cost(shapes, probes, b0, rates) > modelled_cost(shapes, probes, b0, pooled):
-        return pooled
+    idx = pick(hi)
+    rates = {n: float(cands[n][i]) for n, i in idx.items()}
+    if modelled_cost(probes, rates) > modelled_cost(probes, pooled):
+        return pooled  # breakpoint rounding; the pooled layout fits by construction
     return rates
 
 
-def modelled_cost(shapes: dict[str, LayerShape], probes: dict[str, Probe], b0: int,
-                  rates: dict[str, float]) -> float:
-    """``sum_l D_l(r_l)`` under the exponential model."""
-    return sum(probes[n].kl_lo * math.exp(-probes[n].slope * (rates[n] - b0)) for n in shapes)
+def modelled_cost(probes: dict[str, Probe], rates: dict[str, float]) -> float:
+    """``sum_l D_l(r_l)`` under the probes' model."""
+    return float(sum(probes[n].cost(r) for n, r in rates.items()))
 
 
 def measure_probes(ckpt: Checkpoint, windows: Sequence[np.ndarray], baq_opt: Path,
@@ -183,9 +203,10 @@ def measure_probes(ckpt: Checkpoint, windows: Sequence[np.ndarray], baq_opt: Pat
         kls[b] = {n: probe.kl(n, got[n].weight) for n in ckpt.config.linear_names()}
         if progress:
             progress(f"layer importance: {len(kls[b])} layers probed at {b} payload bits")
-    probes = {n: Probe(kls[rates[0]][n], kls[rates[1]][n]) for n in ckpt.config.linear_names()}
+    probes = {n: Probe(tuple(rates), tuple(kls[b][n] for b in rates))
+              for n in ckpt.config.linear_names()}
     (work_dir / "importance.json").write_text(json.dumps(
-        {n: {"kl": [p.kl_lo, p.kl_hi], "slope": p.slope} for n, p in probes.items()}, indent=1))
+        {n: {"rates": list(p.rates), "kl": list(p.kls)} for n, p in probes.items()}, indent=1))
     return probes
 
 
@@ -209,16 +230,18 @@ def importance_options(ckpt: Checkpoint, windows: Sequence[np.ndarray], baq_opt:
     budget_bits = math.floor(float(opts.get("target-bits", "2.0")) * total_weights + _EPS)
     keep = " ".join(t for t in options.split()
                     if t.split("=", 1)[0] not in ("budget", "target-bits", "budget-scope"))
-    b0, b1 = probe_rates(rate, min_bits, max_bits)
+    rates_probed = probe_rates(rate, min_bits, max_bits)
+    if len(rates_probed) < 2:
+        return None
     probes = measure_probes(ckpt, list(windows)[:max(1, probe_windows)], baq_opt, keep,
-                            (b0, b1), work_dir, batch, progress)
-    rates = allocate_rates(shapes, probes, b0, rate, budget_bits, group_size, min_bits,
-                           max_bits)
+                            rates_probed, work_dir, batch, progress)
+    rates = allocate_rates(shapes, probes, rate, budget_bits, group_size, min_bits, max_bits)
     if progress:
         lo, hi = min(rates.values()), max(rates.values())
+        pooled = {n: rate for n in shapes}
         progress(f"layer importance: payload rates {lo:.3f}..{hi:.3f} around the pooled "
-                 f"{rate:.4f} (modelled output KL {modelled_cost(shapes, probes, b0, rates):.3g}"
-                 f" vs {modelled_cost(shapes, probes, b0, {n: rate for n in shapes}):.3g})")
+                 f"{rate:.4f} (modelled output KL {modelled_cost(probes, rates):.3g} vs "
+                 f"{modelled_cost(probes, pooled):.3g})")
     if group_size <= 0:
         return keep + " budget=payload budget-scope=layer", rates
     return keep + " budget=total budget-scope=layer", {
