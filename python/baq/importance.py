@@ -43,8 +43,9 @@ from .llama2c import Checkpoint, Transformer, parse_linear_name
 from .packed import read_module
 
 _EPS = 1e-9
-# Slopes per bit outside [1.1x, 16x] are measurement noise (4x is a full bit of a uniform
-# grid; a probe whose loss does not fall at all would otherwise claim infinite importance).
+# Cost ratios per bit outside [1.1x, 64x] are taken as measurement noise (a bit of a uniform
+# grid is ~4x; one 1-bit step can be far more): a probe whose cost does not fall at all
+# would otherwise make a layer look free to move down, or infinitely important.
 _MIN_SLOPE, _MAX_SLOPE = math.log(1.1), math.log(64.0)
 _TINY_KL = 1e-12
 
@@ -56,9 +57,9 @@ class Probe:
     kls: tuple[float, ...]
 
     def log_costs(self) -> np.ndarray:
-        """``ln D`` at ``rates``, made convex in the rate (each bit buys no more than the
-        bit below it: the lower convex hull of the points, slopes within the noise bounds)
-        so that the allocation below is a convex problem."""
+        """``ln D`` at ``rates``, made convex in the rate (each bit's drop capped by the drop
+        of the bit below it, drops within the noise bounds) so that the allocation below is
+        a convex problem."""
         y = np.log(np.maximum(np.asarray(self.kls, dtype=np.float64), _TINY_KL))
         # Decrease per bit: within [_MIN_SLOPE, _MAX_SLOPE], non-increasing with the rate.
         drops = np.clip(-np.diff(y), _MIN_SLOPE, _MAX_SLOPE)
@@ -93,11 +94,11 @@ class OutputProbe:
     def __init__(self, ckpt: Checkpoint, windows: Sequence[np.ndarray], batch: int = 8):
         self.ckpt = ckpt
         self.model = Transformer(ckpt)
-        self.batches = [np.stack(windows[s:s + batch]) for s in range(0, len(windows), batch)]
         # stream[b][l]: input of block l for batch b; the reference log-probabilities.
         self.stream: list[list[np.ndarray]] = []
         self.ref: list[np.ndarray] = []
-        for tok in self.batches:
+        for s in range(0, len(windows), batch):
+            tok = np.stack(windows[s:s + batch])
             x = self.model.embed(tok)
             per_block = []
             for l in range(ckpt.config.n_layers):
@@ -125,9 +126,9 @@ class OutputProbe:
 
 
 def probe_rates(rate: float, min_bits: int = 0, max_bits: int = 8) -> tuple[int, ...]:
-    """The integer payload rates probed around the pooled ``rate``: the bit below and the
-    two above, so that moving a layer down is measured, not extrapolated (at 2 bits a layer
-    at 1 bit costs far more than a 4x-per-bit model predicts)."""
+    """The integer payload rates probed around the pooled ``rate``: its integer part and the
+    bits below and above it, so that moving a layer down is measured, not extrapolated (at 2
+    bits a layer at 1 bit costs far more than a 4x-per-bit model predicts)."""
     base = min(max(math.floor(rate + _EPS), max(min_bits, 1)), max_bits - 1)
     return tuple(b for b in (base - 1, base, base + 1) if max(min_bits, 1) <= b <= max_bits)
 
