@@ -15,7 +15,7 @@
 // RUN: baq-run %t.q.mlir --tokenizer %data/tok512.bin --prompt "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball." --no-prefill --dump-logits %t.logits --perplexity %t.dev.txt --window-len 64 > %t.ppl
 // RUN: %pybaq %S/Inputs/check_model.py logits %data/stories260K.bin %data/tok512.bin %t.q.mlir "Once upon a time, there was a little girl named Lily. She loved to play outside in the park. One day, she saw a big, red ball." %t.logits | FileCheck %s --check-prefix=LOGITS
 // RUN: %pybaq %S/Inputs/check_model.py perplexity %data/stories260K.bin %data/tok512.bin %t.q.mlir %t.dev.txt 64 %t.ppl | FileCheck %s --check-prefix=PPL
-// LOGITS: tokens {{[0-9]+}} substituted layers 35 max relative error
+// LOGITS: tokens {{[0-9]+}} substituted layers 36 max relative error
 // LOGITS-NEXT: PASS
 // PPL: relative difference
 // PPL-NEXT: PASS
