@@ -208,6 +208,12 @@ def _config(path: Path) -> tuple[Config, dict]:
             raise CheckpointError(f"{cfg_path}: {key} = {v!r} is missing or implausible")
         return v
 
+    def num(key: str, default: float) -> float:
+        v = raw.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)):
+            raise CheckpointError(f"{cfg_path}: {key} = {v!r} is not a number")
+        return float(v)
+
     model_type = raw.get("model_type", "llama")
     if model_type != "llama":
         raise CheckpointError(f"{cfg_path}: model_type {model_type!r}: only Llama "
@@ -215,9 +221,9 @@ def _config(path: Path) -> tuple[Config, dict]:
     unsupported = []
     if raw.get("hidden_act", "silu") != "silu":
         unsupported.append(f"hidden_act {raw['hidden_act']!r} (SiLU only)")
-    if not np.isclose(float(raw.get("rms_norm_eps", 1e-5)), 1e-5, rtol=1e-6, atol=0):
+    if not np.isclose(num("rms_norm_eps", 1e-5), 1e-5, rtol=1e-6, atol=0):
         unsupported.append(f"rms_norm_eps {raw['rms_norm_eps']!r} (1e-5 only)")
-    if float(raw.get("rope_theta", 10000.0)) != 10000.0:
+    if num("rope_theta", 10000.0) != 10000.0:
         unsupported.append(f"rope_theta {raw['rope_theta']!r} (10000 only)")
     if raw.get("rope_scaling") is not None:
         unsupported.append("rope_scaling")

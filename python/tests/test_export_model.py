@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
+import subprocess
 
 import numpy as np
 import pytest
+from conftest import baq_opt
 
+from baq import eval as baq_eval
 from baq import export_model
+from baq.budget import pooled_options
 from baq.calibrate import read_safetensors
 from baq.export import HEAD_HESSIAN, collect_hessians, hessian_key, layer_hessians
-from baq.llama2c import Config, Transformer, random_checkpoint, read_checkpoint
+from baq.llama2c import (CLASSIFIER, Config, Tokenizer, Transformer, random_checkpoint,
+                         read_checkpoint, token_stream)
+from baq.packed import read_module
 from baq.mlir import parse_resources
 
 CFG = Config(dim=16, hidden_dim=24, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=300,
@@ -125,3 +132,33 @@ def test_hessians_file_holds_the_head(tmp_path) -> None:
     assert list(got) == model.config.linear_names() + ["classifier"]
     assert got["classifier"].shape == (model.config.dim, model.config.dim)
     np.testing.assert_array_equal(got["blk0_wq"], got["blk0_wk"])
+
+
+def test_quantized_head_is_pooled_and_evaluated(tmp_path) -> None:
+    """baq-opt --baq-allocate quantizes the calibrated classifier with the other projections
+    under one pooled budget (the rate baq.budget computes over all 15 matmuls, the head
+    included), and baq.eval substitutes and counts it."""
+    opt = baq_opt()
+    mod, ck, tok = tmp_path / "m.mlir", tmp_path / "m.bin", tmp_path / "tok.bin"
+    assert export_model.main(["--emit", "synthetic", "--windows", "4", "--prefill", "1",
+                              "--synthetic-checkpoint", str(ck), "--synthetic-tokenizer",
+                              str(tok), "-q", "-o", str(mod)]) == 0
+    q = tmp_path / "q.mlir"
+    options = "target-bits=2.5 budget=total"
+    subprocess.run([str(opt), str(mod), f"--baq-allocate={options} progress=false", "-o",
+                    str(q)], check=True, capture_output=True)
+    model = read_checkpoint(ck)
+    names = set(model.config.linear_names()) | {CLASSIFIER}
+    got = {n: w for n, w in baq_eval.linear_weights_by_name(read_module(q), names).items()
+           if n in names}
+    assert set(got) == names and all(w.layout is not None for w in got.values())
+    fp32 = {n: model.wcls if n == CLASSIFIER else model.linear(n) for n in names}
+    _, rate, _ = pooled_options(options, fp32)
+    for n, w in got.items():
+        assert int(w.layout.bits.sum()) == math.floor(rate * w.shape[1] + 1e-9), n
+    text = tmp_path / "dev.txt"
+    text.write_text("the cat and the dog ran. the end.\n" * 30)
+    res = baq_eval.evaluate_module(model, token_stream(text.read_text(), Tokenizer.load(
+        tok, model.config.vocab_size)), q, window_len=32)
+    assert res["layers"] == res["quantized_layers"] == 15
+    assert res["total_bits"] <= 2.5

@@ -13,6 +13,7 @@ from conftest import data_file
 from baq import eval as baq_eval
 from baq import export, export_model, hf
 from baq.calibrate import SafetensorsError
+from baq.cli import run
 from baq.export import synthetic_tokenizer
 from baq.llama2c import (Checkpoint, CheckpointError, Config, LayerStack, Transformer,
                          random_checkpoint, read_checkpoint, rope_table)
@@ -124,9 +125,11 @@ def test_stories260k_in_hf_layout(tmp_path, stories260k) -> None:
         export_model.build_model_module(ckpt, None, 8)
 
 
-def test_cli_tools_take_hf_directories(tmp_path, capsys) -> None:
-    """baq-export-model and baq-eval on a HF directory give what the .bin gives."""
-    ck = random_checkpoint(GQA, seed=2)
+@pytest.mark.parametrize("shared", [True, False])
+def test_cli_tools_take_hf_directories(tmp_path, capsys, shared) -> None:
+    """baq-export-model, baq-export and baq-eval on a HF directory give what the .bin gives,
+    with a tied or a separate classifier (lm_head / llama2.c's wcls)."""
+    ck = random_checkpoint(dataclasses.replace(GQA, shared_classifier=shared), seed=2)
     ck.save(tmp_path / "m.bin")
     hf.write_hf_checkpoint(ck, tmp_path / "hf")
     (tmp_path / "tok.bin").write_bytes(synthetic_tokenizer(GQA.vocab_size).to_bytes())
@@ -147,6 +150,7 @@ def test_cli_tools_take_hf_directories(tmp_path, capsys) -> None:
                               str(tmp_path / "tok.bin"), "--text", str(tmp_path / "calib.txt"),
                               "--window-len", "16", "-q", str(mod)]) == 0
     assert outs[0] == outs[1]
+    assert b"baq.hessian = dense_resource<classifier_hessian>" in outs[0]
     printed = capsys.readouterr().out.split("perplexity: ")
     assert len(printed) == 3 and printed[1] == printed[2]
 
@@ -200,15 +204,9 @@ def test_file_errors(tmp_path) -> None:
 
 def test_cli_error_is_one_line(tmp_path, capsys) -> None:
     d = _hf_dir(tmp_path, rope_theta=1e6)
-    assert export_model.cli.__call__ is not None
-    import sys
-    argv = sys.argv
-    sys.argv = ["baq-export-model", "--checkpoint", str(d), "--no-hessian", "-o",
-                str(tmp_path / "o.mlir")]
-    try:
-        assert export_model.cli() == 2
-    finally:
-        sys.argv = argv
+    assert run("baq-export-model", export_model.main,
+               ["--checkpoint", str(d), "--no-hessian", "-o", str(tmp_path / "o.mlir")]) == 2
+    assert not (tmp_path / "o.mlir").exists()
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "rope_theta" in err[0] and err[0].startswith(
         "baq-export-model: error:")
