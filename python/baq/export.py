@@ -21,7 +21,7 @@ import numpy as np
 
 from .calibrate import Calibrator, write_safetensors
 from .cli import ArgumentParser, BaqError, read_text, run
-from .llama2c import (CLASSIFIER, Checkpoint, Config, Tokenizer, Transformer,
+from .llama2c import (CLASSIFIER, LINEAR_KINDS, Checkpoint, Config, Tokenizer, Transformer,
                       parse_linear_name, random_checkpoint, read_checkpoint, token_stream)
 from .mlir import ModuleWriter
 
@@ -126,13 +126,15 @@ def layer_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8,
     windows is kept, ``windows x len x dim`` floats), so only one block's float64 sums are
     alive at a time and each block's Hessians can be written out before the next is
     computed; the sums are added in the same order as a whole forward pass per batch would."""
-    model = Transformer(ckpt)
+    model = Transformer(ckpt, lazy=True)
     t0 = time.time()
     xs = [model.embed(np.stack(windows[s:s + batch])) for s in range(0, len(windows), batch)]
     L = ckpt.config.n_layers
     for l in range(L):
         acc = HessianAccumulator()
         xs = [model.block(l, x, acc) for x in xs]
+        for kind in LINEAR_KINDS:  # this block's weights are not needed again
+            model.W.pop(f"blk{l}_{kind}", None)
         if progress:
             print(f"baq-export: calibrated block {l + 1}/{L} on {len(windows)} windows "
                   f"({time.time() - t0:.1f} s)", file=sys.stderr)

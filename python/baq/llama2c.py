@@ -450,22 +450,39 @@ def rope_table(cfg: Config, T: int, dtype: type = np.float32) -> tuple[np.ndarra
     return np.cos(val).astype(dtype), np.sin(val).astype(dtype)
 
 
+class _LazyWeights(dict):
+    """``Transformer.W`` that copies a checkpoint layer in on first use (``lazy=True``): a
+    block-by-block caller deletes a block's entries when done, so only one block's
+    transposed float32 copies are alive at a time."""
+
+    def __init__(self, model: "Transformer") -> None:
+        super().__init__()
+        self._model = model
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self._model.set_linear(name, self._model.ckpt.linear(name))
+        return self[name]
+
+
 class Transformer:
     """Full-sequence numpy forward pass of run.c's ``forward()`` for a batch of windows.
 
     ``weights`` replaces linear layers by name (``blk{l}_{kind}`` -> ``[out, in]``), which is
     how quantized models are evaluated: non-linear tensors always come from the checkpoint.
+    ``lazy``: checkpoint layers are copied in when first used (see ``_LazyWeights``).
     """
 
     def __init__(self, ckpt: Checkpoint, weights: Mapping[str, np.ndarray] | None = None,
-                 dtype: type = np.float32):
+                 dtype: type = np.float32, lazy: bool = False):
         self.ckpt = ckpt
         self.cfg = ckpt.config
         self.dtype = np.dtype(dtype)
-        self.W: dict[str, np.ndarray] = {}
+        self.W: dict[str, np.ndarray] = _LazyWeights(self) if lazy else {}
         for name in self.cfg.linear_names():  # stored [in, out] for x @ W
-            self.set_linear(name, ckpt.linear(name) if weights is None or name not in weights
-                            else weights[name])
+            if weights is not None and name in weights:
+                self.set_linear(name, weights[name])
+            elif not lazy:
+                self.set_linear(name, ckpt.linear(name))
         t = ckpt.tensors
         self.emb = np.asarray(t["token_embedding"]).astype(self.dtype)
         self.set_linear(CLASSIFIER, ckpt.wcls if weights is None or CLASSIFIER not in weights
