@@ -106,7 +106,8 @@ class ModelWriter:
         self.head_global = ("classifier" if head_hessian or not self.cfg.shared_classifier
                             else "token_embedding")
         self.globals: list[str] = []
-        # resource key -> (shape, layer that produces it; n_layers: the head), in file order
+        # resource key -> (shape, block it is written with (-1: before the blocks, n_layers:
+        # with the head), getter; None for a Hessian, which comes from ``hessians``)
         self.blobs: dict[str, tuple[tuple[int, ...], int, Callable[[], np.ndarray] | None]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
 

@@ -441,7 +441,8 @@ def _rmsnorm(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def rope_table(cfg: Config, T: int, dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
-    """cos/sin ``[T, dim/2]`` of ``pos * freq``, float32 like run.c: freq = 1/10000^((i % hs)/hs)."""
+    """cos/sin ``[T, dim/2]`` of ``pos * freq``, float32 like run.c:
+    freq = 1/10000^((i % hs)/hs)."""
     hs = cfg.head_size
     i = np.arange(0, cfg.dim, 2)
     head_dim = (i % hs).astype(np.float32)

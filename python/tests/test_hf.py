@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-from conftest import data_file
 
 from baq import eval as baq_eval
 from baq import export, export_model, hf
