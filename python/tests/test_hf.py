@@ -15,7 +15,7 @@ from baq.calibrate import SafetensorsError
 from baq.cli import run
 from baq.export import synthetic_tokenizer
 from baq.llama2c import (Checkpoint, CheckpointError, Config, LayerStack, Transformer,
-                         random_checkpoint, read_checkpoint, rope_table)
+                         parse_checkpoint, random_checkpoint, read_checkpoint, rope_table)
 
 GQA = Config(dim=32, hidden_dim=48, n_layers=2, n_heads=4, n_kv_heads=2, vocab_size=300,
              seq_len=32)
@@ -103,6 +103,7 @@ def test_synthetic_roundtrip(tmp_path, shared, dtype, shards) -> None:
     _same_tensors(back, want)
     np.testing.assert_array_equal(Transformer(back).forward(TOKENS),
                                   Transformer(want).forward(TOKENS))
+    _same_tensors(parse_checkpoint(back.to_bytes()), want)  # HF -> llama2.c .bin
 
 
 def test_stories260k_in_hf_layout(tmp_path, stories260k) -> None:
