@@ -6,7 +6,11 @@ Every layer gets the same payload rate r (``floor(r N + 1e-9)`` bits per row, wh
 total over all layers. The sequential driver quantizes a few layers per ``baq-opt`` run, so it
 computes r here for the whole model and runs every step at ``budget=payload target-bits=r``;
 ``num::pooledPayloadRate`` (lib/Numerics/QuantizeLayer.cpp) is the same computation, and a
-test checks that both give the same module.
+test checks that both give the same module. The pool is every matmul that carries a
+Hessian: in a ``baq.export_model`` module that includes the calibrated classifier
+(``classifier``, ``[vocab, dim]``), so its shape belongs in ``shapes`` exactly when the
+module has its Hessian (``python/tests/test_export_model.py`` checks the rate against
+``baq-opt``); ``baq.quantize``'s per-layer modules have no classifier.
 """
 
 from __future__ import annotations

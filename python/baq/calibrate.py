@@ -97,6 +97,57 @@ def write_safetensors(path: str | Path, tensors: dict[str, np.ndarray], dtype: s
             f.write(data)
 
 
+class SafetensorsWriter:
+    """A safetensors file written one tensor at a time: the names and shapes are declared up
+    front (the header comes first), then :meth:`write` takes the tensors in that order, so
+    only the tensor being written is in memory (``baq.export_model --hessians-file``)."""
+
+    def __init__(self, path: str | Path, specs: list[tuple[str, tuple[int, ...]]],
+                 dtype: str = "F32") -> None:
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype {dtype!r}: one of {', '.join(DTYPES)}")
+        self._type = DTYPES[dtype]
+        header: dict[str, object] = {}
+        offset = 0
+        for name, shape in specs:
+            n = math.prod(shape) * self._type.itemsize
+            header[name] = {"dtype": dtype, "shape": list(shape),
+                            "data_offsets": [offset, offset + n]}
+            offset += n
+        text = json.dumps(header, separators=(",", ":")).encode()
+        text += b" " * (-len(text) % 8)
+        self._specs = list(specs)
+        self._next = 0
+        self._file = open(path, "wb")
+        self._file.write(struct.pack("<Q", len(text)) + text)
+
+    def write(self, name: str, value: np.ndarray) -> None:
+        if self._next >= len(self._specs) or self._specs[self._next][0] != name:
+            want = self._specs[self._next][0] if self._next < len(self._specs) else "nothing"
+            raise ValueError(f"safetensors writer: got tensor {name!r}, expected {want}")
+        shape = self._specs[self._next][1]
+        if tuple(np.shape(value)) != tuple(shape):
+            raise ValueError(f"safetensors writer: {name} has shape {np.shape(value)}, "
+                             f"declared {shape}")
+        self._file.write(np.ascontiguousarray(value, dtype=self._type).tobytes())
+        self._next += 1
+
+    def close(self) -> None:
+        self._file.close()
+        if self._next != len(self._specs):
+            raise ValueError(f"safetensors writer: {len(self._specs) - self._next} declared "
+                             f"tensors were not written")
+
+    def __enter__(self) -> "SafetensorsWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self._file.close()
+
+
 def _nesting_depth(text: str) -> int:
     """Deepest ``[``/``{`` nesting of JSON text outside strings (linear, no recursion)."""
     depth = deepest = 0

@@ -1,9 +1,11 @@
 """baq-eval: perplexity and honest bits of a (quantized) model.mlir, and method sweeps.
 
 The model is the original llama2.c checkpoint with every linear layer found in the MLIR
-module (by function name ``blk{l}_{kind}``) replaced by the weight read back from it: packed
+module (by function name ``blk{l}_{kind}``, and the classifier ``classifier`` of a
+whole-model module that quantized it) replaced by the weight read back from it: packed
 layers are dequantized by the independent reader in :mod:`baq.packed`, FP32 layers pass
-through. Bits per weight follow docs/FORMAT.md §6 over all linear layers in the module.
+through. Bits per weight follow docs/FORMAT.md §6 over all those layers. The checkpoint is a
+llama2.c ``.bin`` or a Hugging Face Llama directory (:mod:`baq.hf`).
 
 ``--sweep`` runs ``baq-opt --baq-allocate`` for FP32, RTN, uniform GPTQ, BAQ-paper and
 BAQ-exact at several target bits on the same exported model and tabulates the results.
@@ -23,8 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from .cli import ArgumentParser, BaqError, read_text, run
-from .llama2c import (Checkpoint, Tokenizer, Transformer, perplexity, read_checkpoint,
-                      token_stream)
+from .llama2c import (CLASSIFIER, Checkpoint, Tokenizer, Transformer, perplexity,
+                      read_checkpoint, token_stream)
 from .packed import FormatError, read_module, total_bits
 
 
@@ -44,11 +46,12 @@ def linear_weights_by_name(weights: dict, names: set[str]) -> dict:
 
 def evaluate_module(ckpt: Checkpoint, stream: np.ndarray, mlir_path: str | Path,
                     window_len: int = 512, batch: int = 8) -> dict:
-    """Perplexity of the checkpoint with the module's linear weights substituted."""
-    names = set(ckpt.config.linear_names())
+    """Perplexity of the checkpoint with the module's linear weights (and its classifier,
+    when the module quantized it) substituted; bits are counted over what was substituted."""
+    names = set(ckpt.config.linear_names()) | {CLASSIFIER}
     weights = linear_weights_by_name(read_module(mlir_path), names)
     unknown = sorted(set(weights) - names)
-    missing = sorted(names - set(weights))
+    missing = sorted(names - set(weights) - {CLASSIFIER})  # an FP32 head is the usual case
     if unknown:
         log(f"baq-eval: ignoring functions that are not linear layers: {', '.join(unknown)}")
     if missing:
@@ -56,7 +59,7 @@ def evaluate_module(ckpt: Checkpoint, stream: np.ndarray, mlir_path: str | Path,
             f"in bits): {', '.join(missing[:8])}{' ...' if len(missing) > 8 else ''}")
     used = {n: w for n, w in weights.items() if n in names}
     for n, w in used.items():
-        want = ckpt.linear(n).shape
+        want = ckpt.wcls.shape if n == CLASSIFIER else ckpt.linear(n).shape
         if w.shape != want:
             raise FormatError(f"{mlir_path}: @{n}: weight {w.shape[0]}x{w.shape[1]}, the "
                               f"checkpoint's {n} is {want[0]}x{want[1]} (a module of another "
@@ -203,7 +206,8 @@ def markdown_table(rows: list[dict]) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = ArgumentParser(prog="baq-eval", description=__doc__.split("\n\n")[0])
     ap.add_argument("model", type=Path, help="model.mlir (FP32 export or baq-opt output)")
-    ap.add_argument("--checkpoint", type=Path, help="llama2.c checkpoint")
+    ap.add_argument("--checkpoint", type=Path,
+                    help="llama2.c checkpoint or Hugging Face Llama directory")
     ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin")
     ap.add_argument("--text", type=Path, help="evaluation text")
     ap.add_argument("--bits-only", action="store_true",

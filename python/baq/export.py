@@ -15,13 +15,14 @@ import random
 import sys
 import time
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
 from .calibrate import Calibrator, write_safetensors
 from .cli import ArgumentParser, BaqError, read_text, run
-from .llama2c import (Checkpoint, Config, Tokenizer, Transformer, parse_linear_name,
-                      random_checkpoint, read_checkpoint, token_stream)
+from .llama2c import (CLASSIFIER, LINEAR_KINDS, Checkpoint, Config, Tokenizer, Transformer,
+                      parse_linear_name, random_checkpoint, read_checkpoint, token_stream)
 from .mlir import ModuleWriter
 
 # Which layer's input defines each shared Hessian, and the blob it goes to.
@@ -30,8 +31,13 @@ _HESSIAN_OF = {"wq": "attn", "wk": "attn", "wv": "attn", "w1": "ffn", "w3": "ffn
 _REPRESENTATIVE = {"wq", "wo", "w1", "w2"}
 
 
+HEAD_HESSIAN = CLASSIFIER + "_hessian"
+
+
 def hessian_key(name: str) -> str:
-    """Resource key of the Hessian blob a linear layer refers to."""
+    """Resource key of the Hessian blob a linear layer (or the classifier) refers to."""
+    if name == CLASSIFIER:
+        return HEAD_HESSIAN
     layer, kind = parse_linear_name(name)
     return f"blk{layer}_{_HESSIAN_OF[kind]}_hessian"
 
@@ -48,7 +54,7 @@ class HessianAccumulator:
         return self.calibrator._sums
 
     def __call__(self, name: str, x: np.ndarray) -> None:
-        if parse_linear_name(name)[1] not in _REPRESENTATIVE:
+        if name != CLASSIFIER and parse_linear_name(name)[1] not in _REPRESENTATIVE:
             return  # same input as its representative (wk/wv read wq's, w3 reads w1's)
         self.calibrator.add(hessian_key(name), x)
 
@@ -111,18 +117,42 @@ def gptq_windows(stream: np.ndarray, window_len: int, windows: int,
 WINDOW_SAMPLINGS = {"slots": calibration_windows, "gptq": gptq_windows}
 
 
-def collect_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8,
-                     progress: bool = False) -> dict[str, np.ndarray]:
-    model = Transformer(ckpt)
-    acc = HessianAccumulator()
+def layer_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8,
+                   progress: bool = False, head: bool = False
+                   ) -> Iterator[tuple[int, dict[str, np.ndarray]]]:
+    """``(l, Hessians of block l by blob key)`` for l = 0 .. n_layers-1, then with ``head``
+    ``(n_layers, {"classifier_hessian": H})`` of the classifier's input (the final RMSNorm's
+    output). The windows go through the model block by block (the residual stream of all
+    windows is kept, ``windows x len x dim`` floats), so only one block's float64 sums are
+    alive at a time and each block's Hessians can be written out before the next is
+    computed; the sums are added in the same order as a whole forward pass per batch would."""
+    model = Transformer(ckpt, lazy=True)
     t0 = time.time()
-    for s in range(0, len(windows), batch):
-        model.forward(np.stack(windows[s:s + batch]), hook=acc, logits=False)
-        done = min(s + batch, len(windows))
-        if progress and (done == len(windows) or done // batch % max(1, len(windows) // batch // 8) == 0):
-            print(f"baq-export: calibrated {done}/{len(windows)} "
-                  f"windows ({time.time() - t0:.1f} s)", file=sys.stderr)
-    return acc.hessians()
+    xs = [model.embed(np.stack(windows[s:s + batch])) for s in range(0, len(windows), batch)]
+    L = ckpt.config.n_layers
+    for l in range(L):
+        acc = HessianAccumulator()
+        xs = [model.block(l, x, acc) for x in xs]
+        for kind in LINEAR_KINDS:  # this block's weights are not needed again
+            model.W.pop(f"blk{l}_{kind}", None)
+        if progress:
+            print(f"baq-export: calibrated block {l + 1}/{L} on {len(windows)} windows "
+                  f"({time.time() - t0:.1f} s)", file=sys.stderr)
+        yield l, acc.hessians()
+    if head:
+        acc = HessianAccumulator()
+        for x in xs:
+            model.head(x, logits=False, hook=acc)
+        yield L, acc.hessians()
+
+
+def collect_hessians(ckpt: Checkpoint, windows: list[np.ndarray], batch: int = 8,
+                     progress: bool = False, head: bool = False) -> dict[str, np.ndarray]:
+    """All Hessians by blob key (:func:`layer_hessians`; ``head``: the classifier's too)."""
+    out: dict[str, np.ndarray] = {}
+    for _, h in layer_hessians(ckpt, windows, batch, progress, head):
+        out.update(h)
+    return out
 
 
 def build_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
@@ -160,7 +190,8 @@ def synthetic_tokenizer(vocab_size: int) -> Tokenizer:
 
 def main(argv: list[str] | None = None) -> int:
     ap = ArgumentParser(prog="baq-export", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--checkpoint", type=Path, help="llama2.c legacy checkpoint (.bin)")
+    ap.add_argument("--checkpoint", type=Path,
+                    help="llama2.c legacy checkpoint (.bin) or Hugging Face Llama directory")
     ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin")
     ap.add_argument("--calib", type=Path, help="calibration text (stories split by "
                     "<|endoftext|> lines)")

@@ -15,32 +15,45 @@ constant ``memref.global`` weight ``[out, in]`` (read by ``get_global`` +
 ``bufferization.to_tensor``, one of the forms ``--baq-allocate`` accepts), shared by both
 functions so it is quantized once, carrying the same ``baq.hessian`` blobs as
 ``baq.export`` (or none with ``--hessians-file``, for ``--baq-attach-hessians``). The
-classifier shares the token embedding and has no Hessian, so it stays FP32. RoPE cos/sin
+classifier is a projection too: with calibration it reads its own global ``classifier`` (a
+separate classifier, or a copy of a tied embedding matrix, the embedding gather keeping the
+FP32 table) with the Hessian of its input, the final RMSNorm's output
+(``classifier_hessian``), so ``--baq-allocate`` quantizes it; ``--fp32-head`` or
+``--no-hessian`` leave it FP32 (a tied one then reads ``token_embedding``). RoPE cos/sin
 are a float32 table computed exactly as :class:`baq.llama2c.Transformer` does, so the
 compiled module reproduces the numpy forward pass up to summation order.
+
+The checkpoint is a llama2.c ``.bin`` (shared or separate classifier) or a Hugging Face
+Llama directory (:mod:`baq.hf`), memory-mapped; the module is written tensor by tensor and
+the Hessians are computed block by block while it is written, so memory does not grow with
+the module (docs/PERFORMANCE.md, "Export memory").
 """
 
 from __future__ import annotations
 
+import binascii
+import io
 import sys
 import time
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator, Mapping
 
 import numpy as np
 
-from .calibrate import write_safetensors
-from .cli import ArgumentParser, BaqError, run
-from .export import (SYNTHETIC_CONFIG, calibration_stream, calibration_windows,
-                     check_window_options, collect_hessians, hessian_key, synthetic_tokenizer)
-from .llama2c import (Checkpoint, Tokenizer, Transformer, random_checkpoint, read_checkpoint)
-from .mlir import TRANSPOSED_B_MAPS, blob_hex
+from .calibrate import SafetensorsWriter
+from .cli import ArgumentParser, run
+from .export import (HEAD_HESSIAN, SYNTHETIC_CONFIG, calibration_stream, calibration_windows,
+                     check_window_options, hessian_key, layer_hessians, synthetic_tokenizer)
+from .llama2c import (CLASSIFIER, LINEAR_KINDS, Checkpoint, Tokenizer, parse_linear_name,
+                      random_checkpoint, read_checkpoint, rope_table)
+from .mlir import TRANSPOSED_B_MAPS
 
 NEG_INF = "0xFF800000"
 
 
 def rope_tables(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray]:
     """``cos``/``sin`` ``[seq_len, dim/2]`` exactly as the numpy forward pass computes them."""
-    return Transformer(ckpt)._rope(ckpt.config.seq_len)
+    return rope_table(ckpt.config, ckpt.config.seq_len)
 
 
 class _Body:
@@ -71,25 +84,40 @@ def _maps(*maps: str) -> str:
 
 
 class ModelWriter:
-    """Builds the module text for one checkpoint (see the module docstring)."""
+    """Writes the module for one checkpoint (see the module docstring) to a binary file,
+    tensor by tensor: the IR (globals, functions) is small and built first; the weight and
+    Hessian blobs are then hex-encoded in chunks straight from the (memory-mapped)
+    checkpoint and from ``hessians``, so memory holds one tensor's chunk, not the module.
 
-    def __init__(self, ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
-                 prefill: int) -> None:
+    ``hessians``: None (no ``baq.hessian``), a mapping by blob key, or an iterator of
+    ``(l, {key: H})`` per block in order and ``(n_layers, {"classifier_hessian": H})``
+    (:func:`baq.export.layer_hessians`), consumed while the blobs are written.
+    ``head_hessian``: the classifier carries ``baq.hessian`` (it then reads its own global
+    ``classifier``, as it always does for a separate classifier; a tied classifier
+    otherwise reads ``token_embedding``)."""
+
+    def __init__(self, ckpt: Checkpoint, hessians: Mapping[str, np.ndarray] | Iterator | None,
+                 prefill: int, head_hessian: bool = False) -> None:
         self.ckpt = ckpt
         self.cfg = ckpt.config
         self.hessians = hessians
         self.prefill = prefill
+        self.head_hessian = head_hessian and hessians is not None
+        self.head_global = ("classifier" if head_hessian or not self.cfg.shared_classifier
+                            else "token_embedding")
         self.globals: list[str] = []
-        self.resources: dict[str, str] = {}
+        # resource key -> (shape, block it is written with (-1: before the blocks, n_layers:
+        # with the head), getter; None for a Hessian, which comes from ``hessians``)
+        self.blobs: dict[str, tuple[tuple[int, ...], int, Callable[[], np.ndarray] | None]] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
 
     # -- storage ------------------------------------------------------------------------
 
-    def _global(self, name: str, array: np.ndarray) -> None:
-        array = np.ascontiguousarray(array, dtype="<f4")
-        self.resources[name] = blob_hex(array)
-        self.shapes[name] = array.shape
-        self.globals.append(f'  memref.global "private" constant @{name} : {_m(*array.shape)} '
+    def _global(self, name: str, shape: tuple[int, ...], layer: int,
+                get: Callable[[], np.ndarray]) -> None:
+        self.blobs[name] = (tuple(shape), layer, get)
+        self.shapes[name] = tuple(shape)
+        self.globals.append(f'  memref.global "private" constant @{name} : {_m(*shape)} '
                             f"= dense_resource<{name}>")
 
     def _load(self, b: _Body, name: str) -> str:
@@ -103,8 +131,9 @@ class ModelWriter:
         if self.hessians is None:
             return ""
         key = hessian_key(name)
-        if key not in self.resources:
-            self.resources[key] = blob_hex(np.ascontiguousarray(self.hessians[key], "<f4"))
+        if key not in self.blobs:
+            layer = self.cfg.n_layers if name == CLASSIFIER else parse_linear_name(name)[0]
+            self.blobs[key] = ((n_in, n_in), layer, None)
         return f" {{baq.hessian = dense_resource<{key}> : {_t(n_in, n_in)}}}"
 
     # -- ops ----------------------------------------------------------------------------
@@ -363,46 +392,110 @@ class ModelWriter:
                              self._linear(b, p + "w2", h, T, hid, d,
                                           self._hessian_attr(p + "w2", hid)), T, d)
         xf = self._rmsnorm(b, x, "rms_final", T)
-        logits = self._linear(b, "token_embedding", xf, T, d, V)
+        logits = self._linear(b, self.head_global, xf, T, d, V,
+                              self._hessian_attr(CLASSIFIER, d) if self.head_hessian else "")
         b.emit(f"func.return {logits}, {kc}, {vc} : {_t(T, V)}, {cache}, {cache}")
         head = (f"  func.func @{name}(%tokens: {_t(T, elem='i32')}, %pos: index, "
                 f"%kcache: {cache}, %vcache: {cache}) -> ({_t(T, V)}, {cache}, {cache}) {{\n")
         return head + "\n".join(b.lines) + "\n  }\n"
 
-    def text(self) -> str:
+    def plan(self) -> str:
+        """Declares every global and returns the IR text (everything before the blobs)."""
         c, t = self.cfg, self.ckpt.tensors
-        self._global("token_embedding", self.ckpt.wcls)
+        d, L = c.dim, c.n_layers
+        self._global("token_embedding", (c.vocab_size, d), -1,
+                     lambda: t["token_embedding"])
         cos, sin = rope_tables(self.ckpt)
-        self._global("rope_cos", cos)
-        self._global("rope_sin", sin)
-        for l in range(c.n_layers):
-            self._global(f"rms_att{l}", t["rms_att"][l])
-            self._global(f"rms_ffn{l}", t["rms_ffn"][l])
-            for name in (f"blk{l}_{k}" for k in ("wq", "wk", "wv", "wo", "w1", "w2", "w3")):
-                self._global(name, self.ckpt.linear(name))
-        self._global("rms_final", t["rms_final"])
+        self._global("rope_cos", cos.shape, -1, lambda: cos)
+        self._global("rope_sin", sin.shape, -1, lambda: sin)
+        for l in range(L):
+            self._global(f"rms_att{l}", (d,), l, lambda l=l: t["rms_att"][l])
+            self._global(f"rms_ffn{l}", (d,), l, lambda l=l: t["rms_ffn"][l])
+            for k in LINEAR_KINDS:
+                name = f"blk{l}_{k}"
+                self._global(name, c.linear_shape(k), l,
+                             lambda name=name: self.ckpt.linear(name))
+        self._global("rms_final", (d,), L, lambda: t["rms_final"])
+        if self.head_global == "classifier":  # a separate classifier, or a tied one's copy
+            self._global("classifier", (c.vocab_size, d), L, lambda: self.ckpt.wcls)
         funcs = [self.function("forward", 1)]
         if self.prefill > 1:
             funcs.append(self.function("prefill", self.prefill))
-        body = "module {\n" + "\n".join(self.globals) + "\n" + "".join(funcs) + "}\n"
-        entries = ",\n".join(f"      {k}: \"{v}\"" for k, v in self.resources.items())
-        return body + ("\n{-#\n  dialect_resources: {\n    builtin: {\n" + entries +
-                       "\n    }\n  }\n#-}\n")
+        return "module {\n" + "\n".join(self.globals) + "\n" + "".join(funcs) + "}\n"
+
+    def write(self, out: BinaryIO) -> int:
+        """Writes the module to ``out``; returns the bytes written."""
+        n = out.write(self.plan().encode())
+        n += out.write(b"\n{-#\n  dialect_resources: {\n    builtin: {\n")
+        pending: dict[str, np.ndarray] = {}
+        source = self.hessians
+        if source is not None and not isinstance(source, Mapping):
+            source = iter(source)
+        first = True
+        for layer in range(-1, self.cfg.n_layers + 1):
+            keys = [k for k, (_, lay, _) in self.blobs.items() if lay == layer]
+            for key in keys:
+                shape, _, get = self.blobs[key]
+                if get is None:  # a Hessian
+                    if isinstance(source, Mapping):
+                        value = source[key]
+                    else:
+                        while key not in pending:
+                            got = next(source, None)
+                            if got is None:
+                                raise ValueError(f"Hessian {key} was never produced")
+                            pending = dict(got[1])
+                        value = pending.pop(key)
+                else:
+                    value = get()
+                n += _write_blob(out, key, value, shape, first)
+                first = False
+        n += out.write(b"\n    }\n  }\n#-}\n")
+        return n
 
 
-def build_model_module(ckpt: Checkpoint, hessians: dict[str, np.ndarray] | None,
-                       prefill: int = 32) -> str:
-    """The whole-model module text (``prefill`` <= 1: no ``@prefill``)."""
-    if not ckpt.config.shared_classifier:
-        raise ValueError("models with a separate classifier (wcls) are not supported")
+# Floats per hex chunk: 4 MB of data at a time.
+_CHUNK = 1 << 20
+
+
+def _write_blob(out: BinaryIO, key: str, value: np.ndarray, shape: tuple[int, ...],
+                first: bool) -> int:
+    """``key: "0x<alignment 4><little-endian f32 data>"`` (as :func:`baq.mlir.blob_hex`)."""
+    flat = np.asarray(value)
+    if flat.shape != tuple(shape):
+        raise ValueError(f"blob {key}: shape {flat.shape}, expected {tuple(shape)}")
+    flat = np.ascontiguousarray(flat, dtype="<f4").reshape(-1)
+    n = out.write((b"" if first else b",\n") + f'      {key}: "0x04000000'.encode())
+    for i in range(0, flat.size, _CHUNK):
+        n += out.write(binascii.hexlify(flat[i:i + _CHUNK]).upper())
+    return n + out.write(b'"')
+
+
+def write_model_module(out: BinaryIO, ckpt: Checkpoint,
+                       hessians: Mapping[str, np.ndarray] | Iterator | None,
+                       prefill: int = 32, head_hessian: bool | None = None) -> int:
+    """Streams the whole-model module to ``out`` (``prefill`` <= 1: no ``@prefill``);
+    ``head_hessian`` None: the classifier is quantizable when ``hessians`` (a mapping) holds
+    ``classifier_hessian``. Returns the bytes written."""
     if prefill > ckpt.config.seq_len:
         raise ValueError(f"prefill window {prefill} exceeds seq_len {ckpt.config.seq_len}")
-    return ModelWriter(ckpt, hessians, prefill).text()
+    if head_hessian is None:
+        head_hessian = isinstance(hessians, Mapping) and HEAD_HESSIAN in hessians
+    return ModelWriter(ckpt, hessians, prefill, head_hessian).write(out)
+
+
+def build_model_module(ckpt: Checkpoint, hessians: Mapping[str, np.ndarray] | None,
+                       prefill: int = 32, head_hessian: bool | None = None) -> str:
+    """The whole-model module text (small models and tests; see write_model_module)."""
+    buf = io.BytesIO()
+    write_model_module(buf, ckpt, hessians, prefill, head_hessian)
+    return buf.getvalue().decode()
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = ArgumentParser(prog="baq-export-model", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--checkpoint", type=Path, help="llama2.c legacy checkpoint (.bin)")
+    ap.add_argument("--checkpoint", type=Path,
+                    help="llama2.c legacy checkpoint (.bin) or Hugging Face Llama directory")
     ap.add_argument("--tokenizer", type=Path, help="llama2.c tokenizer.bin (for --calib)")
     ap.add_argument("--calib", type=Path, help="calibration text (as baq.export)")
     ap.add_argument("--windows", type=int, default=0, help="calibration windows (as baq.export)")
@@ -412,6 +505,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--prefill", type=int, default=32,
                     help="tokens per @prefill call (32; <= 1: no @prefill)")
     ap.add_argument("--no-hessian", action="store_true", help="no baq.hessian attributes")
+    ap.add_argument("--fp32-head", action="store_true",
+                    help="keep the classifier FP32: no Hessian for it (by default it is "
+                         "calibrated like the other projections and --baq-allocate "
+                         "quantizes it; a tied classifier then gets its own copy of the "
+                         "embedding matrix)")
     ap.add_argument("--hessians-file", type=Path,
                     help="write the Hessians to this safetensors file (keyed by weight name) "
                          "instead of into the module, for baq-opt --baq-attach-hessians")
@@ -445,9 +543,6 @@ def main(argv: list[str] | None = None) -> int:
             ap.error("--checkpoint and (--calib and --tokenizer, or --no-hessian) are required "
                      "(or --emit synthetic)")
         ckpt = read_checkpoint(a.checkpoint)
-        if not ckpt.config.shared_classifier:
-            raise BaqError(f"{a.checkpoint}: models with a separate classifier (wcls) are not "
-                           f"supported")
         if a.prefill > ckpt.config.seq_len:
             ap.error(f"--prefill {a.prefill} exceeds the model's seq_len "
                      f"{ckpt.config.seq_len}")
@@ -457,18 +552,33 @@ def main(argv: list[str] | None = None) -> int:
             stream = calibration_stream(a.calib, tok)
             windows = calibration_windows(stream, min(a.window_len, ckpt.config.seq_len),
                                           a.windows, a.seed)
-    hessians = None if a.no_hessian else collect_hessians(ckpt, windows, a.batch,
-                                                          not a.quiet)
+    if a.hessians_file is not None and a.no_hessian:
+        ap.error("--hessians-file needs calibration (drop --no-hessian)")
+    head = not a.fp32_head and not a.no_hessian
+    hessians = None if a.no_hessian else layer_hessians(ckpt, windows, a.batch, not a.quiet,
+                                                        head)
     if a.hessians_file is not None:
-        if hessians is None:
-            ap.error("--hessians-file needs calibration (drop --no-hessian)")
-        write_safetensors(a.hessians_file, {name: hessians[hessian_key(name)]
-                                            for name in ckpt.config.linear_names()})
+        names = ckpt.config.linear_names() + ([CLASSIFIER] if head else [])
+        shapes = {n: ckpt.config.dim for n in names}
+        shapes.update({f"blk{l}_w2": ckpt.config.hidden_dim
+                       for l in range(ckpt.config.n_layers)})
+        with SafetensorsWriter(a.hessians_file, [(n, (shapes[n], shapes[n]))
+                                                 for n in names]) as side:
+            for _, block in hessians:  # one block's Hessians in memory at a time
+                for n in names:
+                    if hessian_key(n) in block:
+                        side.write(n, block[hessian_key(n)])
         hessians = None
-    text = build_model_module(ckpt, hessians, a.prefill)
-    a.output.write_text(text)
+    try:
+        with open(a.output, "wb") as out:
+            # With --hessians-file the Hessians are attached later: the classifier still gets
+            # its own global so that --baq-attach-hessians finds it by name.
+            size = ModelWriter(ckpt, hessians, a.prefill, head).write(out)
+    except BaseException:
+        a.output.unlink(missing_ok=True)
+        raise
     if not a.quiet:
-        print(f"baq-export-model: wrote {a.output} ({len(text) / 1e6:.1f} MB) in "
+        print(f"baq-export-model: wrote {a.output} ({size / 1e6:.1f} MB) in "
               f"{time.time() - t0:.1f} s", file=sys.stderr)
     return 0
 

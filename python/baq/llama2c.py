@@ -8,12 +8,14 @@ hook the input of every linear layer (for Hessians) and substitute linear weight
 evaluate quantized models).
 
 Linear layers are named ``blk{l}_{wq,wk,wv,wo,w1,w2,w3}``; weights use llama2.c's native
-``[out, in]`` layout. The classifier / token embedding is never a "linear layer" here.
+``[out, in]`` layout. The classifier is not one of them; it can be substituted and hooked
+under the name ``classifier`` (the LM head as a projection, see ``Transformer.head``).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +26,8 @@ import numpy as np
 from .cli import BaqError
 
 LINEAR_KINDS: tuple[str, ...] = ("wq", "wk", "wv", "wo", "w1", "w2", "w3")
+# The LM head's name as a projection (its input is the final RMSNorm's output).
+CLASSIFIER = "classifier"
 BOS_ID = 1
 EOS_ID = 2
 ENDOFTEXT = "<|endoftext|>"
@@ -95,9 +99,42 @@ class Config:
         return sum(int(np.prod(s)) for _, s in self.tensor_layout())
 
 
+class LayerStack:
+    """A per-layer tensor ``[L, ...]`` whose layers are produced on demand (a Hugging Face
+    checkpoint converts and un-permutes one layer when it is used): ``stack[l]`` is one
+    float32 layer, ``np.asarray(stack)`` materialises all of them."""
+
+    def __init__(self, layers: Sequence[Callable[[], np.ndarray]], shape: tuple[int, ...]):
+        self._layers = list(layers)
+        self.shape = tuple(shape)
+        self.dtype = np.dtype(np.float32)
+        self.ndim = len(self.shape)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, l: int) -> np.ndarray:
+        if not isinstance(l, (int, np.integer)):
+            return np.asarray(self)[l]
+        return np.asarray(self._layers[l](), dtype=np.float32).reshape(self.shape[1:])
+
+    def __array__(self, dtype=None, copy=None) -> np.ndarray:
+        out = np.empty(self.shape, np.float32)
+        for l in range(len(self)):
+            out[l] = self[l]
+        return out if dtype is None else out.astype(dtype)
+
+    def copy(self) -> np.ndarray:
+        return np.asarray(self)
+
+    def astype(self, dtype, copy: bool = True) -> np.ndarray:
+        return np.asarray(self).astype(dtype)
+
+
 @dataclass
 class Checkpoint:
-    """All tensors of a llama2.c model as float32 numpy arrays (run.c shapes)."""
+    """All tensors of a llama2.c model as float32 numpy arrays (run.c shapes); per-layer
+    tensors may be :class:`LayerStack`s and whole tensors read-only memory maps."""
 
     config: Config
     tensors: dict[str, np.ndarray] = field(default_factory=dict)
@@ -143,16 +180,42 @@ _V1_MAGIC = 0x616B3432  # "ak42": llama2.c export versions 1 and 2
 
 
 def read_checkpoint(path: str | Path) -> Checkpoint:
-    """Read a llama2.c legacy checkpoint, refusing anything whose size does not add up."""
+    """Read a llama2.c legacy checkpoint, refusing anything whose size does not add up, or
+    a Hugging Face Llama checkpoint directory (:mod:`baq.hf`). The tensors are read-only
+    views of a memory map: nothing is loaded until it is used."""
     path = Path(path)
+    if path.is_dir():
+        from .hf import read_hf_checkpoint
+        return read_hf_checkpoint(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            head = f.read(28)
+            size = os.fstat(f.fileno()).st_size
+            cfg = _parse_header(head, size, str(path))
+            flat = np.memmap(f, dtype="<f4", mode="r", offset=28, shape=(cfg.n_floats(),))
     except OSError as e:
         raise CheckpointError(f"{path}: cannot read checkpoint: {e.strerror or e}") from e
-    return parse_checkpoint(data, str(path))
+    return _split(cfg, flat, copy=False)
 
 
 def parse_checkpoint(data: bytes, where: str = "<bytes>") -> Checkpoint:
+    cfg = _parse_header(data[:28], len(data), where)
+    return _split(cfg, np.frombuffer(data, dtype="<f4", offset=28), copy=True)
+
+
+def _split(cfg: Config, flat: np.ndarray, copy: bool) -> Checkpoint:
+    tensors: dict[str, np.ndarray] = {}
+    off = 0
+    for name, shape in cfg.tensor_layout():
+        n = int(np.prod(shape))
+        t = flat[off:off + n].reshape(shape)
+        tensors[name] = t.astype(np.float32) if copy else np.asarray(t)
+        off += n
+    return Checkpoint(cfg, tensors)
+
+
+def _parse_header(data: bytes, size: int, where: str) -> Config:
+    """The header's config, checked against the file size ``size``."""
     if len(data) < 28:
         raise CheckpointError(f"{where}: {len(data)} bytes is too short for a llama2.c header")
     magic = struct.unpack_from("<I", data, 0)[0]
@@ -172,20 +235,13 @@ def parse_checkpoint(data: bytes, where: str = "<bytes>") -> Checkpoint:
             f"seq_len={seq_len} is implausible)")
     cfg = Config(dim, hidden, n_layers, n_heads, n_kv, abs(vocab), seq_len, vocab > 0)
     expected = 28 + 4 * cfg.n_floats()
-    if len(data) < expected:
-        raise CheckpointError(f"{where}: truncated checkpoint: {len(data)} bytes, the header "
+    if size < expected:
+        raise CheckpointError(f"{where}: truncated checkpoint: {size} bytes, the header "
                               f"implies {expected}")
-    if len(data) > expected:
-        raise CheckpointError(f"{where}: unknown checkpoint format: {len(data)} bytes, a legacy "
+    if size > expected:
+        raise CheckpointError(f"{where}: unknown checkpoint format: {size} bytes, a legacy "
                               f"checkpoint with this header has exactly {expected}")
-    flat = np.frombuffer(data, dtype="<f4", offset=28)
-    tensors: dict[str, np.ndarray] = {}
-    off = 0
-    for name, shape in cfg.tensor_layout():
-        n = int(np.prod(shape))
-        tensors[name] = flat[off:off + n].reshape(shape).astype(np.float32)
-        off += n
-    return Checkpoint(cfg, tensors)
+    return cfg
 
 
 def random_checkpoint(cfg: Config, seed: int = 0, scale: float = 0.2) -> Checkpoint:
@@ -384,39 +440,62 @@ def _rmsnorm(x: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return weight * (x * (x.dtype.type(1.0) / np.sqrt(ss)))
 
 
+def rope_table(cfg: Config, T: int, dtype: type = np.float32) -> tuple[np.ndarray, np.ndarray]:
+    """cos/sin ``[T, dim/2]`` of ``pos * freq``, float32 like run.c:
+    freq = 1/10000^((i % hs)/hs)."""
+    hs = cfg.head_size
+    i = np.arange(0, cfg.dim, 2)
+    head_dim = (i % hs).astype(np.float32)
+    freq = np.float32(1.0) / np.power(np.float32(10000.0), head_dim / np.float32(hs))
+    val = np.arange(T, dtype=np.float32)[:, None] * freq[None, :].astype(np.float32)
+    return np.cos(val).astype(dtype), np.sin(val).astype(dtype)
+
+
+class _LazyWeights(dict):
+    """``Transformer.W`` that copies a checkpoint layer in on first use (``lazy=True``): a
+    block-by-block caller deletes a block's entries when done, so only one block's
+    transposed float32 copies are alive at a time."""
+
+    def __init__(self, model: "Transformer") -> None:
+        super().__init__()
+        self._model = model
+
+    def __missing__(self, name: str) -> np.ndarray:
+        self._model.set_linear(name, self._model.ckpt.linear(name))
+        return self[name]
+
+
 class Transformer:
     """Full-sequence numpy forward pass of run.c's ``forward()`` for a batch of windows.
 
     ``weights`` replaces linear layers by name (``blk{l}_{kind}`` -> ``[out, in]``), which is
     how quantized models are evaluated: non-linear tensors always come from the checkpoint.
+    ``lazy``: checkpoint layers are copied in when first used (see ``_LazyWeights``).
     """
 
     def __init__(self, ckpt: Checkpoint, weights: Mapping[str, np.ndarray] | None = None,
-                 dtype: type = np.float32):
+                 dtype: type = np.float32, lazy: bool = False):
         self.ckpt = ckpt
         self.cfg = ckpt.config
         self.dtype = np.dtype(dtype)
-        self.W: dict[str, np.ndarray] = {}
+        self.W: dict[str, np.ndarray] = _LazyWeights(self) if lazy else {}
         for name in self.cfg.linear_names():  # stored [in, out] for x @ W
-            self.set_linear(name, ckpt.linear(name) if weights is None or name not in weights
-                            else weights[name])
+            if weights is not None and name in weights:
+                self.set_linear(name, weights[name])
+            elif not lazy:
+                self.set_linear(name, ckpt.linear(name))
         t = ckpt.tensors
-        self.emb = t["token_embedding"].astype(self.dtype)
-        self.wcls_t = np.ascontiguousarray(ckpt.wcls.T, dtype=self.dtype)
+        self.emb = np.asarray(t["token_embedding"]).astype(self.dtype)
+        self.set_linear(CLASSIFIER, ckpt.wcls if weights is None or CLASSIFIER not in weights
+                        else weights[CLASSIFIER])
         self.rms_att = t["rms_att"].astype(self.dtype)
         self.rms_ffn = t["rms_ffn"].astype(self.dtype)
         self.rms_final = t["rms_final"].astype(self.dtype)
         self._rope_cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def _rope(self, T: int) -> tuple[np.ndarray, np.ndarray]:
-        """cos/sin of ``pos * freq``, float32 like run.c: freq = 1/10000^((i % hs)/hs)."""
         if T not in self._rope_cache:
-            hs = self.cfg.head_size
-            i = np.arange(0, self.cfg.dim, 2)
-            head_dim = (i % hs).astype(np.float32)
-            freq = np.float32(1.0) / np.power(np.float32(10000.0), head_dim / np.float32(hs))
-            val = np.arange(T, dtype=np.float32)[:, None] * freq[None, :].astype(np.float32)
-            self._rope_cache[T] = (np.cos(val).astype(self.dtype), np.sin(val).astype(self.dtype))
+            self._rope_cache[T] = rope_table(self.cfg, T, self.dtype)
         return self._rope_cache[T]
 
     @staticmethod
@@ -428,13 +507,17 @@ class Transformer:
         return out
 
     def set_linear(self, name: str, weight: np.ndarray) -> None:
-        """Replace one linear layer's ``[out, in]`` weight (e.g. by its quantized version)."""
-        kind = parse_linear_name(name)[1]
+        """Replace one linear layer's ``[out, in]`` weight (e.g. by its quantized version);
+        ``"classifier"`` is the LM head ``[vocab, dim]``."""
+        want = (self.cfg.vocab_size, self.cfg.dim) if name == CLASSIFIER else \
+            self.cfg.linear_shape(parse_linear_name(name)[1])
         w = np.asarray(weight)
-        if w.shape != self.cfg.linear_shape(kind):
-            raise ValueError(f"{name}: substituted weight has shape {w.shape}, expected "
-                             f"{self.cfg.linear_shape(kind)}")
-        self.W[name] = np.ascontiguousarray(w.T, dtype=self.dtype)
+        if w.shape != want:
+            raise ValueError(f"{name}: substituted weight has shape {w.shape}, expected {want}")
+        if name == CLASSIFIER:
+            self.wcls_t = np.ascontiguousarray(w.T, dtype=self.dtype)
+        else:
+            self.W[name] = np.ascontiguousarray(w.T, dtype=self.dtype)
 
     def embed(self, tokens: np.ndarray | Sequence[int]) -> np.ndarray:
         """Residual stream ``[B, T, dim]`` entering block 0 (token embeddings)."""
@@ -503,9 +586,13 @@ class Transformer:
         h = h1 * (self.dtype.type(1.0) / (self.dtype.type(1.0) + np.exp(-h1))) * h3
         return x + lin("w2", h)
 
-    def head(self, x: np.ndarray, logits: bool = True) -> np.ndarray:
-        """Final RMSNorm and (with ``logits``) the classifier."""
+    def head(self, x: np.ndarray, logits: bool = True, hook: HookFn | None = None
+             ) -> np.ndarray:
+        """Final RMSNorm and (with ``logits``) the classifier; ``hook("classifier", x)``
+        receives the classifier's ``[B*T, dim]`` input."""
         x = _rmsnorm(x, self.rms_final)
+        if hook is not None:
+            hook(CLASSIFIER, x.reshape(-1, x.shape[-1]))
         return x @ self.wcls_t if logits else x
 
     def forward(self, tokens: np.ndarray | Sequence[int], hook: HookFn | None = None,

@@ -240,7 +240,8 @@ def quantize_model(ckpt: Checkpoint, windows: Sequence[np.ndarray], mode: str, b
 
 def main(argv: list[str] | None = None) -> int:
     ap = ArgumentParser(prog="baq-quantize", description=__doc__.split("\n\n")[0])
-    ap.add_argument("--checkpoint", type=Path, required=True, help="llama2.c checkpoint")
+    ap.add_argument("--checkpoint", type=Path, required=True,
+                    help="llama2.c checkpoint or Hugging Face Llama directory")
     ap.add_argument("--tokenizer", type=Path, required=True, help="llama2.c tokenizer.bin")
     ap.add_argument("--calib", type=Path, required=True,
                     help="calibration text (stories split by <|endoftext|> lines)")

@@ -2,8 +2,8 @@
 // The whole quantized model through --baq-lower-nvvm: every projection of @forward (1
 // token: the fused decode kernels) and @prefill (32 tokens: dequantize + tiled matmul)
 // becomes gpu.launch_func of NVVM kernels that ptxas accepts with no spills; everything
-// else (embedding gather, RMSNorm, RoPE, attention, SwiGLU, classifier) stays host code.
-// Synthetic model: 2 layers x 7 projections.
+// else (embedding gather, RMSNorm, RoPE, attention, SwiGLU) stays host code.
+// Synthetic model: 2 layers x 7 projections and the calibrated classifier.
 //
 // RUN: %pybaq -m baq.export_model --emit synthetic --prefill 32 -q -o %t.mlir
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 progress=false" | baq-opt --baq-lower-nvvm="chip=sm_90" -o %t.nvvm.mlir
@@ -12,15 +12,15 @@
 // RUN: baq-opt --gpu-module-to-binary="format=isa" %t.nvvm.mlir > %t.ptx.mlir
 // RUN: %python %baq_src_root/test/Conversion/BaqToNVVM/Inputs/ptxas_check.py --ptxas %ptxas --arch sm_90 %t.ptx.mlir | FileCheck %s
 
-// Each of the 14 projections: 4 decode kernels in @forward; gather, dequantize (the
-// tail kernel, one or two per layer) and tiled matmul in @prefill.
-// LAUNCH: 14 gpu.launch_func @forward_baq_activation_sums
-// LAUNCH-NEXT: 14 gpu.launch_func @forward_baq_decode
-// LAUNCH-NEXT: 14 gpu.launch_func @forward_baq_finalize
-// LAUNCH-NEXT: 14 gpu.launch_func @forward_baq_gather
+// Each of the 15 projections (the classifier too): 4 decode kernels in @forward;
+// gather, dequantize (the tail kernel, one or two per layer) and tiled matmul in @prefill.
+// LAUNCH: 15 gpu.launch_func @forward_baq_activation_sums
+// LAUNCH-NEXT: 15 gpu.launch_func @forward_baq_decode
+// LAUNCH-NEXT: 15 gpu.launch_func @forward_baq_finalize
+// LAUNCH-NEXT: 15 gpu.launch_func @forward_baq_gather
 // LAUNCH-NEXT: {{[0-9]+}} gpu.launch_func @prefill_baq_dequantize
-// LAUNCH-NEXT: 14 gpu.launch_func @prefill_baq_gather
-// LAUNCH-NEXT: 14 gpu.launch_func @prefill_baq_tiled_matmul
+// LAUNCH-NEXT: 15 gpu.launch_func @prefill_baq_gather
+// LAUNCH-NEXT: 15 gpu.launch_func @prefill_baq_tiled_matmul
 
 // HOST-LABEL: llvm.func @forward(
 // HOST: gpu.launch_func @forward_baq_gather

@@ -34,7 +34,7 @@ def verdict(ok: bool) -> int:
 def main() -> int:
     mode, ckpt_path, tok_path, module = sys.argv[1:5]
     ckpt, tok = load_model(ckpt_path, tok_path)
-    names = set(ckpt.config.linear_names())
+    names = set(ckpt.config.linear_names()) | {"classifier"}  # the head, if quantized
     weights = {n: w.weight for n, w in
                linear_weights_by_name(read_module(module), names).items() if n in names}
     model = Transformer(ckpt, weights)
