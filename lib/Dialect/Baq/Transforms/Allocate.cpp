@@ -51,7 +51,11 @@ struct HessianEntry {
   /// (`owned`); empty when neither needs it.
   ArrayRef<float> raw;
   std::vector<float> owned;
+  /// Prepared in channel order, or (act-order with GPTQ) in act order only:
+  /// the channel-order factor would only serve to find the damping.
   num::PreparedHessian prepared;
+  std::optional<num::ActOrderHessian> act;
+  bool ready = false;
   /// Matmuls still to be quantized with this Hessian.
   int64_t pendingUses = 0;
 };
@@ -70,6 +74,11 @@ private:
       return groupSize == 0 && budgetScope != BudgetScope::ModuleGreedy &&
              quantizer == QuantizerKind::Gptq;
     return actOrder == ActOrderKind::On;
+  }
+  /// Hessians are prepared in act order only: every user quantizes in it.
+  bool preparesActOrder() const {
+    return useActOrder() && quantizer == QuantizerKind::Gptq &&
+           budgetScope != BudgetScope::ModuleGreedy;
   }
   /// budget-scope=module, budget=total: the payload rate every matmul gets,
   /// and each candidate's scale type (chosen once, with its remark).
@@ -198,7 +207,7 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
                                                             ElementsAttr attr) {
   std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
   assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
-  if (!slot->prepared.invChol.empty())
+  if (slot->ready)
     return slot.get();
   // f32 blobs (what exporters write) are read in place: a billion-parameter
   // model's Hessians are the bulk of its bytes.
@@ -217,18 +226,32 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
   int64_t n = cast<ShapedType>(attr.getType()).getDimSize(0);
   num::HessianOptions options;
   options.damp = damp;
-  llvm::Expected<num::PreparedHessian> prepared =
-      num::prepareHessian(raw, n, options);
-  if (!prepared) {
+  auto fail = [&](llvm::Error error) {
     op->emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
-                    << "': " << llvm::toString(prepared.takeError());
+                    << "': " << llvm::toString(std::move(error));
     return failure();
+  };
+  const num::PreparedHessian *prepared = nullptr;
+  if (preparesActOrder()) {
+    llvm::Expected<num::ActOrderHessian> act =
+        num::prepareActOrder(raw, n, options);
+    if (!act)
+      return fail(act.takeError());
+    slot->act = std::move(*act);
+    prepared = &slot->act->prepared;
+  } else {
+    llvm::Expected<num::PreparedHessian> plain =
+        num::prepareHessian(raw, n, options);
+    if (!plain)
+      return fail(plain.takeError());
+    slot->prepared = std::move(*plain);
+    prepared = &slot->prepared;
   }
+  slot->ready = true;
   if (prepared->retries > 0)
     op->emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
                      << prepared->retries
                      << " retries) to become positive definite";
-  slot->prepared = std::move(*prepared);
   // The undamped Hessian outlives this call for the report's measured losses
   // and for act-order's column order (diag H).
   if (!reportFile.empty() || useActOrder() || guard) {
@@ -381,8 +404,9 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     options.budgetTotal = budget == BudgetKind::Total;
   }
   options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
+  const num::ActOrderHessian *act = hessian->act ? &*hessian->act : nullptr;
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
-      w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options);
+      w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options, act);
   if (!result)
     return op->emitError() << "baq-allocate: "
                            << llvm::toString(result.takeError());
@@ -399,7 +423,7 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                       "range");
     setGridTypes(options.quant, num::GridType::F32);
     result = num::quantizeLayer(w, c.outputs, c.inputs, hessian->raw,
-                                hessian->prepared, options);
+                                hessian->prepared, options, act);
     if (!result)
       return op->emitError()
              << "baq-allocate: " << llvm::toString(result.takeError());
