@@ -17,6 +17,8 @@
 
 using namespace baq::numerics;
 using baq::numerics::detail::dequantCode;
+using baq::numerics::detail::Grid;
+using baq::numerics::detail::quantizeColumn;
 using baq::numerics::detail::quantizeValue;
 
 /// Shared front part of both quantizers: layout and static grids.
@@ -76,6 +78,10 @@ QuantizedWeight baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight,
   // so that quantizing a column and each rank-1 update stream through memory.
   std::vector<float> blockT(blockSize * m);
   std::vector<float> errT(blockSize * m);
+  // Codes and dequantized values of the block, transposed like it.
+  std::vector<uint8_t> codesT(blockSize * m);
+  std::vector<float> dequantT(blockSize * m);
+  std::vector<float> gridSteps[kMaxBits + 1], gridZeros[kMaxBits + 1];
   for (int64_t i1 = 0; i1 < n; i1 += blockSize) {
     const int64_t i2 = std::min(i1 + blockSize, n);
     const int64_t count = i2 - i1;
@@ -90,21 +96,44 @@ QuantizedWeight baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight,
       const float d = u[j * n + j];
       float *col = &blockT[c * m];
       float *err = &errT[c * m];
-      for (int64_t i = 0; i < m; ++i) {
-        const float s = result.scales[i * g + group];
-        const float z =
-            decodeZero(result.zeros[i * g + group], s, options.zeroType);
-        unsigned q = quantizeValue(col[i], b, s, z);
-        float dq = dequantCode(q, b, s, z);
-        result.codes[i * n + j] = static_cast<uint8_t>(q);
-        result.dequant[i * n + j] = dq;
-        err[i] = (col[i] - dq) / d;
+      if (g == 1) {
+        // One grid per row: each bitwidth's steps and zero points once.
+        if (gridSteps[b].empty()) {
+          gridSteps[b].resize(m);
+          gridZeros[b].resize(m);
+          for (int64_t i = 0; i < m; ++i) {
+            const float s = result.scales[i];
+            const Grid grid(b, s,
+                            decodeZero(result.zeros[i], s, options.zeroType));
+            gridSteps[b][i] = grid.step;
+            gridZeros[b][i] = grid.zeroPoint;
+          }
+        }
+        quantizeColumn(col, m, gridSteps[b].data(), gridZeros[b].data(), b, d,
+                       &codesT[c * m], &dequantT[c * m], err);
+      } else {
+        for (int64_t i = 0; i < m; ++i) {
+          const float s = result.scales[i * g + group];
+          const float z =
+              decodeZero(result.zeros[i * g + group], s, options.zeroType);
+          unsigned q = quantizeValue(col[i], b, s, z);
+          float dq = dequantCode(q, b, s, z);
+          codesT[c * m + i] = static_cast<uint8_t>(q);
+          dequantT[c * m + i] = dq;
+          err[i] = (col[i] - dq) / d;
+        }
       }
       // Error feedback inside the block: W1[:, c+1:] -= err * U[j, j+1:i2].
       if (c + 1 < count)
         cblas_sger(CblasRowMajor, static_cast<int>(count - c - 1), lm, -1.0f,
                    &u[j * n + j + 1], 1, err, 1, &blockT[(c + 1) * m], lm);
     }
+
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t c = 0; c < count; ++c) {
+        result.codes[i * n + i1 + c] = codesT[c * m + i];
+        result.dequant[i * n + i1 + c] = dequantT[c * m + i];
+      }
 
     // Lazy batch: W[:, i2:] -= Err * U[i1:i2, i2:] in one GEMM.
     if (i2 < n)

@@ -234,12 +234,55 @@ BAQ_VECTOR_CLONES int64_t accumulateLosses(const float *row, int64_t count,
   return c;
 }
 
+/// quantizeColumn, in the clones.
+BAQ_VECTOR_CLONES void quantizeColumnKernel(const float *col, int64_t m,
+                                            const float *step,
+                                            const float *zeroPoint, int bits,
+                                            float d, uint8_t *codes,
+                                            float *dequant, float *err) {
+  const float levels = bits == 0 ? 0.0f : detail::gridLevels(bits);
+  const F8 top = splat(levels), zero = splat(0.0f);
+  int64_t i = 0;
+  for (; i + kLanes <= m; i += kLanes) {
+    const F8 v = load(col + i), st = load(step + i), zp = load(zeroPoint + i);
+    // Grid::quantize: rows without a positive step take their zero point.
+    F8 q = roundEven(v / st) + zp;
+    q = select(q > zero, select(q < top, q, top), zero);
+    q = select(st > zero, q, zp);
+    const F8 dq = (q - zp) * st;
+    const F8 e = (v - dq) / d;
+    std::memcpy(dequant + i, &dq, sizeof(dq));
+    std::memcpy(err + i, &e, sizeof(e));
+    for (int l = 0; l < kLanes; ++l)
+      codes[i + l] = static_cast<uint8_t>(q[l]);
+  }
+  for (; i < m; ++i) {
+    float q = zeroPoint[i];
+    if (step[i] > 0.0f) {
+      q = std::nearbyint(col[i] / step[i]) + zeroPoint[i];
+      q = q > 0.0f ? std::min(q, levels) : 0.0f;
+    }
+    const float dq = (q - zeroPoint[i]) * step[i];
+    codes[i] = static_cast<uint8_t>(q);
+    dequant[i] = dq;
+    err[i] = (col[i] - dq) / d;
+  }
+}
+
 /// A bound on |float score - objective| / objective, used to pick the
 /// candidates re-scored exactly: about 10x the worst case of the float terms
 /// (a few ulps each, |e|^0.4 to 3e-6) and of the 64-term float sums.
 constexpr double kScoreTolerance = 1e-4;
 
 } // namespace
+
+void baq::numerics::detail::quantizeColumn(const float *col, int64_t m,
+                                           const float *step,
+                                           const float *zeroPoint, int bits,
+                                           float d, uint8_t *codes,
+                                           float *dequant, float *err) {
+  quantizeColumnKernel(col, m, step, zeroPoint, bits, d, codes, dequant, err);
+}
 
 void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
                                  const PackedLayout &layout,
