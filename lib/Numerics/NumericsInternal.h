@@ -37,6 +37,14 @@ private:
   int saved;
 };
 
+/// One column of GPTQ (quantizeGptq) over its M rows, 8 rows at a time:
+/// row i's b-bit grid is (step[i], zeroPoint[i]) of detail::Grid; writes each
+/// row's code, dequantized value and error (col - dequant) / d, bit for bit
+/// as Grid::quantize and Grid::dequant.
+void quantizeColumn(const float *col, int64_t m, const float *step,
+                    const float *zeroPoint, int bits, float d, uint8_t *codes,
+                    float *dequant, float *err);
+
 } // namespace detail
 } // namespace numerics
 } // namespace baq

@@ -370,11 +370,36 @@ static std::vector<float> permuteColumns(llvm::ArrayRef<float> w, int64_t m,
   return p;
 }
 
-/// Act-order state: the column order and the Hessian prepared in it.
-struct ActOrder {
-  std::vector<int64_t> order;
-  PreparedHessian prepared;
-};
+llvm::Expected<ActOrderHessian>
+baq::numerics::prepareActOrder(llvm::ArrayRef<float> h, int64_t n,
+                               const HessianOptions &options) {
+  if (n <= 0 || static_cast<int64_t>(h.size()) != n * n)
+    return prepareHessian(h, n, options).takeError();
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      if (!std::isfinite(h[i * n + j]))
+        return makeError("Hessian contains NaN or Inf at (" + llvm::Twine(i) +
+                         ", " + llvm::Twine(j) + ")");
+  ActOrderHessian act;
+  act.order.resize(n);
+  for (int64_t j = 0; j < n; ++j)
+    act.order[j] = j;
+  std::stable_sort(
+      act.order.begin(), act.order.end(),
+      [&](int64_t a, int64_t b) { return h[a * n + a] > h[b * n + b]; });
+  std::vector<float> permutedH(n * n);
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t b = 0; b < n; ++b)
+      permutedH[a * n + b] = h[act.order[a] * n + act.order[b]];
+  llvm::Expected<PreparedHessian> prepared =
+      prepareHessian(permutedH, n, options);
+  if (!prepared)
+    return prepared.takeError();
+  act.prepared = std::move(*prepared);
+  return act;
+}
+
+using ActOrder = ActOrderHessian;
 
 /// Runs the options' quantizer on `bits`; `quant` may carry grid weights in
 /// channel order.
@@ -415,45 +440,49 @@ static QuantizedWeight runQuantizer(llvm::ArrayRef<float> w, int64_t m,
 
 llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     llvm::ArrayRef<float> weight, int64_t m, int64_t n, llvm::ArrayRef<float> h,
-    const PreparedHessian &prepared, const LayerOptions &options) {
+    const PreparedHessian &prepared, const LayerOptions &options,
+    const ActOrderHessian *given) {
   for (int64_t i = 0, e = m * n; i < e; ++i)
     if (!std::isfinite(weight[i]))
       return makeError("weight contains NaN or Inf at (" + llvm::Twine(i / n) +
                        ", " + llvm::Twine(i % n) + ")");
 
+  const bool useAct = options.actOrder && options.quantizer == Quantizer::Gptq;
+  if (useAct && given && given->prepared.n != n)
+    return makeError("act-order Hessian does not match the layer");
   std::vector<float> w(weight.begin(), weight.end());
-  zeroDeadColumns(w, m, prepared);
+  if (useAct && given) {
+    // Dead channels as the act-order preparation found them.
+    for (int64_t a = 0; a < n; ++a)
+      if (given->prepared.dead[a])
+        for (int64_t i = 0; i < m; ++i)
+          w[i * n + given->order[a]] = 0.0f;
+  } else {
+    zeroDeadColumns(w, m, prepared);
+  }
 
   LayerResult result;
-  std::unique_ptr<ActOrder> act;
+  std::unique_ptr<ActOrder> owned;
+  const ActOrder *act = nullptr;
   // [H_F^-1]_jj in the order GPTQ runs, in channel order.
   std::vector<double> hfInv(n, 0.0);
-  if (options.actOrder && options.quantizer == Quantizer::Gptq) {
+  if (useAct) {
     if (options.quant.groupSize != 0)
       return makeError("act-order needs group-size=0");
     if (static_cast<int64_t>(h.size()) != n * n)
       return makeError("act-order needs the undamped Hessian (" +
                        llvm::Twine(n) + " x " + llvm::Twine(n) + "), got " +
                        llvm::Twine(h.size()) + " elements");
-    // GPTQ's desc_act: decreasing diag(H), ties to the lower index.
-    act = std::make_unique<ActOrder>();
-    act->order.resize(n);
-    for (int64_t j = 0; j < n; ++j)
-      act->order[j] = j;
-    std::stable_sort(
-        act->order.begin(), act->order.end(),
-        [&](int64_t a, int64_t b) { return h[a * n + a] > h[b * n + b]; });
-    std::vector<float> permutedH(n * n);
-    for (int64_t a = 0; a < n; ++a)
-      for (int64_t b = 0; b < n; ++b)
-        permutedH[a * n + b] = h[act->order[a] * n + act->order[b]];
-    HessianOptions hessianOptions;
-    hessianOptions.damp = prepared.dampUsed;
-    llvm::Expected<PreparedHessian> permuted =
-        prepareHessian(permutedH, n, hessianOptions);
-    if (!permuted)
-      return permuted.takeError();
-    act->prepared = std::move(*permuted);
+    if (!given) {
+      HessianOptions hessianOptions;
+      hessianOptions.damp = prepared.dampUsed;
+      llvm::Expected<ActOrderHessian> fresh =
+          prepareActOrder(h, n, hessianOptions);
+      if (!fresh)
+        return fresh.takeError();
+      owned = std::make_unique<ActOrder>(std::move(*fresh));
+    }
+    act = given ? given : owned.get();
     std::vector<double> c =
         computeSensitivities(permuteColumns(w, m, n, act->order), m, n,
                              act->prepared, options.sensitivity);
@@ -521,8 +550,7 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     bits = std::move(*chosen);
   }
 
-  result.weight =
-      runQuantizer(w, m, n, bits, prepared, options, quant, act.get());
+  result.weight = runQuantizer(w, m, n, bits, prepared, options, quant, act);
   const bool haveH = static_cast<int64_t>(h.size()) == n * n;
   if (options.guard && haveH && options.fixedBits.empty() &&
       options.allocator != Allocator::Uniform) {
@@ -532,7 +560,7 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
       if (candidate == bits)
         return best;
       QuantizedWeight q =
-          runQuantizer(w, m, n, candidate, prepared, options, quant, act.get());
+          runQuantizer(w, m, n, candidate, prepared, options, quant, act);
       double loss = hessianLoss(weight, q.dequant, m, n, h);
       if (loss < best) {
         best = loss;
@@ -591,8 +619,8 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
       result.uniformUnavailable = llvm::toString(uniformBits.takeError());
       return result;
     }
-    QuantizedWeight baseline = runQuantizer(w, m, n, *uniformBits, prepared,
-                                            uniform, quant, act.get());
+    QuantizedWeight baseline =
+        runQuantizer(w, m, n, *uniformBits, prepared, uniform, quant, act);
     result.uniformBits = uniformBits->front();
     result.uniformHessianLoss = hessianLoss(weight, baseline.dequant, m, n, h);
   }

@@ -2,7 +2,7 @@
 // remark: the packed format defines plain row-major values, and the
 // encoding's meaning (data tiling, sparsity) cannot be carried over. The
 // dequantize verifier rejects encoded results (Dialect/Baq/invalid.mlir).
-// RUN: baq-opt %s -verify-diagnostics --baq-allocate="progress=false" | FileCheck %s
+// RUN: baq-opt %s -verify-diagnostics --baq-allocate="progress=false verbose=true" | FileCheck %s
 // RUN: baq-opt %s --baq-allocate="progress=false" --baq-expand --baq-lower-cpu | FileCheck %s --check-prefix=LOWER
 
 // CHECK-LABEL: func.func @encoded_weight

@@ -1,4 +1,4 @@
-// RUN: baq-opt %s -split-input-file -verify-diagnostics --baq-allocate="progress=false"
+// RUN: baq-opt %s -split-input-file -verify-diagnostics --baq-allocate="progress=false verbose=true"
 // RUN: not baq-opt %s -split-input-file --baq-allocate="progress=false" 2>&1 | FileCheck %s --check-prefix=EXIT
 // EXIT: error:
 

@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <random>
 
@@ -89,6 +90,65 @@ TEST(ActOrderTest, EqualsPermutedProblem) {
   ASSERT_FALSE(static_cast<bool>(grouped));
   EXPECT_NE(llvm::toString(grouped.takeError()).find("group-size=0"),
             std::string::npos);
+}
+
+// The pass prepares each Hessian once, in act order only (prepareActOrder),
+// and hands it to every layer that reads it: the same result, bit for bit,
+// as quantizeLayer preparing it from the channel-order factor's damping, with
+// the default guard, measured loss and weighted grid.
+TEST(ActOrderTest, GivenActOrderHessianIsTheSameComputation) {
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal;
+  const int64_t m = 12, n = 40, samples = 96;
+  std::vector<float> w(m * n), x(n * samples), h(n * n, 0.0f);
+  for (float &v : w)
+    v = normal(rng);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t t = 0; t < samples; ++t)
+      x[j * samples + t] = j == 3 ? 0.0f : normal(rng) * (1.0f + j % 7);
+  for (int64_t a = 0; a < n; ++a)
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t t = 0; t < samples; ++t)
+        h[a * n + b] += 2.0f * x[a * samples + t] * x[b * samples + t];
+
+  HessianOptions ho;
+  llvm::Expected<PreparedHessian> prepared = prepareHessian(h, n, ho);
+  llvm::Expected<ActOrderHessian> given = prepareActOrder(h, n, ho);
+  ASSERT_TRUE(prepared && given);
+  ASSERT_EQ(prepared->retries, 0);
+  EXPECT_TRUE(given->prepared
+                  .dead[std::find(given->order.begin(), given->order.end(), 3) -
+                        given->order.begin()]);
+
+  LayerOptions options;
+  options.targetBits = 2.5;
+  options.actOrder = true;
+  options.lossModel = LossModel::Measured;
+  options.weightedGrid = true;
+  options.quant.mseGrid = true;
+  options.guard = true;
+  llvm::Expected<LayerResult> own =
+      quantizeLayer(w, m, n, h, *prepared, options);
+  // `prepared` is not read when the act-order Hessian is given.
+  llvm::Expected<LayerResult> shared =
+      quantizeLayer(w, m, n, h, PreparedHessian(), options, &*given);
+  ASSERT_TRUE(own && shared);
+  EXPECT_EQ(own->weight.codes, shared->weight.codes);
+  EXPECT_EQ(own->weight.scales, shared->weight.scales);
+  EXPECT_EQ(own->weight.zeros, shared->weight.zeros);
+  EXPECT_EQ(own->sensitivities, shared->sensitivities);
+  EXPECT_EQ(own->hessianLoss, shared->hessianLoss);
+  EXPECT_STREQ(own->choice, shared->choice);
+  for (int64_t i = 0; i < m; ++i)
+    EXPECT_EQ(shared->weight.dequant[i * n + 3], 0.0f); // dead channel
+
+  // Channel indices in the messages, not act-order positions.
+  std::vector<float> bad = h;
+  bad[5 * n + 2] = NAN;
+  llvm::Expected<ActOrderHessian> nan = prepareActOrder(bad, n, ho);
+  ASSERT_FALSE(static_cast<bool>(nan));
+  EXPECT_EQ(llvm::toString(nan.takeError()),
+            "Hessian contains NaN or Inf at (5, 2)");
 }
 
 } // namespace

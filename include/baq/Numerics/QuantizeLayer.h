@@ -139,12 +139,32 @@ llvm::Expected<double> pooledPayloadRate(llvm::ArrayRef<LayerShape> layers,
 /// allocation drops give their groups' metadata back to its payload.
 double pooledLayerTotal(const LayerShape &layer, double rate);
 
+/// GPTQ's act order of an undamped Hessian (desc_act: decreasing H_jj, ties
+/// to the lower index) and the Hessian prepared in that order: what
+/// LayerOptions::actOrder quantizes with. One per Hessian, shared by every
+/// layer that reads it.
+struct ActOrderHessian {
+  std::vector<int64_t> order; // position -> channel
+  PreparedHessian prepared;   // of H permuted into `order`
+};
+
+/// Validates `h` as prepareHessian does (messages name channel indices),
+/// then prepares it in act order with `options` (damping retries are judged
+/// on the permuted matrix).
+llvm::Expected<ActOrderHessian> prepareActOrder(llvm::ArrayRef<float> h,
+                                                int64_t n,
+                                                const HessianOptions &options);
+
 /// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
-/// `hessian` is the undamped input used for the measured losses.
+/// `hessian` is the undamped input used for the measured losses. With
+/// options.actOrder, `act` (if given) is the Hessian already prepared in act
+/// order and `prepared` is not read; without it, quantizeLayer prepares one
+/// with `prepared`'s damping.
 llvm::Expected<LayerResult> quantizeLayer(llvm::ArrayRef<float> w, int64_t m,
                                           int64_t n, llvm::ArrayRef<float> h,
                                           const PreparedHessian &prepared,
-                                          const LayerOptions &options);
+                                          const LayerOptions &options,
+                                          const ActOrderHessian *act = nullptr);
 
 } // namespace numerics
 } // namespace baq

@@ -22,6 +22,7 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -50,7 +51,11 @@ struct HessianEntry {
   /// (`owned`); empty when neither needs it.
   ArrayRef<float> raw;
   std::vector<float> owned;
+  /// Prepared in channel order, or (act-order with GPTQ) in act order only:
+  /// the channel-order factor would only serve to find the damping.
   num::PreparedHessian prepared;
+  std::optional<num::ActOrderHessian> act;
+  bool ready = false;
   /// Matmuls still to be quantized with this Hessian.
   int64_t pendingUses = 0;
 };
@@ -69,6 +74,11 @@ private:
       return groupSize == 0 && budgetScope != BudgetScope::ModuleGreedy &&
              quantizer == QuantizerKind::Gptq;
     return actOrder == ActOrderKind::On;
+  }
+  /// Hessians are prepared in act order only: every user quantizes in it.
+  bool preparesActOrder() const {
+    return useActOrder() && quantizer == QuantizerKind::Gptq &&
+           budgetScope != BudgetScope::ModuleGreedy;
   }
   /// budget-scope=module, budget=total: the payload rate every matmul gets,
   /// and each candidate's scale type (chosen once, with its remark).
@@ -92,10 +102,10 @@ private:
                                    ElementsAttr hessianAttr);
   std::optional<num::GridType> getRequestedScaleType() const;
   void setGridTypes(num::QuantizerOptions &quant, num::GridType type) const;
-  void emitF32Remark(Operation *op, StringRef why) const;
+  void emitF32Remark(Operation *op, StringRef why);
   /// The scale type of an M x N weight (remarks where `auto` picks f32).
   FailureOr<num::GridType> chooseScaleType(Operation *op, ArrayRef<float> w,
-                                           int64_t m, int64_t n) const;
+                                           int64_t m, int64_t n);
   /// `fixedBits` and `gridType` come from a module-wide plan, if any.
   LogicalResult quantizeMatmul(const QuantizableMatmul &candidate,
                                llvm::json::Array &report, int64_t index,
@@ -107,6 +117,8 @@ private:
     std::vector<num::GridType> gridTypes;
   };
   FailureOr<ModulePlan> allocateModule(ArrayRef<QuantizableMatmul> candidates);
+  /// The one summary line of a run (progress=true).
+  void printSummary(ArrayRef<MatchNote> notes);
 
   /// Keyed by the (uniqued) Hessian attribute: shared blobs are read once.
   /// shared_ptr keeps the pass copyable (pass cloning); entries are never
@@ -114,6 +126,10 @@ private:
   std::map<const void *, std::shared_ptr<HessianEntry>> hessians;
   int64_t totalWeights = 0;
   num::StorageBits totalStorage;
+  /// For the summary line: quantized matmuls, columns per bitwidth, and
+  /// weights whose scales had to be f32.
+  int64_t quantizedCount = 0, f32Count = 0;
+  std::array<int64_t, num::kMaxBits + 1> columnsPerBits = {};
   std::chrono::steady_clock::time_point start;
 };
 
@@ -191,7 +207,7 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
                                                             ElementsAttr attr) {
   std::shared_ptr<HessianEntry> &slot = hessians[attr.getAsOpaquePointer()];
   assert(slot && slot->pendingUses > 0 && "uses are counted before the walk");
-  if (!slot->prepared.invChol.empty())
+  if (slot->ready)
     return slot.get();
   // f32 blobs (what exporters write) are read in place: a billion-parameter
   // model's Hessians are the bulk of its bytes.
@@ -210,18 +226,32 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
   int64_t n = cast<ShapedType>(attr.getType()).getDimSize(0);
   num::HessianOptions options;
   options.damp = damp;
-  llvm::Expected<num::PreparedHessian> prepared =
-      num::prepareHessian(raw, n, options);
-  if (!prepared) {
+  auto fail = [&](llvm::Error error) {
     op->emitError() << "cannot use '" << BaqDialect::getHessianAttrName()
-                    << "': " << llvm::toString(prepared.takeError());
+                    << "': " << llvm::toString(std::move(error));
     return failure();
+  };
+  const num::PreparedHessian *prepared = nullptr;
+  if (preparesActOrder()) {
+    llvm::Expected<num::ActOrderHessian> act =
+        num::prepareActOrder(raw, n, options);
+    if (!act)
+      return fail(act.takeError());
+    slot->act = std::move(*act);
+    prepared = &slot->act->prepared;
+  } else {
+    llvm::Expected<num::PreparedHessian> plain =
+        num::prepareHessian(raw, n, options);
+    if (!plain)
+      return fail(plain.takeError());
+    slot->prepared = std::move(*plain);
+    prepared = &slot->prepared;
   }
+  slot->ready = true;
   if (prepared->retries > 0)
     op->emitRemark() << "Hessian needed damping " << prepared->dampUsed << " ("
                      << prepared->retries
                      << " retries) to become positive definite";
-  slot->prepared = std::move(*prepared);
   // The undamped Hessian outlives this call for the report's measured losses
   // and for act-order's column order (diag H).
   if (!reportFile.empty() || useActOrder() || guard) {
@@ -301,7 +331,8 @@ void BaqAllocatePass::setGridTypes(num::QuantizerOptions &quant,
     quant.zeroType = type;
 }
 
-void BaqAllocatePass::emitF32Remark(Operation *op, StringRef why) const {
+void BaqAllocatePass::emitF32Remark(Operation *op, StringRef why) {
+  ++f32Count;
   op->emitRemark() << (zeroType == ZeroTypeKind::U8 ? "scales"
                                                     : "scales and zeros")
                    << " of this weight are stored as f32: " << why;
@@ -310,7 +341,7 @@ void BaqAllocatePass::emitF32Remark(Operation *op, StringRef why) const {
 FailureOr<num::GridType> BaqAllocatePass::chooseScaleType(Operation *op,
                                                           ArrayRef<float> w,
                                                           int64_t m,
-                                                          int64_t n) const {
+                                                          int64_t n) {
   // Scales and zeros must hold the layer's ranges: f16 saturating at 65504
   // would decode wrong weights without a word.
   std::optional<num::GridType> requested = getRequestedScaleType();
@@ -373,8 +404,9 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     options.budgetTotal = budget == BudgetKind::Total;
   }
   options.fixedBits.assign(fixedBits.begin(), fixedBits.end());
+  const num::ActOrderHessian *act = hessian->act ? &*hessian->act : nullptr;
   llvm::Expected<num::LayerResult> result = num::quantizeLayer(
-      w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options);
+      w, c.outputs, c.inputs, hessian->raw, hessian->prepared, options, act);
   if (!result)
     return op->emitError() << "baq-allocate: "
                            << llvm::toString(result.takeError());
@@ -391,7 +423,7 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
                       "range");
     setGridTypes(options.quant, num::GridType::F32);
     result = num::quantizeLayer(w, c.outputs, c.inputs, hessian->raw,
-                                hessian->prepared, options);
+                                hessian->prepared, options, act);
     if (!result)
       return op->emitError()
              << "baq-allocate: " << llvm::toString(result.takeError());
@@ -443,6 +475,9 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
         options.targetBits);
 
   // Bookkeeping, report and progress.
+  ++quantizedCount;
+  for (auto [b, columns] : llvm::enumerate(result->histogram))
+    columnsPerBits[b] += columns;
   totalWeights += weights;
   totalStorage.payload += s.payload;
   totalStorage.padding += s.padding;
@@ -581,6 +616,47 @@ BaqAllocatePass::poolBudget(ArrayRef<QuantizableMatmul> candidates,
   return *rate;
 }
 
+void BaqAllocatePass::printSummary(ArrayRef<MatchNote> notes) {
+  std::string line;
+  llvm::raw_string_ostream os(line);
+  os << "baq-allocate";
+  if (std::string scope = getScopeName(getOperation()); !scope.empty())
+    os << " (" << scope << ")";
+  os << ": quantized " << quantizedCount << " weight"
+     << (quantizedCount == 1 ? "" : "s");
+  if (quantizedCount > 0) {
+    os << llvm::formatv(
+        " ({0} parameters, payload {1:f3} total {2:f3} "
+        "bits/weight; columns per bitwidth",
+        totalWeights, static_cast<double>(totalStorage.payload) / totalWeights,
+        static_cast<double>(totalStorage.total()) / totalWeights);
+    for (auto [b, columns] : llvm::enumerate(columnsPerBits))
+      if (columns)
+        os << " " << b << ":" << columns;
+    os << ")";
+  }
+  if (f32Count)
+    os << ", " << f32Count << " with f32 scales";
+  // Reasons in order of first appearance, each with its count.
+  SmallVector<std::pair<StringRef, int64_t>> reasons;
+  for (const MatchNote &note : notes) {
+    auto *it = llvm::find_if(
+        reasons, [&](const auto &r) { return r.first == note.kind; });
+    if (it == reasons.end())
+      reasons.push_back({note.kind, 1});
+    else
+      ++it->second;
+  }
+  if (!reasons.empty()) {
+    os << "; other contractions:";
+    for (auto [index, reason] : llvm::enumerate(reasons))
+      os << (index ? "," : "") << " " << reason.second << " " << reason.first;
+    if (!verbose)
+      os << " (verbose=true names each)";
+  }
+  llvm::errs() << line << "\n";
+}
+
 void BaqAllocatePass::runOnOperation() {
   if (failed(verifyOptions()))
     return signalPassFailure();
@@ -589,11 +665,15 @@ void BaqAllocatePass::runOnOperation() {
   totalWeights = 0;
   totalStorage = {};
 
+  quantizedCount = f32Count = 0;
+  columnsPerBits = {};
+
   SmallVector<QuantizableMatmul> candidates;
+  SmallVector<MatchNote> notes;
   bool failedMatch = false;
   getOperation()->walk([&](linalg::LinalgOp op) {
     FailureOr<std::optional<QuantizableMatmul>> match =
-        matchQuantizable(op, getOperation());
+        matchQuantizable(op, getOperation(), notes);
     if (failed(match))
       failedMatch = true;
     else if (*match)
@@ -601,7 +681,12 @@ void BaqAllocatePass::runOnOperation() {
   });
   if (failedMatch)
     return signalPassFailure();
-  mergeSharedWeights(candidates);
+  mergeSharedWeights(candidates, notes);
+  // Attention contractions and tied weights are expected in every model:
+  // counted in the summary, remarked on (with the op) only when asked.
+  if (verbose)
+    for (const MatchNote &note : notes)
+      note.op->emitRemark() << note.message;
   // A module-wide budget reads every Hessian twice: once for the
   // sensitivities, once to quantize.
   bool moduleScope = budgetScope == BudgetScope::ModuleGreedy;
@@ -644,6 +729,8 @@ void BaqAllocatePass::runOnOperation() {
       anyFailure = true;
   if (anyFailure)
     return signalPassFailure();
+  if (progress)
+    printSummary(notes);
 
   if (reportFile.empty())
     return;

@@ -374,19 +374,26 @@ mlir::baq::matchContractionWeight(linalg::LinalgOp op, Operation *scope,
 }
 
 FailureOr<std::optional<QuantizableMatmul>>
-mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
+mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope,
+                            SmallVectorImpl<MatchNote> &notes) {
   if (op->hasAttr(BaqDialect::getBitsAttrName()))
     return std::optional<QuantizableMatmul>();
   bool hasHessian = op->hasAttr(BaqDialect::getHessianAttrName());
   WeightMismatch why;
   std::optional<QuantizableMatmul> match =
       matchContractionWeight(op, scope, why);
-  // Only contractions are remarked on when they lack a Hessian; any other
-  // linalg op without one is not a candidate at all.
+  // Only contractions are noted when they lack a Hessian; any other linalg
+  // op without one is not a candidate at all.
   if (!hasHessian) {
-    if (linalg::isaContractionOpInterface(op))
-      op.emitRemark() << "matmul has no '" << BaqDialect::getHessianAttrName()
-                      << "' attribute; left unquantized";
+    if (linalg::isaContractionOpInterface(op)) {
+      std::string kind =
+          ("left unquantized (no '" + BaqDialect::getHessianAttrName() + "')")
+              .str();
+      notes.push_back({op, kind,
+                       ("matmul has no '" + BaqDialect::getHessianAttrName() +
+                        "' attribute; left unquantized")
+                           .str()});
+    }
     return std::optional<QuantizableMatmul>();
   }
   if (!isa<ElementsAttr>(op->getAttr(BaqDialect::getHessianAttrName())))
@@ -395,13 +402,15 @@ mlir::baq::matchQuantizable(linalg::LinalgOp op, Operation *scope) {
   if (!match) {
     if (why.invalid)
       return op.emitError() << why.message;
-    op.emitRemark() << why.message << "; left unquantized";
+    notes.push_back({op, "left unquantized (" + why.message + ")",
+                     why.message + "; left unquantized"});
   }
   return match;
 }
 
 void mlir::baq::mergeSharedWeights(
-    SmallVectorImpl<QuantizableMatmul> &candidates) {
+    SmallVectorImpl<QuantizableMatmul> &candidates,
+    SmallVectorImpl<MatchNote> &notes) {
   llvm::DenseMap<Operation *, size_t> firstIndex;
   SmallVector<QuantizableMatmul> kept;
   for (QuantizableMatmul &c : candidates) {
@@ -411,18 +420,22 @@ void mlir::baq::mergeSharedWeights(
       continue;
     }
     QuantizableMatmul &owner = kept[it->second];
+    std::string message;
+    llvm::raw_string_ostream os(message);
     if (owner.channelDim != c.channelDim) {
-      c.matmul.emitRemark()
-          << "weight is shared with a contraction that reads its input "
-             "channels along the other dimension; this op gets the "
-             "dequantized weight without '"
-          << BaqDialect::getBitsAttrName() << "'";
+      os << "weight is shared with a contraction that reads its input "
+            "channels along the other dimension; this op gets the "
+            "dequantized weight without '"
+         << BaqDialect::getBitsAttrName() << "'";
+      notes.push_back({c.matmul, "shared, read transposed (dequantized)",
+                       std::move(message)});
       continue;
     }
-    c.matmul.emitRemark() << "weight '" << owner.name
-                          << "' is shared; it is quantized once, with the "
-                             "Hessian of the contraction at "
-                          << owner.matmul.getLoc();
+    os << "weight '" << owner.name
+       << "' is shared; it is quantized once, with the Hessian of the "
+          "contraction at "
+       << owner.matmul.getLoc();
+    notes.push_back({c.matmul, "shared (quantized once)", std::move(message)});
     owner.sharers.push_back(c.matmul);
   }
   candidates.assign(std::make_move_iterator(kept.begin()),

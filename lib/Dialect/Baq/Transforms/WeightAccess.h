@@ -68,18 +68,29 @@ std::optional<QuantizableMatmul> matchContractionWeight(linalg::LinalgOp op,
                                                         Operation *scope,
                                                         WeightMismatch &why);
 
+/// A contraction --baq-allocate leaves alone, or quantizes through another
+/// reader of its weight: `kind` groups it in the pass's summary, `message` is
+/// its remark under verbose=true.
+struct MatchNote {
+  Operation *op;
+  std::string kind, message;
+};
+
 /// Returns the contraction if it has a Hessian and a supported constant
-/// weight, std::nullopt (with a remark) if it is to be left alone, and
-/// failure (with an error) if its attributes or weight are invalid. Global
-/// accesses are collected inside `scope` only (the pass's anchor).
+/// weight, std::nullopt (with a note, for contractions) if it is to be left
+/// alone, and failure (with an error) if its attributes or weight are
+/// invalid. Global accesses are collected inside `scope` only (the pass's
+/// anchor).
 FailureOr<std::optional<QuantizableMatmul>>
-matchQuantizable(linalg::LinalgOp op, Operation *scope);
+matchQuantizable(linalg::LinalgOp op, Operation *scope,
+                 SmallVectorImpl<MatchNote> &notes);
 
 /// Merges candidates that read the same storage into the first one (its
 /// Hessian quantizes the weight once); a later reader with a different
-/// channel dimension is remarked and gets the dequantized weight without
-/// `baq.bits`.
-void mergeSharedWeights(SmallVectorImpl<QuantizableMatmul> &candidates);
+/// channel dimension gets the dequantized weight without `baq.bits`. Each
+/// merged reader gets a note.
+void mergeSharedWeights(SmallVectorImpl<QuantizableMatmul> &candidates,
+                        SmallVectorImpl<MatchNote> &notes);
 
 /// Largest constant (weight or Hessian) the passes read into memory: 2^31
 /// elements (8 GiB of f32), far above any real layer and below the point

@@ -215,7 +215,12 @@ def BaqAllocate : Pass<"baq-allocate"> {
            "nested below the module, each instance writes "
            "<stem>.<function><ext>)">,
     Option<"progress", "progress", "bool", /*default=*/"true",
-           "Print one progress line per matmul on stderr">
+           "Print one progress line per matmul and one summary line per run "
+           "(what was quantized, what was left alone and why, counted by "
+           "reason, bits) on stderr">,
+    Option<"verbose", "verbose", "bool", /*default=*/"false",
+           "Also remark on every contraction left unquantized and every "
+           "shared weight (with the op, as MLIR diagnostics print it)">
   ];
 }
 
