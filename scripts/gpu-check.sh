@@ -41,6 +41,11 @@ done
 bdir=$(realpath -m "${BAQ_BUILD:-build}")
 llvm=${BAQ_LLVM:-/usr/lib/llvm-22}
 cuda=${CUDA_HOME:-/usr/local/cuda}
+# gpu-module-to-binary links libdevice (the kernels' expf, sqrtf) from here
+# (a CUDA_HOME that does not exist is an error there).
+if [[ -d $cuda ]]; then export CUDA_HOME=$cuda; else unset CUDA_HOME; fi
+ptxas=$cuda/bin/ptxas
+[[ -x $ptxas ]] || ptxas=$(command -v ptxas || echo "$ptxas")
 data=${BAQ_DATA_DIR:-$(dirname "$repo")/shared/data}
 out=${out:-$bdir/gpu-check}
 mkdir -p "$out"
@@ -97,7 +102,10 @@ fi
 # --- Build -----------------------------------------------------------------
 do_build() {
   [[ -f $bdir/build.ninja ]] || cmake -S . -B "$bdir" -G Ninja -DCMAKE_BUILD_TYPE=Release || return 1
-  ninja -C "$bdir" baq-opt baq-run baq_cuda_runtime
+  local targets=(baq-opt baq-run)
+  # The runtime exists only where CMake found a CUDA toolkit.
+  ninja -C "$bdir" -t targets all | grep -q '^baq_cuda_runtime:' && targets+=(baq_cuda_runtime)
+  ninja -C "$bdir" "${targets[@]}"
 }
 if ((build)); then check build do_build; fi
 for f in "$bin/baq-opt" "$bin/baq-run"; do
@@ -140,10 +148,10 @@ EOF
 }
 check lower-whole-model lower_model
 
-if [[ -x $cuda/bin/ptxas ]]; then
+if [[ -x $ptxas ]]; then
   ptxas_model() {
     for chip in sm_80 sm_90; do
-      $ptxas_check --ptxas "$cuda/bin/ptxas" --arch "$chip" "$out/synthetic.$chip.ptx.mlir" \
+      $ptxas_check --ptxas "$ptxas" --arch "$chip" "$out/synthetic.$chip.ptx.mlir" \
         >"$out/ptxas-$chip.txt" || { cat "$out/ptxas-$chip.txt"; return 1; }
       if grep -q "error\|spill_stores=[1-9]\|spill_loads=[1-9]" "$out/ptxas-$chip.txt"; then
         cat "$out/ptxas-$chip.txt"
@@ -154,7 +162,7 @@ if [[ -x $cuda/bin/ptxas ]]; then
   }
   check ptxas-whole-model ptxas_model
 else
-  skip ptxas-whole-model "no $cuda/bin/ptxas"
+  skip ptxas-whole-model "no ptxas ($ptxas)"
 fi
 
 if ((have_runtime)); then

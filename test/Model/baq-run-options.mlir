@@ -40,9 +40,9 @@
 
 // PROGRESS: baq-run: lowering with --baq-lower-cpu... {{[0-9]+\.[0-9]}} s
 // PROGRESS-NEXT: baq-run: JIT compiling (LLVM -O3)... {{[0-9]+\.[0-9]}} s
-// PROGRESS-NEXT: baq-run: lower {{.*}}; threads 1; parameters {{.*}} MB; prefill {{.*}}; decode {{.*}}
+// PROGRESS-NEXT: baq-run: lower {{.*}}; threads 1; prefill {{.*}}; decode {{.*}}; parameters {{[0-9.]+}} MB
 
-// TWO: baq-run: lower {{.*}}; threads 2; parameters
+// TWO: baq-run: lower {{.*}}; threads 2; prefill
 // QUIET-NOT: lowering with
 
 // ZERO: baq-run: error: --threads takes a thread count of at least 1

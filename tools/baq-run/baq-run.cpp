@@ -705,8 +705,12 @@ public:
       else if (get)
         header += llvm::formatv("; threads {0}", get());
     }
-    header += llvm::formatv("; parameters {0:f3} MB", paramBytes / 1e6);
     return header;
+  }
+
+  /// The end of a --timing line: what a token reads at most.
+  std::string timingFooter() const {
+    return llvm::formatv("; parameters {0:f3} MB", paramBytes / 1e6).str();
   }
 
   ~Model() {
@@ -888,7 +892,8 @@ int generate(Model &model, const Tokenizer &tok) {
   llvm::outs() << "\n";
   if (timing)
     llvm::errs() << model.timingHeader() << "; " << prefillReport << "; "
-                 << decodePhase.report("decode", generated) << "\n";
+                 << decodePhase.report("decode", generated)
+                 << model.timingFooter() << "\n";
   return 0;
 }
 
@@ -966,7 +971,8 @@ int perplexity(Model &model, const Tokenizer &tok) {
                                 std::exp(mean), mean, count, windows, len);
   if (timing)
     llvm::errs() << model.timingHeader() << "; "
-                 << phase.report("perplexity", count) << "\n";
+                 << phase.report("perplexity", count) << model.timingFooter()
+                 << "\n";
   return 0;
 }
 
