@@ -27,6 +27,7 @@ def main() -> int:
     print("needed:", " ".join(sorted(needed)))
     print("exported:", " ".join(sorted(exported)))
     print("missing:", " ".join(missing) if missing else "none")
+    print(f"detail: {len(needed)} mgpu* functions called, {len(needed) - len(missing)} exported")
     if not needed:
         print("error: the module calls no mgpu* function")
         return 1
