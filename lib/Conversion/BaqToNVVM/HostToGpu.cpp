@@ -64,7 +64,8 @@ gpu::LaunchOp launchOnOneThread(RewriterBase &rewriter, Operation *op) {
 }
 
 /// Replaces the host scf.parallel `loop` (no reductions) by a launch with one
-/// thread per point of its iteration space.
+/// thread per point of its iteration space; by nothing (a null launch) if
+/// that space is statically empty.
 FailureOr<gpu::LaunchOp> launchParallelLoop(RewriterBase &rewriter,
                                             scf::ParallelOp loop,
                                             int64_t blockSize) {
@@ -88,6 +89,11 @@ FailureOr<gpu::LaunchOp> launchParallelLoop(RewriterBase &rewriter,
   }
   // Small static spaces get one block of exactly N threads.
   std::optional<int64_t> staticTotal = getConstantIntValue(total);
+  // A statically empty space (a 0-row product's copy) launches nothing.
+  if (staticTotal == 0) {
+    rewriter.eraseOp(loop);
+    return gpu::LaunchOp();
+  }
   int64_t block =
       staticTotal ? std::clamp<int64_t>(*staticTotal, 1, blockSize) : blockSize;
   Value blockValue = arith::ConstantIndexOp::create(rewriter, loc, block);
@@ -233,6 +239,8 @@ struct BaqHostToGpuPass
             launchLinalgOp(rewriter, cast<linalg::LinalgOp>(op), blockSize);
         if (failed(launch))
           return signalPassFailure();
+        if (!*launch)
+          continue;
         launch->setModuleAttr(FlatSymbolRefAttr::get(&getContext(), name));
         launch->setFunctionAttr(FlatSymbolRefAttr::get(&getContext(), kind));
         sinkConstantsAndGlobals(rewriter, *launch);

@@ -132,3 +132,14 @@ func.func @global_view(%pos: index, %out: memref<1x8xf32>) {
   linalg.copy ins(%row : memref<1x8xf32, strided<[8, 1], offset: ?>>) outs(%out : memref<1x8xf32>)
   return
 }
+
+// -----
+
+// A statically empty copy (a 0-row product's accumulator) launches nothing.
+// CHECK-LABEL: func.func @empty(
+// CHECK-NOT: gpu.launch
+// CHECK: return
+func.func @empty(%x: memref<0x4xf32>, %y: memref<0x4xf32>) {
+  memref.copy %x, %y : memref<0x4xf32> to memref<0x4xf32>
+  return
+}
