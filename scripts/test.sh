@@ -19,6 +19,11 @@ PYTHONPATH=python /usr/bin/python3 -m pytest -q python/tests --junitxml "$result
 py_rc=$?
 # pytest exits 5 when it collected nothing: that is a failure of the suite.
 
+# The GPU-free steps of the GPU check (build products, whole-model lowering,
+# ptxas, CUDA runtime symbols and no-GPU errors; GPU steps skipped): < 1 min.
+scripts/gpu-check.sh --dry-run --no-build --out "$results/gpu-check"
+gpu_rc=$?
+
 # The whole lit suite again on an ASan + UBSan build (build-asan/). Skip with
 # BAQ_SKIP_SANITIZER=1 for a quick local run.
 san_rc=0
@@ -29,4 +34,4 @@ fi
 
 /usr/bin/python3 scripts/summarize_tests.py "$results"/*.xml
 summary_rc=$?
-if ((lit_rc != 0 || py_rc != 0 || san_rc != 0 || summary_rc != 0)); then exit 1; fi
+if ((lit_rc != 0 || py_rc != 0 || gpu_rc != 0 || san_rc != 0 || summary_rc != 0)); then exit 1; fi

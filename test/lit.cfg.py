@@ -29,6 +29,9 @@ ptxas = "/usr/local/cuda/bin/ptxas"
 if os.path.exists(ptxas):
     config.available_features.add("ptxas")
     config.substitutions.append(("%ptxas", ptxas))
+    # gpu-module-to-binary links libdevice (the kernels' expf, sqrtf) from
+    # the toolkit that CUDA_HOME names.
+    config.environment["CUDA_HOME"] = os.path.dirname(os.path.dirname(ptxas))
 
 # The shared model data (never committed): <repo>/../shared/data, or $BAQ_DATA_DIR.
 # Tests that need it declare `REQUIRES: stories260k` and read it through %data.

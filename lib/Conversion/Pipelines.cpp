@@ -188,6 +188,8 @@ static LogicalResult addNVVMKernels(OpPassManager &pm, const Options &o,
     return failure();
   addKernelsAndBufferize(pm, *kernels);
   pm.addPass(createBaqKernelsToGpu());
+  if (o.hostKernels)
+    pm.addPass(createBaqHostToGpu());
   pm.addPass(createGpuKernelOutliningPass());
   pm.addPass(createSymbolDCEPass());
   return success();
@@ -217,6 +219,7 @@ static LogicalResult addLowerNVVM(OpPassManager &pm, const Options &o,
   target.optLevel = o.optLevel;
   pm.addPass(createGpuNVVMAttachTarget(target));
   pm.addPass(createConvertVectorToLLVMPass());
+  pm.nest<gpu::GPUModuleOp>().addPass(createBaqMathToLibdevice());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());

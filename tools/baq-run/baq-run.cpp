@@ -2,19 +2,26 @@
 //
 // Takes the tensor-level module that `python -m baq.export_model` writes
 // (FP32, or quantized by --baq-allocate), lowers it with --baq-lower-cpu
-// (C wrappers on) and JIT-compiles it, then drives its @forward (one token)
-// and @prefill (a window of tokens) functions with the llama2.c tokenizer:
-// greedy generation as llama2.c's run.c, or perplexity with exactly
-// baq.eval's windows. The KV caches are function arguments and results; the
-// module returns freshly allocated buffers, which this driver frees.
+// (C wrappers on), or with --baq-lower-nvvm to PTX for --device cuda, and
+// JIT-compiles it, then drives its @forward (one token) and @prefill (a
+// window of tokens) functions with the llama2.c tokenizer: greedy generation
+// as llama2.c's run.c, or perplexity with exactly baq.eval's windows. The KV
+// caches are function arguments and results; the module returns freshly
+// allocated buffers, which this driver frees. On the GPU every op is a
+// kernel and every buffer (token ids, caches, logits) is managed memory from
+// libbaq_cuda_runtime, which the JIT'd host code calls to load and launch
+// the kernels.
 //
 //===----------------------------------------------------------------------===//
 
 #include "baq/Conversion/Passes.h"
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
 #include "baq/Dialect/Baq/Transforms/Passes.h"
+#include "baq/Runtime/CudaRuntime.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/ExecutionEngine/CRunnerUtils.h"
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/ExecutionEngine/OptUtils.h"
@@ -27,6 +34,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/DynamicLibrary.h"
@@ -36,6 +44,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
@@ -47,59 +56,109 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+// baq-run's own options, listed first by --help; the LLVM and MLIR options
+// linked in (about 2,700) stay usable and are listed by --help-hidden.
+static cl::OptionCategory runCategory("baq-run options");
+
 static cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.mlir>"),
-                                      cl::Required);
+                                      cl::Required, cl::cat(runCategory));
 static cl::opt<std::string> tokenizerFile("tokenizer",
                                           cl::desc("llama2.c tokenizer.bin"),
-                                          cl::Required);
+                                          cl::Required, cl::cat(runCategory));
 static cl::opt<std::string> prompt("prompt", cl::desc("prompt text"),
-                                   cl::init(""));
+                                   cl::init(""), cl::cat(runCategory));
 static cl::opt<int64_t>
     steps("steps",
           cl::desc("positions to run, prompt included, as run.c (clipped to "
                    "the model's context); 0: the whole context. With "
                    "--perplexity: generate after it only if given"),
-          cl::init(256));
+          cl::init(256), cl::cat(runCategory));
 static cl::opt<std::string> perplexityFile(
     "perplexity",
     cl::desc("compute perplexity of this text (stories separated by "
              "<|endoftext|> lines) with baq.eval's windows, instead of "
-             "generating"));
+             "generating"),
+    cl::cat(runCategory));
 static cl::opt<int64_t>
     windowLen("window-len",
               cl::desc("perplexity window length (clipped to the context)"),
-              cl::init(512));
+              cl::init(512), cl::cat(runCategory));
 static cl::opt<int64_t>
     maxWindows("max-windows",
                cl::desc("evaluate only the first N windows (0: all)"),
-               cl::init(0));
+               cl::init(0), cl::cat(runCategory));
 static cl::opt<std::string> dumpLogits(
     "dump-logits",
     cl::desc("also write the float32 logits of every prompt position to this "
-             "file (row-major [prompt tokens, vocab])"));
+             "file (row-major [prompt tokens, vocab])"),
+    cl::cat(runCategory));
 static cl::opt<bool>
     noPrefill("no-prefill",
               cl::desc("use @forward only, even where @prefill exists"),
-              cl::init(false));
-static cl::opt<std::string>
-    lowerOptions("lower-options",
-                 cl::desc("extra --baq-lower-cpu options, e.g. 'unroll=2'"),
-                 cl::init(""));
+              cl::init(false), cl::cat(runCategory));
+
+enum class DeviceKind { CPU, CUDA };
+static cl::opt<DeviceKind> device(
+    "device", cl::desc("where the model runs"),
+    cl::values(clEnumValN(DeviceKind::CPU, "cpu",
+                          "the CPU: --baq-lower-cpu, kernels on OpenMP "
+                          "threads (default)"),
+               clEnumValN(DeviceKind::CUDA, "cuda",
+                          "an NVIDIA GPU: --baq-lower-nvvm, every op a "
+                          "kernel, weights and KV caches in GPU memory")),
+    cl::init(DeviceKind::CPU), cl::cat(runCategory));
+// libLLVM registers an undocumented --threads=<int> of its own: main()
+// unregisters it and creates this one in its place.
+static std::unique_ptr<cl::opt<unsigned>> threadsOption;
+static void registerThreadsOption() {
+  auto &options = cl::getRegisteredOptions();
+  if (auto it = options.find("threads"); it != options.end())
+    it->second->removeArgument();
+  threadsOption = std::make_unique<cl::opt<unsigned>>(
+      "threads",
+      cl::desc("CPU threads of the compiled model (default: "
+               "OMP_NUM_THREADS, else one per core)"),
+      cl::init(0), cl::cat(runCategory));
+}
+static cl::opt<std::string> lowerOptions(
+    "lower-options",
+    cl::desc("extra options of the lowering pipeline (--baq-lower-cpu, or "
+             "--baq-lower-nvvm with --device cuda), e.g. 'unroll=2'"),
+    cl::init(""), cl::cat(runCategory));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
-                                  cl::init(3));
+                                  cl::init(3), cl::cat(runCategory));
+static cl::opt<std::string> cudaRuntime(
+    "cuda-runtime",
+    cl::desc("the CUDA runtime library that --device cuda loads (default: "
+             "the libbaq_cuda_runtime built with baq-run)"),
+#ifdef BAQ_CUDA_RUNTIME_PATH
+    cl::init(BAQ_CUDA_RUNTIME_PATH),
+#else
+    cl::init(""),
+#endif
+    cl::cat(runCategory));
+static cl::opt<std::string> dumpLowered(
+    "dump-lowered",
+    cl::desc("write the lowered module (LLVM dialect; with --device cuda "
+             "with its PTX) to this file before JIT compilation"),
+    cl::cat(runCategory));
 static cl::list<std::string>
     sharedLibs("shared-libs", cl::desc("libraries to load into the JIT"),
-               cl::CommaSeparated);
+               cl::CommaSeparated, cl::cat(runCategory));
 static cl::list<unsigned> threadCounts(
     "omp-threads",
-    cl::desc("OpenMP thread counts, e.g. 1,2: runs the perplexity and/or "
+    cl::desc("thread counts, e.g. 1,2: runs the perplexity and/or "
              "generation once per count on one compilation, so that their "
-             "--timing lines compare side by side (default: one run with "
-             "OMP_NUM_THREADS)"),
-    cl::CommaSeparated);
+             "--timing lines compare side by side"),
+    cl::CommaSeparated, cl::cat(runCategory));
 static cl::opt<bool> timing("timing",
                             cl::desc("print compile and token rates to stderr"),
-                            cl::init(false));
+                            cl::init(false), cl::cat(runCategory));
+static cl::opt<bool>
+    progress("progress",
+             cl::desc("print the compile steps and their times on stderr "
+                      "(default: when stderr is a terminal)"),
+             cl::cat(runCategory));
 
 namespace {
 
@@ -130,6 +189,105 @@ struct Phase {
 [[noreturn]] void fatal(const llvm::Twine &message) {
   llvm::errs() << "baq-run: error: " << message << "\n";
   std::exit(1);
+}
+
+/// One compile step on stderr with --progress: "baq-run: <what>... 1.2 s".
+class ProgressStep {
+public:
+  explicit ProgressStep(const llvm::Twine &what) {
+    if (enabled())
+      llvm::errs() << "baq-run: " << what << "... ";
+    llvm::errs().flush();
+  }
+  /// Ends the line with the step's time; returns it.
+  double done() {
+    double s = secondsSince(start);
+    if (enabled())
+      llvm::errs() << llvm::formatv("{0:f1} s\n", s);
+    return s;
+  }
+
+private:
+  std::chrono::steady_clock::time_point start =
+      std::chrono::steady_clock::now();
+  static bool enabled() {
+    return progress.getNumOccurrences() ? progress.getValue()
+                                        : llvm::errs().is_displayed();
+  }
+};
+
+/// libbaq_cuda_runtime, loaded into the process (the JIT resolves the
+/// modules' mgpu* calls against it), and the functions baq-run calls itself.
+struct CudaRuntime {
+  void *(*memAlloc)(uint64_t, void *, bool) = nullptr;
+  void (*memFree)(void *, void *) = nullptr;
+  void (*memset32)(void *, unsigned, size_t, void *) = nullptr;
+  void (*synchronize)() = nullptr;
+  BaqCudaDeviceInfo info{};
+
+  /// Loads the library and initializes the GPU; exits with the reason if
+  /// there is none.
+  static CudaRuntime load() {
+    if (cudaRuntime.empty())
+      fatal("--device cuda: this baq-run was built without the CUDA toolkit "
+            "(no libbaq_cuda_runtime); pass --cuda-runtime=<path>");
+    std::string error;
+    auto lib = llvm::sys::DynamicLibrary::getPermanentLibrary(
+        cudaRuntime.c_str(), &error);
+    if (!lib.isValid())
+      fatal("no CUDA driver/GPU available: cannot load the CUDA runtime '" +
+            cudaRuntime + "': " + error);
+    auto get = [&](const char *name) {
+      void *f = lib.getAddressOfSymbol(name);
+      if (!f)
+        fatal("'" + cudaRuntime + "' is not a baq CUDA runtime: no " + name);
+      return f;
+    };
+    CudaRuntime rt;
+    using SetHandler = void (*)(BaqCudaErrorHandler);
+    reinterpret_cast<SetHandler>(get("baqCudaSetErrorHandler"))(
+        [](const char *message) { fatal(llvm::Twine("CUDA: ") + message); });
+    char message[512];
+    using Probe = int (*)(char *, size_t);
+    if (reinterpret_cast<Probe>(get("baqCudaProbe"))(message, sizeof(message)))
+      fatal(message);
+    using Info = int (*)(BaqCudaDeviceInfo *);
+    reinterpret_cast<Info>(get("baqCudaDeviceInfo"))(&rt.info);
+    rt.memAlloc = reinterpret_cast<decltype(rt.memAlloc)>(get("mgpuMemAlloc"));
+    rt.memFree = reinterpret_cast<decltype(rt.memFree)>(get("mgpuMemFree"));
+    rt.memset32 = reinterpret_cast<decltype(rt.memset32)>(get("mgpuMemset32"));
+    rt.synchronize =
+        reinterpret_cast<decltype(rt.synchronize)>(get("baqCudaSynchronize"));
+    return rt;
+  }
+};
+
+/// Bytes of the parameters @forward reads: its globals and constant tensors
+/// (packed weights, scales, zeros), each counted once. An upper bound on the
+/// weight bytes a token reads: the embedding table counts in full.
+int64_t parameterBytes(ModuleOp module, func::FuncOp forward) {
+  llvm::DenseSet<Operation *> seen;
+  int64_t bytes = 0;
+  auto add = [&](Type type) {
+    auto shaped = dyn_cast<ShapedType>(type);
+    if (!shaped || !shaped.hasStaticShape())
+      return;
+    Type elem = shaped.getElementType();
+    int64_t bits = elem.isIntOrFloat() ? elem.getIntOrFloatBitWidth() : 64;
+    bytes += (shaped.getNumElements() * bits + 7) / 8;
+  };
+  forward.walk([&](Operation *op) {
+    if (auto get = dyn_cast<memref::GetGlobalOp>(op)) {
+      Operation *global = SymbolTable::lookupSymbolIn(module, get.getName());
+      if (global && seen.insert(global).second)
+        add(get.getType());
+    } else if (op->getNumOperands() == 0 && op->getNumRegions() == 0) {
+      for (Type t : op->getResultTypes())
+        if (isa<RankedTensorType>(t))
+          add(t);
+    }
+  });
+  return bytes;
 }
 
 //===----------------------------------------------------------------------===//
@@ -346,8 +504,10 @@ public:
   ModelShape shape;
   int64_t prefillTokens = 0; // 0: no @prefill
   double lowerSeconds = 0, jitSeconds = 0;
-  bool usesOpenMP = false; // the lowered module runs kernels on threads
-  unsigned threads = 0;    // set by setThreads; 0: OMP_NUM_THREADS
+  int64_t paramBytes = 0;
+  bool usesOpenMP = false;         // the lowered module runs kernels on threads
+  unsigned threads = 0;            // set by setThreads; 0: OMP_NUM_THREADS
+  std::optional<CudaRuntime> cuda; // --device cuda
 
   Model(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     OwningOpRef<ModuleOp> module =
@@ -361,6 +521,7 @@ public:
           "baq.export_model writes (FP32 or after --baq-allocate)");
       std::exit(1);
     }
+    paramBytes = parameterBytes(*module, forward);
     FailureOr<int64_t> t = checkStep(forward, shape);
     if (failed(t))
       std::exit(1);
@@ -383,21 +544,60 @@ public:
     this->module = std::move(module);
   }
 
-  /// Lowers with --baq-lower-cpu and JIT-compiles the module.
+  /// Lowers with --baq-lower-cpu (or --baq-lower-nvvm and PTX for
+  /// --device cuda) and JIT-compiles the module.
   void compile() {
-    auto start = std::chrono::steady_clock::now();
+    bool onGpu = device == DeviceKind::CUDA;
+    // No GPU: fail before the slow compilation, unless the lowered module is
+    // asked for.
+    if (onGpu && dumpLowered.empty())
+      cuda = CudaRuntime::load();
+      // The kernels' math (expf, sqrtf, fmaf) links libdevice from the CUDA
+      // toolkit that CUDA_HOME, CUDA_ROOT or CUDA_PATH names: default to the
+      // one baq-run was built with.
+#ifdef BAQ_CUDA_TOOLKIT_ROOT
+    if (onGpu && !std::getenv("CUDA_HOME") && !std::getenv("CUDA_ROOT") &&
+        !std::getenv("CUDA_PATH"))
+      ::setenv("CUDA_HOME", BAQ_CUDA_TOOLKIT_ROOT, /*overwrite=*/0);
+#endif
+    StringRef lowering = onGpu ? "baq-lower-nvvm" : "baq-lower-cpu";
+    ProgressStep lowerStep("lowering with --" + lowering);
     PassManager pm(module->getContext());
+    // The NVVM pipeline has no c-interface option: request the wrappers on
+    // the functions themselves. The kernels become PTX, which the driver
+    // compiles for the GPU at hand when the module is loaded.
     std::string pipeline =
-        "baq-lower-cpu{c-interface=true " + lowerOptions + "}";
+        onGpu ? "func.func(llvm-request-c-wrappers),baq-lower-nvvm{" +
+                    lowerOptions + "},gpu-module-to-binary{format=isa}"
+              : "baq-lower-cpu{c-interface=true " + lowerOptions + "}";
     std::string errors;
     llvm::raw_string_ostream os(errors);
     if (failed(parsePassPipeline(pipeline, pm, os)))
       fatal("bad --lower-options: " + errors);
     if (failed(pm.run(*module)))
       fatal("lowering the module with " + pipeline + " failed");
-    lowerSeconds = secondsSince(start);
-    start = std::chrono::steady_clock::now();
+    lowerSeconds = lowerStep.done();
+    if (!dumpLowered.empty()) {
+      std::string error;
+      auto out = openOutputFile(dumpLowered, &error);
+      if (!out)
+        fatal(error);
+      module->print(out->os());
+      out->keep();
+    }
+    if (onGpu) {
+      checkLibdeviceLinked();
+      if (!cuda)
+        cuda = CudaRuntime::load();
+    }
+    ProgressStep jitStep(llvm::formatv("JIT compiling (LLVM -O{0}{1})",
+                                       optLevel.getValue(),
+                                       onGpu ? ", PTX for the driver" : "")
+                             .str());
+    auto start = std::chrono::steady_clock::now();
     std::vector<StringRef> libs(sharedLibs.begin(), sharedLibs.end());
+    if (onGpu)
+      libs.push_back(cudaRuntime);
     // Kernels large enough for threads (baq-kernels-to-parallel) call the
     // OpenMP runtime.
     module->walk([&](Operation *op) {
@@ -427,25 +627,52 @@ public:
       fatal("JIT compilation failed: " +
             llvm::toString(maybeEngine.takeError()));
     engine = std::move(*maybeEngine);
-    // The JIT compiles on the first lookup: do it here, not in the first
-    // timed call.
+    // The JIT compiles on the first lookup (and loads the GPU modules): do
+    // it here, not in the first timed call.
     for (StringRef fn : {"_mlir_ciface_forward", "_mlir_ciface_prefill"})
       if (fn == "_mlir_ciface_forward" || prefillTokens > 1)
         if (auto fnOrError = engine->lookupPacked(fn); !fnOrError)
           fatal("JIT compilation failed: " +
                 llvm::toString(fnOrError.takeError()));
     jitSeconds = secondsSince(start);
+    jitStep.done();
     // At least one element: calloc(0) may return null (0 layers or K = 0).
     size_t n = std::max<size_t>(1, shape.layers * shape.seqLen * shape.kvDim);
-    kcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
-    vcache = makeCache(static_cast<float *>(std::calloc(n, sizeof(float))));
+    kcache = makeCache(allocate(n * sizeof(float)), n);
+    vcache = makeCache(allocate(n * sizeof(float)), n);
+    // The token ids the kernels read.
+    size_t maxTokens = std::max<int64_t>(1, prefillTokens);
+    ids = static_cast<int32_t *>(allocate(maxTokens * sizeof(int32_t)));
+  }
+
+  /// PTX that still declares libdevice functions would fail to load on the
+  /// GPU ("unresolved extern function"): say why now.
+  void checkLibdeviceLinked() {
+    std::string missing;
+    module->walk([&](gpu::BinaryOp binary) {
+      for (Attribute attr : binary.getObjects()) {
+        StringRef ptx = cast<gpu::ObjectAttr>(attr).getObject().getValue();
+        for (size_t at = ptx.find(" __nv_"); at != StringRef::npos;
+             at = ptx.find(" __nv_", at + 1)) {
+          StringRef name =
+              ptx.substr(at + 1).take_while([](char c) { return c != '('; });
+          StringRef line = ptx.substr(0, at).rsplit('\n').second;
+          if (line.contains(".extern") && !StringRef(missing).contains(name))
+            missing += (missing.empty() ? "" : ", ") + name.rtrim().str();
+        }
+      }
+    });
+    if (!missing.empty())
+      fatal("the kernels call libdevice (" + missing +
+            ") but it was not linked: set CUDA_HOME to a CUDA toolkit with "
+            "nvvm/libdevice/libdevice.10.bc");
   }
 
   /// Sets the OpenMP team size of the kernels' parallel regions (the JIT
   /// loaded libomp: its symbol is in the process's permanent libraries).
   void setThreads(unsigned n) {
     threads = n;
-    if (!usesOpenMP)
+    if (!usesOpenMP || cuda)
       return;
     using SetNumThreads = void (*)(int);
     auto set = reinterpret_cast<SetNumThreads>(
@@ -461,23 +688,43 @@ public:
   std::string timingHeader() const {
     std::string header = llvm::formatv("baq-run: lower {0:f2} s, jit {1:f2} s",
                                        lowerSeconds, jitSeconds);
-    if (threads)
-      header += llvm::formatv("; threads {0}{1}", threads,
-                              usesOpenMP ? "" : " (module not threaded)");
+    if (cuda) {
+      const BaqCudaDeviceInfo &i = cuda->info;
+      header += llvm::formatv("; device {0} (sm_{1}{2}, {3} SMs, peak {4:f0} "
+                              "GB/s)",
+                              i.name, i.major, i.minor, i.multiprocessors,
+                              i.peakBandwidth);
+    } else if (threads || usesOpenMP) {
+      // The team size libomp will use, as it reports it.
+      using MaxThreads = int (*)();
+      auto get = reinterpret_cast<MaxThreads>(
+          llvm::sys::DynamicLibrary::SearchForAddressOfSymbol(
+              "omp_get_max_threads"));
+      if (!usesOpenMP)
+        header += llvm::formatv("; threads {0} (module not threaded)", threads);
+      else if (get)
+        header += llvm::formatv("; threads {0}", get());
+    }
     return header;
   }
 
+  /// The end of a --timing line: what a token reads at most.
+  std::string timingFooter() const {
+    return llvm::formatv("; parameters {0:f3} MB", paramBytes / 1e6).str();
+  }
+
   ~Model() {
-    std::free(kcache.basePtr);
-    std::free(vcache.basePtr);
+    release(kcache.basePtr);
+    release(vcache.basePtr);
+    release(ids);
   }
 
   /// Runs `tokens` (1 or prefillTokens of them) at `pos`; returns their
   /// logits row-major [tokens, vocab].
   std::vector<float> step(ArrayRef<int32_t> tokens, int64_t pos) {
-    std::vector<int32_t> ids(tokens.begin(), tokens.end());
+    llvm::copy(tokens, ids);
     StridedMemRefType<int32_t, 1> in{
-        ids.data(), ids.data(), 0, {static_cast<int64_t>(ids.size())}, {1}};
+        ids, ids, 0, {static_cast<int64_t>(tokens.size())}, {1}};
     StepResults out;
     void *outPtr = &out, *inPtr = &in, *kPtr = &kcache, *vPtr = &vcache;
     SmallVector<void *> args{&outPtr, &inPtr, &pos, &kPtr, &vPtr};
@@ -485,10 +732,13 @@ public:
         tokens.size() == 1 ? "_mlir_ciface_forward" : "_mlir_ciface_prefill";
     if (llvm::Error e = engine->invokePacked(fn, args))
       fatal("calling " + fn + ": " + llvm::toString(std::move(e)));
-    auto adopt = [](StridedMemRefType<float, 3> &mine,
-                    StridedMemRefType<float, 3> &fresh) {
+    // Launches are synchronous; this also surfaces any late kernel fault.
+    if (cuda)
+      cuda->synchronize();
+    auto adopt = [&](StridedMemRefType<float, 3> &mine,
+                     StridedMemRefType<float, 3> &fresh) {
       if (fresh.basePtr != mine.basePtr)
-        std::free(mine.basePtr);
+        release(mine.basePtr);
       mine = fresh;
     };
     adopt(kcache, out.kcache);
@@ -499,7 +749,7 @@ public:
         logits[t * shape.vocab + v] =
             out.logits.data[out.logits.offset + t * out.logits.strides[0] +
                             v * out.logits.strides[1]];
-    std::free(out.logits.basePtr);
+    release(out.logits.basePtr);
     return logits;
   }
 
@@ -524,8 +774,29 @@ private:
   OwningOpRef<ModuleOp> module;
   std::unique_ptr<ExecutionEngine> engine;
   StridedMemRefType<float, 3> kcache{}, vcache{};
+  int32_t *ids = nullptr;
 
-  StridedMemRefType<float, 3> makeCache(float *data) {
+  /// Zeroed memory the module can read: managed GPU memory on --device
+  /// cuda (reachable by host and kernels), else the C heap, which the
+  /// module's own buffers also come from (it frees neither).
+  void *allocate(size_t bytes) {
+    if (cuda) {
+      void *p = cuda->memAlloc(bytes, nullptr, /*isHostShared=*/true);
+      cuda->memset32(p, 0, bytes / 4, nullptr);
+      cuda->synchronize();
+      return p;
+    }
+    return std::calloc(bytes, 1);
+  }
+  void release(void *p) {
+    if (cuda)
+      cuda->memFree(p, nullptr);
+    else
+      std::free(p);
+  }
+
+  StridedMemRefType<float, 3> makeCache(void *memory, size_t /*n*/) {
+    auto *data = static_cast<float *>(memory);
     if (!data)
       fatal("out of memory for the KV cache");
     return {data,
@@ -621,7 +892,8 @@ int generate(Model &model, const Tokenizer &tok) {
   llvm::outs() << "\n";
   if (timing)
     llvm::errs() << model.timingHeader() << "; " << prefillReport << "; "
-                 << decodePhase.report("decode", generated) << "\n";
+                 << decodePhase.report("decode", generated)
+                 << model.timingFooter() << "\n";
   return 0;
 }
 
@@ -699,7 +971,8 @@ int perplexity(Model &model, const Tokenizer &tok) {
                                 std::exp(mean), mean, count, windows, len);
   if (timing)
     llvm::errs() << model.timingHeader() << "; "
-                 << phase.report("perplexity", count) << "\n";
+                 << phase.report("perplexity", count) << model.timingFooter()
+                 << "\n";
   return 0;
 }
 
@@ -710,10 +983,24 @@ int main(int argc, char **argv) {
   registerAllPasses();
   baq::registerBaqPasses();
   baq::registerBaqLoweringPasses();
+  // --help lists baq-run's options; the LLVM/MLIR ones are hidden, not
+  // removed (HideUnrelatedOptions makes them ReallyHidden, which would drop
+  // them from --help-hidden too).
+  registerThreadsOption();
+  cl::opt<unsigned> &threads = *threadsOption;
+  llvm::StringMap<cl::OptionHidden> hiddenBefore;
+  for (auto &entry : cl::getRegisteredOptions())
+    hiddenBefore[entry.first] = entry.second->getOptionHiddenFlag();
+  cl::HideUnrelatedOptions(runCategory);
+  for (auto &entry : cl::getRegisteredOptions())
+    if (entry.second->getOptionHiddenFlag() == cl::ReallyHidden &&
+        hiddenBefore.lookup(entry.first) != cl::ReallyHidden)
+      entry.second->setHiddenFlag(cl::Hidden);
   cl::ParseCommandLineOptions(
       argc, argv,
       "baq-run: greedy generation and perplexity of a whole-model module "
-      "(baq.export_model, FP32 or quantized) compiled for the CPU\n");
+      "(baq.export_model, FP32 or quantized) compiled for the CPU or an "
+      "NVIDIA GPU\n\n  --help-hidden also lists the LLVM and MLIR options\n");
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
 
@@ -724,6 +1011,8 @@ int main(int argc, char **argv) {
   registry.insert<baq::BaqDialect>();
   MLIRContext context(registry);
   context.loadAllAvailableDialects();
+  // A lowering error's note would otherwise print the whole (huge) op.
+  context.printOpOnDiagnostic(false);
 
   std::string errorMessage;
   auto file = openInputFile(inputFile, &errorMessage);
@@ -747,6 +1036,16 @@ int main(int argc, char **argv) {
               .str());
   if (llvm::is_contained(threadCounts, 0u))
     fatal("--omp-threads takes thread counts of at least 1");
+  if (threads.getNumOccurrences()) {
+    if (threads == 0)
+      fatal("--threads takes a thread count of at least 1");
+    if (!threadCounts.empty())
+      fatal("--threads and --omp-threads both set the thread count: use one");
+  }
+  if (device == DeviceKind::CUDA &&
+      (threads.getNumOccurrences() || !threadCounts.empty()))
+    fatal("--threads and --omp-threads set CPU threads; they do not apply "
+          "to --device cuda");
   // Checked before the (slow) compilation; a negative count is no count.
   if (steps < 0)
     fatal("--steps must be >= 0 (0: the whole context), got " +
@@ -769,6 +1068,8 @@ int main(int argc, char **argv) {
     llvm::errs() << "baq-run: note: the lowered module has no threaded "
                     "kernels; --omp-threads only repeats the runs\n";
   SmallVector<unsigned> sweep(threadCounts.begin(), threadCounts.end());
+  if (threads.getNumOccurrences())
+    sweep.push_back(threads);
   if (sweep.empty())
     sweep.push_back(0);
   for (unsigned n : sweep) {

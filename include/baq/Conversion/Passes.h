@@ -143,6 +143,13 @@ struct NVVMTargetOptions : public KernelOptions<Derived> {
   PipelineOption::Option<int> optLevel{
       *this, "opt-level", llvm::cl::desc("Device optimisation level"),
       llvm::cl::init(3)};
+  PipelineOption::Option<bool> hostKernels{
+      *this, "host-kernels",
+      llvm::cl::desc("Also run the rest of each function's compute (linalg "
+                     "ops, copies) as kernels (baq-host-to-gpu), so that "
+                     "host code only launches; false: only the quantized "
+                     "matmuls are kernels"),
+      llvm::cl::init(true)};
 };
 
 /// The --baq-allocate options that matter in a compile flow, on top of a

@@ -146,6 +146,44 @@ def BaqKernelsToGpu : Pass<"baq-kernels-to-gpu", "ModuleOp"> {
   ];
 }
 
+def BaqHostToGpu : Pass<"baq-host-to-gpu", "ModuleOp"> {
+  let summary = "Turn the host's remaining buffer compute (linalg ops, "
+                "memref.copy) into gpu.launch";
+  let description = [{
+    Run after `baq-kernels-to-gpu`: every bufferized linalg op and
+    `memref.copy` outside a `gpu.launch` becomes a launch of its own, its
+    parallel dimensions flattened over blocks of `block-size` threads (one
+    point per thread, guarded), its reductions loops within each thread; an
+    op without a leading parallel dimension runs on one thread. Constants and
+    globals are re-read inside the launches (outlining copies the globals into
+    the `gpu.module`), buffers become `gpu.alloc host_shared`, and a global
+    passed to a call or returned is copied into managed memory. Host code is
+    then left with index arithmetic, views, allocation and launches.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block of the generated launches (1 to 1024)">
+  ];
+  let dependentDialects = [
+    "::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect"
+  ];
+}
+
+def BaqMathToLibdevice : Pass<"baq-math-to-libdevice", "::mlir::gpu::GPUModuleOp"> {
+  let summary = "Turn scalar transcendental math in kernels into libdevice "
+                "calls";
+  let description = [{
+    Run on each `gpu.module` before `convert-math-to-llvm`: scalar f32/f64
+    `math.sqrt`, `exp`, `log`, `sin`, `tanh`, ... become calls to libdevice
+    (`__nv_sqrtf`, ...), which `gpu-module-to-binary` links; the intrinsics
+    `convert-math-to-llvm` would make are rejected by `convert-gpu-to-nvvm`.
+    Other math (vector FMA) is left to `convert-math-to-llvm`.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def BaqKernelsToParallel : Pass<"baq-kernels-to-parallel"> {
   let summary = "Turn bufferized kernel nests into flat scf.parallel loops "
                 "for CPU threads";

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../KernelNest.h"
+#include "GpuBuffers.h"
 #include "baq/Conversion/BaqToKernels.h"
 #include "baq/Conversion/Passes.h"
 
@@ -109,33 +110,7 @@ LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
   rewriter.setInsertionPointToEnd(&body);
   gpu::TerminatorOp::create(rewriter, loc);
 
-  // Re-create constants and global reads inside the launch (canonicalizers
-  // hoist them to the function entry): outlining then copies the weights'
-  // globals into the gpu.module instead of passing host addresses, and
-  // constants do not become kernel arguments.
-  llvm::SmallDenseMap<Value, Value> sunk;
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    SmallVector<OpOperand *> uses;
-    launch.getBody().walk([&](Operation *op) {
-      for (OpOperand &use : op->getOpOperands()) {
-        Operation *def = use.get().getDefiningOp();
-        if (def && !launch->isAncestor(def) &&
-            (matchPattern(def, m_Constant()) || isa<memref::GetGlobalOp>(def)))
-          uses.push_back(&use);
-      }
-    });
-    for (OpOperand *use : uses) {
-      Value &copy = sunk[use->get()];
-      if (!copy) {
-        rewriter.setInsertionPointToStart(&body);
-        copy = rewriter.clone(*use->get().getDefiningOp())->getResult(0);
-      }
-      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
-      changed = true;
-    }
-  }
+  sinkConstantsAndGlobals(rewriter, launch);
   rewriter.eraseOp(outer);
   return success();
 }
@@ -158,51 +133,110 @@ struct BaqKernelsToGpuPass
 
     // Buffers of functions that launch kernels must be reachable from the
     // device; managed (host_shared) memory also keeps host code valid.
-    module.walk([&](FunctionOpInterface func) {
-      bool launches = false;
-      func.walk([&](gpu::LaunchOp) { launches = true; });
-      if (!launches)
-        return;
-      SmallVector<memref::AllocOp> allocs;
-      func.walk([&](memref::AllocOp op) { allocs.push_back(op); });
-      for (memref::AllocOp op : allocs) {
-        rewriter.setInsertionPoint(op);
-        auto alloc = gpu::AllocOp::create(
-            rewriter, op.getLoc(), op.getType(), Type(), ValueRange(),
-            op.getDynamicSizes(), op.getSymbolOperands(), /*hostShared=*/true);
-        rewriter.replaceOp(op, alloc.getMemref());
-        // Managed memory is at least 256-byte aligned: say so inside each
-        // kernel, so that vector reads of these buffers (the decode
-        // kernel's activations) become 128-bit loads.
-        llvm::SmallDenseMap<Operation *, Value> aligned;
-        SmallVector<OpOperand *> uses;
-        for (OpOperand &use : alloc.getMemref().getUses())
-          uses.push_back(&use);
-        for (OpOperand *use : uses) {
-          auto launch = use->getOwner()->getParentOfType<gpu::LaunchOp>();
-          if (!launch)
-            continue;
-          Value &value = aligned[launch];
-          if (!value) {
-            rewriter.setInsertionPointToStart(&launch.getBody().front());
-            value = memref::AssumeAlignmentOp::create(rewriter, alloc.getLoc(),
-                                                      alloc.getMemref(), 16);
-          }
-          rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(value); });
-        }
-      }
-      SmallVector<memref::DeallocOp> deallocs;
-      func.walk([&](memref::DeallocOp op) { deallocs.push_back(op); });
-      for (memref::DeallocOp op : deallocs) {
-        if (!op.getMemref().getDefiningOp<gpu::AllocOp>())
-          continue;
-        rewriter.setInsertionPoint(op);
-        gpu::DeallocOp::create(rewriter, op.getLoc(), Type(), ValueRange(),
-                               op.getMemref());
-        rewriter.eraseOp(op);
-      }
-    });
+    module.walk(
+        [&](FunctionOpInterface func) { allocateOnDevice(rewriter, func); });
   }
 };
 
 } // namespace
+
+//===----------------------------------------------------------------------===//
+// Shared helpers (GpuBuffers.h)
+//===----------------------------------------------------------------------===//
+
+/// A global or a view of one (a subview of a RoPE table at `pos`): a kernel
+/// must read it from the gpu.module's copy, not through a host address.
+static bool isGlobalOrView(Operation *op) {
+  while (op) {
+    if (isa<memref::GetGlobalOp>(op))
+      return true;
+    if (!isa<memref::SubViewOp, memref::ExpandShapeOp, memref::CollapseShapeOp,
+             memref::CastOp, memref::ReinterpretCastOp>(op))
+      return false;
+    op = op->getOperand(0).getDefiningOp();
+  }
+  return false;
+}
+
+void mlir::baq::sinkConstantsAndGlobals(RewriterBase &rewriter,
+                                        gpu::LaunchOp launch) {
+  Block &body = launch.getBody().front();
+  llvm::SmallDenseMap<Value, Value> sunk;
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    SmallVector<OpOperand *> uses;
+    launch.getBody().walk([&](Operation *op) {
+      for (OpOperand &use : op->getOpOperands()) {
+        Operation *def = use.get().getDefiningOp();
+        if (def && !launch->isAncestor(def) &&
+            (matchPattern(def, m_Constant()) || isGlobalOrView(def)))
+          uses.push_back(&use);
+      }
+    });
+    for (OpOperand *use : uses) {
+      Value &copy = sunk[use->get()];
+      if (!copy) {
+        rewriter.setInsertionPointToStart(&body);
+        copy = rewriter.clone(*use->get().getDefiningOp())->getResult(0);
+      }
+      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(copy); });
+      changed = true;
+    }
+  }
+}
+
+void mlir::baq::allocateOnDevice(RewriterBase &rewriter,
+                                 FunctionOpInterface func) {
+  bool launches = false;
+  func.walk([&](gpu::LaunchOp) { launches = true; });
+  if (!launches)
+    return;
+  SmallVector<memref::AllocOp> allocs;
+  func.walk([&](memref::AllocOp op) { allocs.push_back(op); });
+  for (memref::AllocOp op : allocs) {
+    rewriter.setInsertionPoint(op);
+    auto alloc = gpu::AllocOp::create(
+        rewriter, op.getLoc(), op.getType(), Type(), ValueRange(),
+        op.getDynamicSizes(), op.getSymbolOperands(), /*hostShared=*/true);
+    rewriter.replaceOp(op, alloc.getMemref());
+    // Managed memory is at least 256-byte aligned: say so inside each
+    // kernel, so that vector reads of these buffers (the decode kernel's
+    // activations) become 128-bit loads.
+    llvm::SmallDenseMap<Operation *, Value> aligned;
+    SmallVector<OpOperand *> uses;
+    for (OpOperand &use : alloc.getMemref().getUses())
+      uses.push_back(&use);
+    for (OpOperand *use : uses) {
+      auto launch = use->getOwner()->getParentOfType<gpu::LaunchOp>();
+      if (!launch)
+        continue;
+      Value &value = aligned[launch];
+      if (!value) {
+        rewriter.setInsertionPointToStart(&launch.getBody().front());
+        value = memref::AssumeAlignmentOp::create(rewriter, alloc.getLoc(),
+                                                  alloc.getMemref(), 16);
+      }
+      rewriter.modifyOpInPlace(use->getOwner(), [&] { use->set(value); });
+    }
+  }
+  SmallVector<memref::DeallocOp> deallocs;
+  func.walk([&](memref::DeallocOp op) { deallocs.push_back(op); });
+  // gpu-to-llvm lowers only the asynchronous gpu.dealloc: wait on a fresh
+  // stream, free on it, wait for it (mgpuStreamCreate, mgpuMemFree,
+  // mgpuStreamSynchronize, mgpuStreamDestroy).
+  auto tokenType = gpu::AsyncTokenType::get(rewriter.getContext());
+  for (memref::DeallocOp op : deallocs) {
+    if (!op.getMemref().getDefiningOp<gpu::AllocOp>())
+      continue;
+    rewriter.setInsertionPoint(op);
+    Value ready =
+        gpu::WaitOp::create(rewriter, op.getLoc(), tokenType, ValueRange())
+            .getAsyncToken();
+    auto dealloc = gpu::DeallocOp::create(rewriter, op.getLoc(), tokenType,
+                                          ValueRange{ready}, op.getMemref());
+    gpu::WaitOp::create(rewriter, op.getLoc(), Type(),
+                        ValueRange{dealloc.getAsyncToken()});
+    rewriter.eraseOp(op);
+  }
+}
