@@ -197,6 +197,15 @@ static void lowerDenseMatmul(RewriterBase &rewriter, const DenseMatmul &d,
         return slice;
       });
   rewriter.replaceOp(op, result);
+  // A weight read only by this matmul is no longer read (its rows all live in
+  // the interleaved copy): drop the read so that the global can go.
+  if (auto toTensor = w.getDefiningOp<bufferization::ToTensorOp>();
+      toTensor && toTensor->use_empty()) {
+    Operation *get = toTensor.getBuffer().getDefiningOp();
+    rewriter.eraseOp(toTensor);
+    if (get && get->use_empty())
+      rewriter.eraseOp(get);
+  }
 }
 
 namespace {
@@ -225,6 +234,12 @@ struct BaqDenseMatmulPass
         copy = createInterleaved(rewriter, *d, symbols);
       lowerDenseMatmul(rewriter, *d, copy, threadsPerBlock);
     }
+    // Originals that nothing reads any more (every projection of an FP32
+    // module; not the embedding the classifier shares) would double the
+    // weights the JIT materialises.
+    for (auto [global, copy] : copies)
+      if (SymbolTable::symbolKnownUseEmpty(global, module))
+        symbols.erase(global);
   }
 };
 } // namespace

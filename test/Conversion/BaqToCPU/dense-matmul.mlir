@@ -13,7 +13,13 @@
 
 memref.global "private" constant @w : memref<20x5xf32> = dense<[[0.0, 0.25, 0.5, 0.75, 1.0], [1.0, 1.25, 1.5, 1.75, 2.0], [2.0, 2.25, 2.5, 2.75, 3.0], [3.0, 3.25, 3.5, 3.75, 4.0], [4.0, 4.25, 4.5, 4.75, 5.0], [5.0, 5.25, 5.5, 5.75, 6.0], [6.0, 6.25, 6.5, 6.75, 7.0], [7.0, 7.25, 7.5, 7.75, 8.0], [8.0, 8.25, 8.5, 8.75, 9.0], [9.0, 9.25, 9.5, 9.75, 10.0], [10.0, 10.25, 10.5, 10.75, 11.0], [11.0, 11.25, 11.5, 11.75, 12.0], [12.0, 12.25, 12.5, 12.75, 13.0], [13.0, 13.25, 13.5, 13.75, 14.0], [14.0, 14.25, 14.5, 14.75, 15.0], [15.0, 15.25, 15.5, 15.75, 16.0], [16.0, 16.25, 16.5, 16.75, 17.0], [17.0, 17.25, 17.5, 17.75, 18.0], [18.0, 18.25, 18.5, 18.75, 19.0], [19.0, 19.25, 19.5, 19.75, 20.0]]>
 
+// A weight whose rows all move to the copy (M = 16) is no longer read: its
+// global goes.
+memref.global "private" constant @v : memref<16x5xf32> = dense<1.0>
+
 // CHECK: memref.global "private" constant @w_rows16 : memref<1x5x16xf32> = dense_resource<w_rows16> {alignment = 64 : i64}
+// CHECK-NOT: constant @v :
+// CHECK: memref.global "private" constant @v_rows16 : memref<1x5x16xf32> = dense_resource<v_rows16>
 func.func private @printMemrefF32(tensor<*xf32>)
 
 // CHECK-LABEL: func.func @dense1
@@ -67,6 +73,19 @@ func.func @dense3(%a: tensor<3x5xf32>, %c: tensor<3x20xf32>) -> tensor<3x20xf32>
   return %y : tensor<3x20xf32>
 }
 
+// CHECK-LABEL: func.func @dense_v
+// CHECK-NOT: get_global @v :
+// CHECK: memref.get_global @v_rows16
+// CHECK-NOT: get_global @v :
+// CHECK: return
+func.func @dense_v(%a: tensor<1x5xf32>, %c: tensor<1x16xf32>) -> tensor<1x16xf32> {
+  %m = memref.get_global @v : memref<16x5xf32>
+  %w = bufferization.to_tensor %m restrict : memref<16x5xf32> to tensor<16x5xf32>
+  %y = linalg.matmul indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>]
+      ins(%a, %w : tensor<1x5xf32>, tensor<16x5xf32>) outs(%c : tensor<1x16xf32>) -> tensor<1x16xf32>
+  return %y : tensor<1x16xf32>
+}
+
 // CHECK-LABEL: func.func @not_constant
 // CHECK: linalg.matmul
 func.func @not_constant(%a: tensor<1x5xf32>, %w: tensor<20x5xf32>, %c: tensor<1x20xf32>) -> tensor<1x20xf32> {
@@ -78,6 +97,7 @@ func.func @not_constant(%a: tensor<1x5xf32>, %w: tensor<20x5xf32>, %c: tensor<1x
 func.func @main() {
   %a1 = arith.constant dense<[[1.0, 1.0, 1.0, 1.0, 1.0]]> : tensor<1x5xf32>
   %c1 = arith.constant dense<1.0> : tensor<1x20xf32>
+  %cv = arith.constant dense<1.0> : tensor<1x16xf32>
   %y1 = call @dense1(%a1, %c1) : (tensor<1x5xf32>, tensor<1x20xf32>) -> tensor<1x20xf32>
   %u1 = tensor.cast %y1 : tensor<1x20xf32> to tensor<*xf32>
   call @printMemrefF32(%u1) : (tensor<*xf32>) -> ()
@@ -91,6 +111,9 @@ func.func @main() {
   %y3 = call @dense3(%a3, %c3) : (tensor<3x5xf32>, tensor<3x20xf32>) -> tensor<3x20xf32>
   %u3 = tensor.cast %y3 : tensor<3x20xf32> to tensor<*xf32>
   call @printMemrefF32(%u3) : (tensor<*xf32>) -> ()
+  %yv = call @dense_v(%a1, %cv) : (tensor<1x5xf32>, tensor<1x16xf32>) -> tensor<1x16xf32>
+  %uv = tensor.cast %yv : tensor<1x16xf32> to tensor<*xf32>
+  call @printMemrefF32(%uv) : (tensor<*xf32>) -> ()
   return
 }
 
@@ -105,3 +128,5 @@ func.func @main() {
 // EXEC-NEXT: [3.5,   8.5,   13.5,   18.5,   23.5,   28.5,   33.5,   38.5,   43.5,   48.5,   53.5,   58.5,   63.5,   68.5,   73.5,   78.5,   83.5,   88.5,   93.5,   98.5]
 // EXEC-NEXT: [6,   16,   26,   36,   46,   56,   66,   76,   86,   96,   106,   116,   126,   136,   146,   156,   166,   176,   186,   196]
 // EXEC-NEXT: [8.5,   23.5,   38.5,   53.5,   68.5,   83.5,   98.5,   113.5,   128.5,   143.5,   158.5,   173.5,   188.5,   203.5,   218.5,   233.5,   248.5,   263.5,   278.5,   293.5]
+// EXEC: rank = 2 offset = 0 sizes = [1, 16]
+// EXEC-NEXT: [6,   6,   6,   6,   6,   6,   6,   6,   6,   6,   6,   6,   6,   6,   6,   6]
