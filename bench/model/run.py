@@ -16,10 +16,11 @@ random weights) this exports the whole forward pass (baq.export_model), quantize
 
 Threads: ``--threads 1,2`` (the default) times every engine at each count in the same
 process: baq-run compiles once and repeats its runs with ``--omp-threads 1,2`` (the BAQ
-kernels are OpenMP-threaded by ``--baq-lower-cpu``; the compiled FP32 module's loops are not,
-so its rows at 2 threads repeat the 1-thread code), numpy under ``threadpoolctl`` limits on
-OpenBLAS. Prints a markdown table (ratios taken within this run, against compiled FP32 at
-the same thread count) and writes JSON.
+kernels and the FP32 module's ``baq-dense-matmul`` nests are OpenMP-threaded by
+``--baq-lower-cpu`` when large enough), numpy under ``threadpoolctl`` limits on OpenBLAS.
+Prints a markdown table (ratios taken within this run, against compiled FP32 and against
+the OpenBLAS ceilings at the same thread count, by wall clock and per CPU-second) with the
+load average and ``OPENBLAS_CORETYPE`` of the run, and writes JSON.
 
     bench/model/run.py --build build --out out/bench-model [--threads 1,2] [--synthetic-dim 1024]
 """
@@ -185,12 +186,16 @@ def bench_model(a, name, ckpt, tok_path, calib_windows, text_path, stream, prefi
         res = bench_gemv(ckpt, prefill, a)
         print(f"{name}: OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}, "
               f"load average {os.getloadavg()[0]:.2f}: " + "; ".join(
-                  f"{n} thread(s) decode {x['decode']['tok_s']:.1f} tok/s, prefill "
-                  f"{x['prefill']['tok_s']:.1f} tok/s" for n, x in res.items()))
+                  f"{n} thread(s) decode {x['decode']['tok_s']:.1f} tok/s "
+                  f"({x['decode']['tokens'] / x['decode']['cpu_s']:.1f} per CPU s), prefill "
+                  f"{x['prefill']['tok_s']:.1f} tok/s "
+                  f"({x['prefill']['tokens'] / x['prefill']['cpu_s']:.1f} per CPU s)"
+                  for n, x in res.items()))
         return None
     fp32, q = prepare(a, name, ckpt, tok_path, calib_windows, text_path, prefill)
     row = {"model": name, "config": ckpt.config.__dict__, "prefill_tokens": prefill,
-           "bytes": weight_bytes(ckpt, q)}
+           "bytes": weight_bytes(ckpt, q), "load_start": os.getloadavg()[0],
+           "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE", "unset")}
     row["numpy"] = bench_numpy(ckpt, stream, prefill, a)
     row["gemv"] = bench_gemv(ckpt, prefill, a)
     row["fp32"] = bench_compiled(a, fp32, tok_path, text_path, prefill)
@@ -203,8 +208,9 @@ def table(runs: list[list[dict]]) -> str:
     compiled FP32 at the same thread count. With several runs of the same configuration
     (``--table-from a.json b.json``) each cell is the min–max over the runs."""
     out = ["| model | engine | threads | weight MB / token | prefill tok/s (per CPU s) | "
-           "decode tok/s (per CPU s) | decode vs compiled FP32 (CPU) |",
-           "|---|---|---:|---:|---:|---:|---:|"]
+           "decode tok/s (per CPU s) | decode vs compiled FP32 (CPU) | "
+           "decode vs FP32 streaming ceiling (CPU) | prefill vs GEMM ceiling (CPU) |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
 
     def rate(e: dict, cpu: bool) -> float:
         return e["tokens"] / max(e["cpu_s"] if cpu else e["wall_s"], 1e-9)
@@ -237,8 +243,18 @@ def table(runs: list[list[dict]]) -> str:
                     span([rate(x[eng][n]["decode"], False) / rate(x["fp32"][n]["decode"], False)
                           for x in have], ".2f") + "x",
                     f"({span([rate(x[eng][n]['decode'], True) / rate(x['fp32'][n]['decode'], True) for x in have], '.2f')}x)"))
+                # Against the OpenBLAS ceiling of the same run and thread count (sgemv per
+                # decoded token, sgemm of the prefill width per window).
+                ceil = {}
+                for phase in ("decode", "prefill"):
+                    both = [x for x in have if "gemv" in x]
+                    ceil[phase] = " ".join((
+                        span([rate(x[eng][n][phase], False) / rate(x["gemv"][n][phase], False)
+                              for x in both], ".2f") + "x",
+                        f"({span([rate(x[eng][n][phase], True) / rate(x['gemv'][n][phase], True) for x in both], '.2f')}x)"
+                    )) if both else "–"
                 out.append(f"| {r['model']} | {label} | {n} | {mb / 1e6:.3f} | {cell['prefill']} | "
-                           f"{cell['decode']} | {ratio} |")
+                           f"{cell['decode']} | {ratio} | {ceil['decode']} | {ceil['prefill']} |")
     return "\n".join(out)
 
 
@@ -273,6 +289,7 @@ def main() -> int:
     if not a.threads or min(a.threads) < 1:
         ap.error("--threads takes counts of at least 1, e.g. 1,2")
     rows = []
+    load0 = os.getloadavg()[0]
     ck, tk = a.data / "stories260K.bin", a.data / "tok512.bin"
     if ck.is_file() and tk.is_file():
         ckpt, tok = load_model(ck, tk)
@@ -304,8 +321,10 @@ def main() -> int:
                                 textp, stream, 32))
     if a.ceiling_only:
         return 0
-    print(f"threads: {a.threads}; machine: {cpu_model()}; load average: "
-          f"{os.getloadavg()[0]:.2f}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
+    print(f"threads: {a.threads}; machine: {cpu_model()}; load average: {load0:.2f} at the "
+          f"start, {os.getloadavg()[0]:.2f} at the end; OPENBLAS_CORETYPE="
+          f"{os.environ.get('OPENBLAS_CORETYPE', 'unset')}; "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}\n")
     print(table([rows]))
     if a.json:
         a.json.write_text(json.dumps(rows, indent=1, default=str))

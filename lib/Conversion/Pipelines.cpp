@@ -84,10 +84,14 @@ buildKernelsOptions(const Options &o, KernelTarget target, StringRef pipeline,
 }
 
 /// baq-build-kernels, constants to globals, one-shot bufferization with
-/// identity-layout function boundaries and the deallocation pipeline.
+/// identity-layout function boundaries and the deallocation pipeline. On the
+/// CPU, unquantized matmuls (the f32 classifier) become vector nests too.
 static void addKernelsAndBufferize(OpPassManager &pm,
-                                   const BaqBuildKernelsOptions &kernels) {
+                                   const BaqBuildKernelsOptions &kernels,
+                                   bool cpu) {
   pm.addPass(createBaqBuildKernels(kernels));
+  if (cpu)
+    pm.addPass(createBaqDenseMatmul());
   pm.addPass(createBaqConstantsToGlobals());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
@@ -167,7 +171,7 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
       "baq-lower-cpu", fail);
   if (failed(kernels))
     return failure();
-  addKernelsAndBufferize(pm, *kernels);
+  addKernelsAndBufferize(pm, *kernels, /*cpu=*/true);
   if (o.parallel) {
     BaqKernelsToParallelOptions parallel;
     parallel.minWork = o.parallelMinWork;
@@ -186,7 +190,7 @@ static LogicalResult addNVVMKernels(OpPassManager &pm, const Options &o,
       buildKernelsOptions(o, KernelTarget::GPU, "baq-lower-nvvm", fail);
   if (failed(kernels))
     return failure();
-  addKernelsAndBufferize(pm, *kernels);
+  addKernelsAndBufferize(pm, *kernels, /*cpu=*/false);
   pm.addPass(createBaqKernelsToGpu());
   if (o.hostKernels)
     pm.addPass(createBaqHostToGpu());

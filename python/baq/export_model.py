@@ -240,92 +240,108 @@ class ModelWriter:
         return r2
 
     def _attention(self, b: _Body, q: str, kc: str, vc: str, l: int, T: int) -> str:
-        """Grouped-query causal attention of ``q [T, dim]`` over layer ``l`` of the caches."""
+        """Grouped-query causal attention of ``q [T, dim]`` over layer ``l`` of the caches.
+
+        Only the ``n = pos + T`` cache rows a call can see are read (dynamic-size slices), so
+        a token costs O(pos), not O(seq_len); within a prefill block, row ``s`` is masked for
+        query ``t`` when ``s > pos + t``. Every output element is summed in the same order as
+        before (``e`` ascending for a score, ``s`` ascending for an output; the masked terms
+        the static-shape version added were exact zeros), so the logits are unchanged. Both
+        contractions put a parallel axis innermost so that LLVM vectorises them without
+        reassociating a sum: ``s`` for the scores (k gathered with a stride of kv_dim), ``e``
+        for the output (unit stride)."""
         c = self.cfg
         S, kv, KV, hs = c.seq_len, c.kv_dim, c.n_kv_heads, c.head_size
         M = c.n_heads // KV
         L = c.n_layers
-        q4, kl, vl, k3, v3 = (b.fresh(x) for x in ("q", "kl", "vl", "k", "vv"))
+        q4, kl, vl, k3, v3, n = (b.fresh(x) for x in ("q", "kl", "vl", "k", "vv", "n"))
+        dyn = "?"
         b.emit(f"{q4} = tensor.expand_shape {q} [[0], [1, 2, 3]] output_shape [{T}, {KV}, {M}, "
                f"{hs}] : {_t(T, c.dim)} into {_t(T, KV, M, hs)}")
+        b.emit(f"{n} = arith.addi %pos, %c{T} : index")
         for out, out3, cache in ((kl, k3, kc), (vl, v3, vc)):
-            b.emit(f"{out} = tensor.extract_slice {cache}[{l}, 0, 0] [1, {S}, {kv}] [1, 1, 1] : "
-                   f"{_t(L, S, kv)} to {_t(S, kv)}")
-            b.emit(f"{out3} = tensor.expand_shape {out} [[0], [1, 2]] output_shape [{S}, {KV}, "
-                   f"{hs}] : {_t(S, kv)} into {_t(S, KV, hs)}")
-        # scores[t, g, m, s] = sum_e (q * scale)[t, g, m, e] * k[s, g, e]
-        sc = self._zeros(b, T, KV, M, S)
+            b.emit(f"{out} = tensor.extract_slice {cache}[{l}, 0, 0] [1, {n}, {kv}] [1, 1, 1] : "
+                   f"{_t(L, S, kv)} to tensor<?x{kv}xf32>")
+            b.emit(f"{out3} = tensor.expand_shape {out} [[0], [1, 2]] output_shape [{n}, {KV}, "
+                   f"{hs}] : tensor<?x{kv}xf32> into tensor<?x{KV}x{hs}xf32>")
+        sT = f"tensor<{T}x{KV}x{M}x?xf32>"
+        # scores[t, g, m, s] = sum_e (q * scale)[t, g, m, e] * k[s, g, e], e ascending; the
+        # loop over s is innermost, so 16 scores are accumulated at once (k read with a
+        # stride of kv_dim: gathers), each in the order of a scalar dot product.
+        sc = self._zeros_dyn(b, sT, n)
         att = b.fresh("att")
         b.emit(f"{att} = linalg.generic {{indexing_maps = "
-               f"{_maps('(t, g, m, s, e) -> (t, g, m, e)', '(t, g, m, s, e) -> (s, g, e)', '(t, g, m, s, e) -> (t, g, m, s)')}"
-               f', iterator_types = ["parallel", "parallel", "parallel", "parallel", '
-               f'"reduction"]}} ins({q4}, {k3} : {_t(T, KV, M, hs)}, {_t(S, KV, hs)}) '
-               f"outs({sc} : {_t(T, KV, M, S)}) {{")
+               f"{_maps('(t, g, m, e, s) -> (t, g, m, e)', '(t, g, m, e, s) -> (s, g, e)', '(t, g, m, e, s) -> (t, g, m, s)')}"
+               f', iterator_types = ["parallel", "parallel", "parallel", "reduction", '
+               f'"parallel"]}} ins({q4}, {k3} : {_t(T, KV, M, hs)}, tensor<?x{KV}x{hs}xf32>) '
+               f"outs({sc} : {sT}) {{")
         b.emit("^bb0(%a: f32, %k: f32, %acc: f32):")
         b.emit("  %qs = arith.mulf %a, %scale : f32")
         b.emit("  %p = arith.mulf %qs, %k : f32")
         b.emit("  %r = arith.addf %acc, %p : f32")
         b.emit("  linalg.yield %r : f32")
-        b.emit(f"}} -> {_t(T, KV, M, S)}")
-        # causal mask: position pos + t sees cache rows s <= pos + t
-        msk, e = b.fresh("masked"), b.fresh("e")
+        b.emit(f"}} -> {sT}")
         p4 = "(t, g, m, s) -> (t, g, m, s)"
-        b.emit(f"{e} = tensor.empty() : {_t(T, KV, M, S)}")
-        b.emit(f"{msk} = linalg.generic {{indexing_maps = {_maps(p4, p4)}, iterator_types = "
-               f'["parallel", "parallel", "parallel", "parallel"]}} ins({att} : '
-               f"{_t(T, KV, M, S)}) outs({e} : {_t(T, KV, M, S)}) {{")
-        b.emit("^bb0(%a: f32, %o: f32):")
-        b.emit("  %t = linalg.index 0 : index")
-        b.emit("  %s = linalg.index 3 : index")
-        b.emit("  %last = arith.addi %pos, %t : index")
-        b.emit("  %ok = arith.cmpi ule, %s, %last : index")
-        b.emit("  %r = arith.select %ok, %a, %ninf : f32")
-        b.emit("  linalg.yield %r : f32")
-        b.emit(f"}} -> {_t(T, KV, M, S)}")
+        msk = att
+        if T > 1:
+            # causal mask: position pos + t sees cache rows s <= pos + t
+            msk, e = b.fresh("masked"), b.fresh("e")
+            b.emit(f"{e} = tensor.empty({n}) : {sT}")
+            b.emit(f"{msk} = linalg.generic {{indexing_maps = {_maps(p4, p4)}, iterator_types = "
+                   f'["parallel", "parallel", "parallel", "parallel"]}} ins({att} : '
+                   f"{sT}) outs({e} : {sT}) {{")
+            b.emit("^bb0(%a: f32, %o: f32):")
+            b.emit("  %t = linalg.index 0 : index")
+            b.emit("  %s = linalg.index 3 : index")
+            b.emit("  %last = arith.addi %pos, %t : index")
+            b.emit("  %ok = arith.cmpi ule, %s, %last : index")
+            b.emit("  %r = arith.select %ok, %a, %ninf : f32")
+            b.emit("  linalg.yield %r : f32")
+            b.emit(f"}} -> {sT}")
         red = '["parallel", "parallel", "parallel", "reduction"]'
         r3 = "(t, g, m, s) -> (t, g, m)"
         mx = self._zeros(b, T, KV, M, value="%ninf")
         mxr = b.fresh("max")
         b.emit(f"{mxr} = linalg.generic {{indexing_maps = {_maps(p4, r3)}, iterator_types = "
-               f"{red}}} ins({msk} : {_t(T, KV, M, S)}) outs({mx} : {_t(T, KV, M)}) {{")
+               f"{red}}} ins({msk} : {sT}) outs({mx} : {_t(T, KV, M)}) {{")
         b.emit("^bb0(%a: f32, %acc: f32):")
         b.emit("  %r = arith.maximumf %acc, %a : f32")
         b.emit("  linalg.yield %r : f32")
         b.emit(f"}} -> {_t(T, KV, M)}")
         ex, e2 = b.fresh("exp"), b.fresh("e")
-        b.emit(f"{e2} = tensor.empty() : {_t(T, KV, M, S)}")
+        b.emit(f"{e2} = tensor.empty({n}) : {sT}")
         b.emit(f"{ex} = linalg.generic {{indexing_maps = {_maps(p4, r3, p4)}, iterator_types = "
                f'["parallel", "parallel", "parallel", "parallel"]}} ins({msk}, {mxr} : '
-               f"{_t(T, KV, M, S)}, {_t(T, KV, M)}) outs({e2} : {_t(T, KV, M, S)}) {{")
+               f"{sT}, {_t(T, KV, M)}) outs({e2} : {sT}) {{")
         b.emit("^bb0(%a: f32, %mx: f32, %o: f32):")
         b.emit("  %dlt = arith.subf %a, %mx : f32")
         b.emit("  %r = math.exp %dlt : f32")
         b.emit("  linalg.yield %r : f32")
-        b.emit(f"}} -> {_t(T, KV, M, S)}")
+        b.emit(f"}} -> {sT}")
         sm = self._zeros(b, T, KV, M)
         smr = b.fresh("sum")
         b.emit(f"{smr} = linalg.generic {{indexing_maps = {_maps(p4, r3)}, iterator_types = "
-               f"{red}}} ins({ex} : {_t(T, KV, M, S)}) outs({sm} : {_t(T, KV, M)}) {{")
+               f"{red}}} ins({ex} : {sT}) outs({sm} : {_t(T, KV, M)}) {{")
         b.emit("^bb0(%a: f32, %acc: f32):")
         b.emit("  %r = arith.addf %acc, %a : f32")
         b.emit("  linalg.yield %r : f32")
         b.emit(f"}} -> {_t(T, KV, M)}")
         pr, e3 = b.fresh("prob"), b.fresh("e")
-        b.emit(f"{e3} = tensor.empty() : {_t(T, KV, M, S)}")
+        b.emit(f"{e3} = tensor.empty({n}) : {sT}")
         b.emit(f"{pr} = linalg.generic {{indexing_maps = {_maps(p4, r3, p4)}, iterator_types = "
                f'["parallel", "parallel", "parallel", "parallel"]}} ins({ex}, {smr} : '
-               f"{_t(T, KV, M, S)}, {_t(T, KV, M)}) outs({e3} : {_t(T, KV, M, S)}) {{")
+               f"{sT}, {_t(T, KV, M)}) outs({e3} : {sT}) {{")
         b.emit("^bb0(%a: f32, %sm: f32, %o: f32):")
         b.emit("  %r = arith.divf %a, %sm : f32")
         b.emit("  linalg.yield %r : f32")
-        b.emit(f"}} -> {_t(T, KV, M, S)}")
-        # out[t, g, m, e] = sum_s prob[t, g, m, s] * v[s, g, e]
+        b.emit(f"}} -> {sT}")
+        # out[t, g, m, e] = sum_s prob[t, g, m, s] * v[s, g, e], e innermost
         oz = self._zeros(b, T, KV, M, hs)
         o, o2 = b.fresh("o"), b.fresh("oc")
         b.emit(f"{o} = linalg.generic {{indexing_maps = "
-               f"{_maps('(t, g, m, e, s) -> (t, g, m, s)', '(t, g, m, e, s) -> (s, g, e)', '(t, g, m, e, s) -> (t, g, m, e)')}"
-               f', iterator_types = ["parallel", "parallel", "parallel", "parallel", '
-               f'"reduction"]}} ins({pr}, {v3} : {_t(T, KV, M, S)}, {_t(S, KV, hs)}) '
+               f"{_maps('(t, g, m, s, e) -> (t, g, m, s)', '(t, g, m, s, e) -> (s, g, e)', '(t, g, m, s, e) -> (t, g, m, e)')}"
+               f', iterator_types = ["parallel", "parallel", "parallel", "reduction", '
+               f'"parallel"]}} ins({pr}, {v3} : {sT}, tensor<?x{KV}x{hs}xf32>) '
                f"outs({oz} : {_t(T, KV, M, hs)}) {{")
         b.emit("^bb0(%a: f32, %v: f32, %acc: f32):")
         b.emit("  %p = arith.mulf %a, %v : f32")
@@ -335,6 +351,12 @@ class ModelWriter:
         b.emit(f"{o2} = tensor.collapse_shape {o} [[0], [1, 2, 3]] : {_t(T, KV, M, hs)} into "
                f"{_t(T, c.dim)}")
         return o2
+
+    def _zeros_dyn(self, b: _Body, ty: str, n: str) -> str:
+        e, f = b.fresh("e"), b.fresh("z")
+        b.emit(f"{e} = tensor.empty({n}) : {ty}")
+        b.emit(f"{f} = linalg.fill ins(%zero : f32) outs({e} : {ty}) -> {ty}")
+        return f
 
     # -- functions ----------------------------------------------------------------------
 
@@ -350,7 +372,8 @@ class ModelWriter:
                      f"%dimf = arith.constant {float(d):e} : f32",
                      f"%scale = arith.constant {np.float32(1.0 / np.sqrt(c.head_size)).item():.9e}"
                      " : f32",
-                     "%c0 = arith.constant 0 : index"):
+                     "%c0 = arith.constant 0 : index",
+                     f"%c{T} = arith.constant {T} : index"):
             b.emit(line)
         emb = self._load(b, "token_embedding")
         cos, sin = self._load(b, "rope_cos"), self._load(b, "rope_sin")

@@ -36,6 +36,7 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/DynamicLibrary.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -619,7 +620,19 @@ public:
 #endif
     }
     ExecutionEngineOptions options;
-    auto transformer = makeOptimizingTransformer(optLevel, 0, nullptr);
+    // LLVM vectorises the model's loops (attention, norms, RoPE, SwiGLU) only
+    // with the host's cost model; without a target machine it assumes no
+    // vector registers. The JIT's code generator targets the host anyway.
+    std::unique_ptr<llvm::TargetMachine> host;
+    if (auto builder = llvm::orc::JITTargetMachineBuilder::detectHost()) {
+      if (auto tm = builder->createTargetMachine())
+        host = std::move(*tm);
+      else
+        llvm::consumeError(tm.takeError());
+    } else {
+      llvm::consumeError(builder.takeError());
+    }
+    auto transformer = makeOptimizingTransformer(optLevel, 0, host.get());
     options.transformer = transformer;
     options.sharedLibPaths = libs;
     auto maybeEngine = ExecutionEngine::create(*module, options);

@@ -210,6 +210,34 @@ def BaqKernelsToParallel : Pass<"baq-kernels-to-parallel"> {
   ];
 }
 
+def BaqDenseMatmul : Pass<"baq-dense-matmul", "ModuleOp"> {
+  let summary = "Lower unquantized f32 matmuls on constant weights to "
+                "vector kernel nests (CPU)";
+  let description = [{
+    Rewrites every transposed-B `linalg.matmul` on static f32 tensors whose
+    weight `[M, K]` is a constant `memref.global` (read by `get_global` +
+    `to_tensor`, with a `dense_resource` initializer) into a
+    `baq-build-kernels`-style nest: the weight's full blocks of 16 output
+    rows are copied at compile time into a global interleaved along K, and
+    an item computes 16 outputs with a contiguous vector load per input
+    channel; leftover rows run one per item on the original weight. Each
+    output is summed in the scalar loop's order with the same roundings
+    (multiply, then add; k ascending), so results are bit-identical to
+    `convert-linalg-to-loops`. Part of `--baq-lower-cpu` (before
+    bufferization), where `baq-kernels-to-parallel` threads the nests.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect", "::mlir::bufferization::BufferizationDialect",
+    "::mlir::gpu::GPUDialect", "::mlir::memref::MemRefDialect",
+    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect", "::mlir::affine::AffineDialect"
+  ];
+  let options = [
+    Option<"threadsPerBlock", "threads-per-block", "int64_t", /*default=*/"64",
+           "Items per block of the nest (as baq-build-kernels on the CPU)">
+  ];
+}
+
 def BaqFuseLop3 : Pass<"baq-fuse-lop3"> {
   let summary = "Fuse (x & y) | z on i32 into one PTX lop3.b32";
   let description = [{
