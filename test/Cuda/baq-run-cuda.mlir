@@ -31,19 +31,19 @@
 // LOWERED-LABEL: llvm.func @forward(
 // LOWERED-NOT: llvm.f{{add|sub|mul|div|neg|cmp}}
 // LOWERED-NOT: llvm.intr.{{exp|sqrt|maximum|fma}}
-// LOWERED-NOT: llvm.load
+// LOWERED-NOT: llvm.load {{.*}} -> {{f16|bf16|f32|i8|i32|vector}}
 // LOWERED-NOT: llvm.{{cond_br|br}}
 // LOWERED: gpu.launch_func @forward_generic
 // LOWERED-NOT: llvm.f{{add|sub|mul|div|neg|cmp}}
 // LOWERED-NOT: llvm.intr.{{exp|sqrt|maximum|fma}}
-// LOWERED-NOT: llvm.load
+// LOWERED-NOT: llvm.load {{.*}} -> {{f16|bf16|f32|i8|i32|vector}}
 // LOWERED-NOT: llvm.{{cond_br|br}}
 // LOWERED: llvm.return
 // LOWERED-LABEL: llvm.func @_mlir_ciface_forward(
 // LOWERED-LABEL: llvm.func @prefill(
 // LOWERED-NOT: llvm.f{{add|sub|mul|div|neg|cmp}}
 // LOWERED-NOT: llvm.intr.{{exp|sqrt|maximum|fma}}
-// LOWERED-NOT: llvm.load
+// LOWERED-NOT: llvm.load {{.*}} -> {{f16|bf16|f32|i8|i32|vector}}
 // LOWERED-NOT: llvm.{{cond_br|br}}
 // LOWERED: llvm.return
 // LOWERED-LABEL: llvm.func @_mlir_ciface_prefill(
