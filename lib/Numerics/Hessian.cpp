@@ -59,6 +59,16 @@ static bool factorInverse(std::vector<float> &a, int64_t n,
   return true;
 }
 
+llvm::Error baq::numerics::detail::checkFinite(llvm::ArrayRef<float> h,
+                                               int64_t n) {
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      if (!std::isfinite(h[i * n + j]))
+        return makeError("Hessian contains NaN or Inf at (" + llvm::Twine(i) +
+                         ", " + llvm::Twine(j) + ")");
+  return llvm::Error::success();
+}
+
 llvm::Expected<PreparedHessian>
 baq::numerics::prepareHessian(llvm::ArrayRef<float> h, int64_t n,
                               const HessianOptions &options) {
@@ -71,11 +81,8 @@ baq::numerics::prepareHessian(llvm::ArrayRef<float> h, int64_t n,
   if (!(options.damp >= 0) || !std::isfinite(options.damp))
     return makeError("Hessian damping must be finite and non-negative, got " +
                      formatDouble(options.damp));
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      if (!std::isfinite(h[i * n + j]))
-        return makeError("Hessian contains NaN or Inf at (" + llvm::Twine(i) +
-                         ", " + llvm::Twine(j) + ")");
+  if (llvm::Error err = detail::checkFinite(h, n))
+    return std::move(err);
 
   // Dead inputs (H_jj = 0) get H_jj = 1; GPTQ takes the mean after that.
   PreparedHessian result;

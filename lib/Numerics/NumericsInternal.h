@@ -37,6 +37,9 @@ private:
   int saved;
 };
 
+/// An error naming the first NaN or Inf of the N x N Hessian `h`.
+llvm::Error checkFinite(llvm::ArrayRef<float> h, int64_t n);
+
 /// One column of GPTQ (quantizeGptq) over its M rows, 8 rows at a time:
 /// row i's b-bit grid is (step[i], zeroPoint[i]) of detail::Grid; writes each
 /// row's code, dequantized value and error (col - dequant) / d, bit for bit

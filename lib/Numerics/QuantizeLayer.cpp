@@ -375,11 +375,8 @@ baq::numerics::prepareActOrder(llvm::ArrayRef<float> h, int64_t n,
                                const HessianOptions &options) {
   if (n <= 0 || static_cast<int64_t>(h.size()) != n * n)
     return prepareHessian(h, n, options).takeError();
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      if (!std::isfinite(h[i * n + j]))
-        return makeError("Hessian contains NaN or Inf at (" + llvm::Twine(i) +
-                         ", " + llvm::Twine(j) + ")");
+  if (llvm::Error err = detail::checkFinite(h, n))
+    return std::move(err);
   ActOrderHessian act;
   act.order.resize(n);
   for (int64_t j = 0; j < n; ++j)

@@ -15,6 +15,9 @@
 namespace mlir {
 namespace baq {
 
+/// CUDA's limit on blocks in grid x.
+constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
+
 /// Re-creates the constants, memref.get_global ops and views of globals that
 /// `launch` uses from outside inside it (canonicalizers hoist them to the
 /// function entry):

@@ -38,9 +38,6 @@ using namespace mlir::baq;
 
 namespace {
 
-/// CUDA's limit on blocks in grid x.
-constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
-
 /// Creates an empty gpu.launch of `grid` x `block` threads (x only) before
 /// the rewriter's insertion point; leaves the insertion point in its body.
 gpu::LaunchOp createLaunch(RewriterBase &rewriter, Location loc, Value grid,

@@ -41,7 +41,6 @@ using namespace mlir::baq;
 
 namespace {
 
-constexpr int64_t kMaxGridX = (int64_t(1) << 31) - 1;
 constexpr int64_t kMaxGridYZ = 65535;
 
 LogicalResult convertNest(RewriterBase &rewriter, scf::ForallOp outer) {
