@@ -594,6 +594,15 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     }
   }
 
+  if (options.refineSweeps > 0 && haveH &&
+      options.quantizer == Quantizer::Gptq) {
+    const double damp = act ? act->prepared.dampUsed : prepared.dampUsed;
+    refineQuantized(w, m, n, h, damp, quant, options.refineSweeps,
+                    result.weight);
+    if (result.hessianLoss >= 0)
+      result.hessianLoss = hessianLoss(weight, result.weight.dequant, m, n, h);
+  }
+
   result.smallRanges =
       findSmallRanges(w, result.weight.layout, options.quant.scaleType);
   result.storage = computeStorage(result.weight.layout, options.quant.scaleType,

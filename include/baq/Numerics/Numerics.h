@@ -200,6 +200,21 @@ QuantizedWeight quantizeGptq(llvm::ArrayRef<float> w, int64_t m, int64_t n,
                              const PreparedHessian &hessian,
                              const QuantizerOptions &options);
 
+/// Lowers the layer loss of a GPTQ result with its layout and stored types
+/// unchanged: `sweeps` rounds of exact coordinate descent over the codes
+/// (each code moved to its best value given all the others), each followed,
+/// with 8-bit zero codes, by a least-squares refit of every (row, group)
+/// scale to its codes (rounded to the scale type). The objective is GPTQ's:
+/// tr((W - Q) H_d (W - Q)^T) with H_d the undamped `h` damped as
+/// prepareHessian damps it (relative `damp`, dead channels' H_jj = 1); no
+/// step is taken that raises it. `w` has its dead columns zeroed, as the
+/// quantizer saw it; `q` stays consistent (dequant decodes codes, scales and
+/// zeros bit for bit). Returns the final objective.
+double refineQuantized(llvm::ArrayRef<float> w, int64_t m, int64_t n,
+                       llvm::ArrayRef<float> h, double damp,
+                       const QuantizerOptions &options, int sweeps,
+                       QuantizedWeight &q);
+
 /// tr((W - Q) H (W - Q)^T) with the given (undamped) Hessian.
 double hessianLoss(llvm::ArrayRef<float> w, llvm::ArrayRef<float> q, int64_t m,
                    int64_t n, llvm::ArrayRef<float> h);

@@ -55,6 +55,9 @@ struct LayerOptions {
   /// the lowest measured tr((W-Q) H (W-Q)^T). Never worse than uniform GPTQ
   /// at the same budget on the layer's loss.
   bool guard = false;
+  /// Rounds of refineQuantized on the kept GPTQ result (needs the undamped
+  /// Hessian): codes by coordinate descent, scales by least squares.
+  int refineSweeps = 0;
 };
 
 struct LayerResult {

@@ -193,6 +193,7 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
                           : num::LossModel::Measured;
   options.weightedGrid = gridWeight == GridWeightKind::Hessian;
   options.guard = guard && budgetScope != BudgetScope::ModuleGreedy;
+  options.refineSweeps = refine;
   if (pooledRate) {
     options.budgetTotal = false;
     options.targetBits = *pooledRate;
@@ -254,7 +255,7 @@ FailureOr<const HessianEntry *> BaqAllocatePass::getHessian(Operation *op,
                      << " retries) to become positive definite";
   // The undamped Hessian outlives this call for the report's measured losses
   // and for act-order's column order (diag H).
-  if (!reportFile.empty() || useActOrder() || guard) {
+  if (!reportFile.empty() || useActOrder() || guard || refine > 0) {
     slot->owned = std::move(owned);
     slot->raw = slot->owned.empty() ? raw : ArrayRef<float>(slot->owned);
   }
@@ -764,6 +765,7 @@ void BaqAllocatePass::runOnOperation() {
        gridWeight == GridWeightKind::Hessian ? "hessian" : "none"},
       {"loss_model", lossModel == LossModelKind::Paper ? "paper" : "measured"},
       {"guard", guard.getValue()},
+      {"refine", static_cast<int64_t>(refine.getValue())},
       {"damp", damp.getValue()},
   };
   llvm::json::Object root{{"options", std::move(options)},

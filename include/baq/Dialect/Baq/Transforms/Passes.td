@@ -206,6 +206,11 @@ def BaqAllocate : Pass<"baq-allocate"> {
            "second allocation on the first result's grid; keep the lowest "
            "measured tr((W-Q) H (W-Q)^T) (allocator=exact/paper, "
            "budget-scope=layer)">,
+    Option<"refine", "refine", "unsigned", /*default=*/"0",
+           "Rounds of refinement of the kept GPTQ result (0: none): exact "
+           "coordinate descent over the codes, then a least-squares refit of "
+           "the scales (zero-type=u8); lowers tr((W-Q) H_d (W-Q)^T) at the "
+           "same layout and bits">,
     Option<"damp", "damp", "double", /*default=*/"0.01",
            "Relative Hessian damping (fraction of mean diagonal)">,
     Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
