@@ -24,17 +24,19 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[2]
-OLD_UNIFORM = "uniform=true act-order=false grid-weight=none"
+OLD_UNIFORM = "uniform=true act-order=false grid-weight=none refine=0"
 CONFIGS = [
     ("uniform GPTQ (natural order, GPTQ's grid)", OLD_UNIFORM),
-    ("uniform GPTQ + act-order", "uniform=true act-order=true grid-weight=none"),
-    ("uniform GPTQ + act-order + Hessian-weighted grid (uniform default)", "uniform=true"),
+    ("uniform GPTQ + act-order", "uniform=true act-order=true grid-weight=none refine=0"),
+    ("uniform GPTQ + act-order + Hessian-weighted grid", "uniform=true refine=0"),
+    ("  + refinement (uniform default)", "uniform=true"),
     ("BAQ, previous defaults (paper loss, GPTQ's grid, natural order)",
-     "loss-model=paper grid-weight=none act-order=false guard=false"),
-    ("  + act-order", "loss-model=paper grid-weight=none guard=false"),
-    ("  + Hessian-weighted grid", "loss-model=paper guard=false"),
-    ("  + measured loss table", "guard=false"),
-    ("  + guard (BAQ default)", ""),
+     "loss-model=paper grid-weight=none act-order=false guard=false refine=0"),
+    ("  + act-order", "loss-model=paper grid-weight=none guard=false refine=0"),
+    ("  + Hessian-weighted grid", "loss-model=paper guard=false refine=0"),
+    ("  + measured loss table", "guard=false refine=0"),
+    ("  + guard", "refine=0"),
+    ("  + refinement (BAQ default)", ""),
 ]
 REFERENCE = 1  # uniform GPTQ + act-order: the best uniform configuration before
 

@@ -112,10 +112,10 @@ public:
 
   /// Moves each (row, group) scale to the least-squares optimum of its codes
   /// (the other groups fixed, one group after the other), rounded to the
-  /// scale type; kept only where the exact loss of the stored result drops.
-  /// With 8-bit zero codes the zero point of every bitwidth does not depend
-  /// on the scale (FORMAT.md §4), so each weight of a (row, group) is the
-  /// scale times a constant: the loss is a parabola in the scale.
+  /// scale type, where that lowers the loss. With 8-bit zero codes the zero
+  /// point of every bitwidth does not depend on the scale (FORMAT.md §4), so
+  /// each weight of a (row, group) is the scale times a constant d: the loss
+  /// is the parabola -2 t d.G + t^2 d H d^T in the scale's change t.
   void refitScales() {
     const double normal = smallestNormal(options.scaleType);
     for (int64_t group = 0; group < g; ++group) {
@@ -126,24 +126,20 @@ public:
       const int64_t k = cols.size();
       if (k == 0)
         continue;
-      // The group's rows of H (k x n) and its diagonal block (k x k).
-      std::vector<float> hRows(k * n), hBlock(k * k);
-      for (int64_t a = 0; a < k; ++a) {
+      std::vector<float> hRows(k * n), dir(m * k, 0.0f), dirH(m * n);
+      for (int64_t a = 0; a < k; ++a)
         std::copy_n(&hd[cols[a] * n], n, &hRows[a * n]);
-        for (int64_t b = 0; b < k; ++b)
-          hBlock[a * k + b] = hd[cols[a] * n + cols[b]];
-      }
-      // dir_ic = Q_ic / s: the change of Q per unit of the scale.
-      std::vector<float> dir(m * k, 0.0f), product(m * k), change(m * k, 0.0f);
       for (int64_t i = 0; i < m; ++i) {
         const float s = q.scales[i * g + group];
         if (s > 0.0f)
           for (int64_t a = 0; a < k; ++a)
             dir[i * k + a] = q.dequant[i * n + cols[a]] / s;
       }
-      blockProduct(dir, hBlock, k, product);
-      std::vector<float> newScale(m, -1.0f);
-      bool any = false;
+      // dirH = dir H[cols, :]: the parabola's curvature and G's change.
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                  static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
+                  1.0f, dir.data(), static_cast<int>(k), hRows.data(),
+                  static_cast<int>(n), 0.0f, dirH.data(), static_cast<int>(n));
       for (int64_t i = 0; i < m; ++i) {
         const float s = q.scales[i * g + group];
         if (!(s > 0.0f))
@@ -151,42 +147,16 @@ public:
         double num = 0, den = 0;
         for (int64_t a = 0; a < k; ++a) {
           num += static_cast<double>(dir[i * k + a]) * grad[i * n + cols[a]];
-          den += static_cast<double>(dir[i * k + a]) * product[i * k + a];
+          den += static_cast<double>(dir[i * k + a]) * dirH[i * n + cols[a]];
         }
         if (!(den > 0.0))
           continue;
         const float next = roundToGridType(static_cast<float>(s + num / den),
                                            options.scaleType);
-        if (!std::isfinite(next) || next < normal || next == s)
+        const double t = static_cast<double>(next) - s;
+        if (!std::isfinite(next) || next < normal || t == 0.0 ||
+            !(-2.0 * t * num + t * t * den < 0.0))
           continue;
-        const float zero =
-            decodeZero(q.zeros[i * g + group], next, options.zeroType);
-        for (int64_t a = 0; a < k; ++a) {
-          const int64_t j = cols[a];
-          const float now =
-              Grid(q.layout.bits[j], next, zero).dequant(q.codes[i * n + j]);
-          change[i * k + a] = now - q.dequant[i * n + j];
-        }
-        newScale[i] = next;
-        any = true;
-      }
-      if (!any)
-        continue;
-      // The exact loss change of each row: -2 D.G + D H D^T.
-      blockProduct(change, hBlock, k, product);
-      for (int64_t i = 0; i < m; ++i) {
-        if (newScale[i] < 0.0f)
-          continue;
-        double dl = 0;
-        for (int64_t a = 0; a < k; ++a) {
-          const double d = change[i * k + a];
-          dl += -2.0 * d * grad[i * n + cols[a]] + d * product[i * k + a];
-        }
-        if (!(dl < 0.0)) {
-          std::fill_n(&change[i * k], k, 0.0f);
-          continue;
-        }
-        const float next = newScale[i];
         q.scales[i * g + group] = next;
         const float zero =
             decodeZero(q.zeros[i * g + group], next, options.zeroType);
@@ -196,12 +166,11 @@ public:
               Grid(q.layout.bits[j], next, zero).dequant(q.codes[i * n + j]);
           e[i * n + j] = w[i * n + j] - q.dequant[i * n + j];
         }
+        // The stored weights moved by t d up to f32 rounding.
+        const float tf = static_cast<float>(t);
+        for (int64_t j = 0; j < n; ++j)
+          grad[i * n + j] -= tf * dirH[i * n + j];
       }
-      // G -= D H[cols, :] for the rows kept (the others' D is zero).
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
-                  static_cast<int>(m), static_cast<int>(n), static_cast<int>(k),
-                  -1.0f, change.data(), static_cast<int>(k), hRows.data(),
-                  static_cast<int>(n), 1.0f, grad.data(), static_cast<int>(n));
     }
   }
 
@@ -213,15 +182,6 @@ public:
   }
 
 private:
-  /// out (m x k) = a (m x k) h (k x k).
-  void blockProduct(const std::vector<float> &a, const std::vector<float> &h,
-                    int64_t k, std::vector<float> &out) const {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(m),
-                static_cast<int>(k), static_cast<int>(k), 1.0f, a.data(),
-                static_cast<int>(k), h.data(), static_cast<int>(k), 0.0f,
-                out.data(), static_cast<int>(k));
-  }
-
   /// out = beta out + a[:, lo:lo+count] H[lo:lo+count, :] (a is m x lda).
   void gemm(const float *a, int64_t lda, int64_t lo, int64_t count, float *out,
             float beta) const {

@@ -76,7 +76,11 @@ def BaqAllocate : Pass<"baq-allocate"> {
     applies; and the guard (`guard=true`) also quantizes a reallocation on
     the first result's grid and the widest uniform layout within the budget,
     keeping the lowest measured `tr((W-Q) H (W-Q)^T)`, so a layer is never
-    worse than uniform GPTQ at its budget. docs/RESULTS.md measures each.
+    worse than uniform GPTQ at its budget. The kept result is then refined
+    (`refine=2`): rounds of exact coordinate descent over its codes and a
+    least-squares refit of its scales, which lower GPTQ's objective at the
+    same layout and stored bits (GPTQ never revisits a code). docs/RESULTS.md
+    measures each.
 
     Each (row, group) minimum is stored as an 8-bit code by default
     (`zero-type=u8`, docs/FORMAT.md §4: `i8` zeros, 8 instead of 16 bits per
@@ -206,7 +210,7 @@ def BaqAllocate : Pass<"baq-allocate"> {
            "second allocation on the first result's grid; keep the lowest "
            "measured tr((W-Q) H (W-Q)^T) (allocator=exact/paper, "
            "budget-scope=layer)">,
-    Option<"refine", "refine", "unsigned", /*default=*/"0",
+    Option<"refine", "refine", "unsigned", /*default=*/"2",
            "Rounds of refinement of the kept GPTQ result (0: none): exact "
            "coordinate descent over the codes, then a least-squares refit of "
            "the scales (zero-type=u8); lowers tr((W-Q) H_d (W-Q)^T) at the "
