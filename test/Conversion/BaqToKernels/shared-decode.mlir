@@ -2,6 +2,7 @@
 // RUN: baq-opt %s --baq-build-kernels | FileCheck %s --check-prefix=SPEC
 // RUN: baq-opt %s --baq-build-kernels="target=gpu kernels=shared" | FileCheck %s --check-prefix=SPEC
 // RUN: baq-opt %s --baq-build-kernels="kernels=shared k-split=2" | FileCheck %s --check-prefix=SPEC
+// RUN: not baq-opt %s --baq-lower-cpu="kernels=bogus" 2>&1 | FileCheck %s --check-prefix=BAD
 //
 // Shared decode kernels (kernels=shared): two matmuls with the same shape
 // and different layouts call one kernel function, which reads the layout
@@ -36,6 +37,8 @@
 // CHECK:         %[[Y2:.*]] = call @baq_decode_4x6_r2_g0_f32_f32_f16_f16_v16a4t64c(%arg0, %{{.*}}, %{{.*}}, %{{.*}}, %[[T2]], %{{.*}}, %{{.*}}, %[[Y1]])
 // CHECK-NOT:     baq_kernel
 // CHECK:         return %[[Y2]]
+
+// BAD: baq-lower-cpu: kernels must be default, specialized or shared, got 'bogus'
 
 // SPEC-LABEL: func.func @two(
 // SPEC-NOT:     call
