@@ -4,6 +4,9 @@
 #
 #   bench/kernels/run_cpu_bench.sh [BUILD_DIR] [--bits-from allocated.mlir] [REPS]
 #
+# KERNELS (default "specialized shared") and UNPACKS (default "convert magic")
+# choose the decode kernel kinds and unpackings, all built and timed in one run.
+#
 # The kernel is compiled ahead of time: baq-opt --baq-lower-cpu (with C
 # wrappers) -> mlir-translate -> llc -O3 -mcpu=native -> linked with
 # cpu_gemv_bench.cpp, OpenBLAS and libomp (the kernels' parallel loops). Each
@@ -33,14 +36,16 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores
 # Both unpack kinds in one run: integer-to-float conversion, and the 2^23
 # mantissa trick whose (w >> s) & mask | magic LLVM fuses into one AVX-512
 # vpternlogd.
-for unpack in convert magic; do
-  "$BUILD/bin/baq-opt" "$WORK/gemv.mlir" --baq-lower-cpu="c-interface unpack=$unpack" -o "$WORK/gemv.llvm.mlir"
+for kernels in ${KERNELS:-specialized shared}; do
+for unpack in ${UNPACKS:-convert magic}; do
+  "$BUILD/bin/baq-opt" "$WORK/gemv.mlir" --baq-lower-cpu="c-interface unpack=$unpack kernels=$kernels" -o "$WORK/gemv.llvm.mlir"
   "$LLVM/mlir-translate" --mlir-to-llvmir "$WORK/gemv.llvm.mlir" -o "$WORK/gemv.ll"
   "$LLVM/llc" -O3 -mcpu=native -relocation-model=pic -filetype=obj "$WORK/gemv.ll" -o "$WORK/gemv.o"
   c++ -O2 -o "$WORK/bench" "$HERE/cpu_gemv_bench.cpp" "$WORK/gemv.o" \
     -I/usr/include/x86_64-linux-gnu -lopenblas \
     -L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lomp
   echo
-  echo "== unpack=$unpack: $(objdump -d "$WORK/gemv.o" | grep -c vpternlog || true) vpternlog, $(objdump -d "$WORK/gemv.o" | grep -c vcvtdq2ps || true) vcvtdq2ps in the kernels"
+  echo "== kernels=$kernels unpack=$unpack: $(wc -l < "$WORK/gemv.llvm.mlir") lines of LLVM dialect, $(objdump -d "$WORK/gemv.o" | grep -c vpternlog || true) vpternlog, $(objdump -d "$WORK/gemv.o" | grep -c vcvtdq2ps || true) vcvtdq2ps in the kernels"
   "$WORK/bench" "$WORK/w.f32" 4096 4096 "$REPS"
+done
 done

@@ -80,6 +80,19 @@ buildKernelsOptions(const Options &o, KernelTarget target, StringRef pipeline,
     return failure();
   }
   k.unpack = *unpack;
+  std::optional<KernelsKind> kernels =
+      llvm::StringSwitch<std::optional<KernelsKind>>(o.kernels.getValue())
+          .Case("default", KernelsKind::Default)
+          .Case("specialized", KernelsKind::Specialized)
+          .Case("shared", KernelsKind::Shared)
+          .Default(std::nullopt);
+  if (!kernels) {
+    (void)fail(pipeline +
+               ": kernels must be default, specialized or shared, got '" +
+               o.kernels.getValue() + "'");
+    return failure();
+  }
+  k.kernels = *kernels;
   return k;
 }
 

@@ -27,6 +27,11 @@ namespace baq {
 /// outer scf.forall; GPU outlining names the kernel after it.
 constexpr llvm::StringLiteral kKernelKindAttr = "baq_kernel";
 
+/// Discardable i64 attribute on a kernel nest whose loop trip counts are
+/// run-time data (shared kernels): the work baq-kernels-to-parallel compares
+/// with min-work instead of its static estimate.
+constexpr llvm::StringLiteral kKernelWorkAttr = "baq_work";
+
 /// Upper bounds of the kernel options. threads-per-block is CUDA's block
 /// limit; the others bound the unrolled code per kernel body: the decode body
 /// holds rows x unroll x 32 code steps per segment, and bufferization time
@@ -67,16 +72,21 @@ struct KernelConfig {
   bool half2Decode = false;
   /// Threads the GPU wants in flight; an auto k-split (0) aims for this.
   int64_t targetThreads = 0;
+  /// Decode matmuls call one kernel function per shape class that reads the
+  /// layout at run time (buildSharedDecodeMatmul), where the configuration
+  /// allows it (k-split 1, unroll 1, no half2).
+  bool sharedKernels = false;
 };
 
 /// Resolves pass-level options (0 / Default = target default) for a matmul
 /// with `rows` activation rows.
-KernelConfig resolveKernelConfig(KernelTarget target, int64_t rows,
-                                 int64_t rowsPerThread, int64_t accumulators,
-                                 int64_t kSplit, int64_t threadsPerBlock,
-                                 int64_t decodeMaxRows, int64_t tileRows,
-                                 DequantType dequantType, UnpackKind unpack,
-                                 int64_t unroll);
+KernelConfig
+resolveKernelConfig(KernelTarget target, int64_t rows, int64_t rowsPerThread,
+                    int64_t accumulators, int64_t kSplit,
+                    int64_t threadsPerBlock, int64_t decodeMaxRows,
+                    int64_t tileRows, DequantType dequantType,
+                    UnpackKind unpack, int64_t unroll,
+                    KernelsKind kernels = KernelsKind::Specialized);
 
 /// Resolves the pass options for a matmul with `rows` activation rows (the
 /// GPU defaults depend on it).
@@ -98,6 +108,21 @@ FailureOr<PackedMatmulOp> fusePackedMatmul(RewriterBase &rewriter,
 /// are not constants or its shapes are dynamic.
 LogicalResult buildDecodeMatmul(RewriterBase &rewriter, PackedMatmulOp op,
                                 const KernelConfig &config);
+
+/// Replaces `op` by a call of the shared decode kernel of its shape class
+/// (M, N, activation rows, group size, element types, configuration): a
+/// private func.func created next to the op's function on first use, named
+/// after the class, whose loops read the layout from three small tables
+/// that the call passes as constants (pieces, activation source, in-place
+/// factors; docs/KERNELS.md §7), and the payload, scales and zeros as its
+/// operands whatever defines them. Fails with the reason when the
+/// configuration has no shared form (k-split > 1, unroll > 1, half2), the
+/// shapes are dynamic or a symbol of the kernel's name has another type.
+LogicalResult buildSharedDecodeMatmul(RewriterBase &rewriter, PackedMatmulOp op,
+                                      const KernelConfig &config);
+
+/// Whether buildSharedDecodeMatmul handles `config`.
+bool hasSharedDecodeKernel(const KernelConfig &config);
 
 /// As buildDecodeMatmul, with the tiled kernel nests (gather, dequantize into
 /// a [positions x M] buffer, register-tiled matmul).

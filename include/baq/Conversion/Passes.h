@@ -52,6 +52,7 @@ namespace baq {
 enum class KernelTarget { CPU, GPU };
 enum class DequantType { Default, F16, F32 };
 enum class UnpackKind { Default, Convert, Magic, Half2 };
+enum class KernelsKind { Default, Specialized, Shared };
 
 #define GEN_PASS_DECL
 #include "baq/Conversion/Passes.h.inc"
@@ -104,6 +105,11 @@ struct KernelOptions : public PassPipelineOptions<Derived> {
   PipelineOption::Option<std::string> unpack{
       *this, "unpack",
       llvm::cl::desc("Code to float: default, convert, magic or half2"),
+      llvm::cl::init("default")};
+  PipelineOption::Option<std::string> kernels{
+      *this, "kernels",
+      llvm::cl::desc("Decode kernels: default, specialized (one per matrix) "
+                     "or shared (one per shape, layout read at run time)"),
       llvm::cl::init("default")};
 };
 

@@ -107,7 +107,22 @@ def BaqBuildKernels : Pass<"baq-build-kernels"> {
                         "decode loops unpack two codes per f16 magic "
                         "(0x6400) pair and use f16x2 FMAs on f16 "
                         "activations, summed in f32 per 32-code chunk (not "
-                        "exact: docs/KERNELS.md §4); else as default"))}]>
+                        "exact: docs/KERNELS.md §4); else as default"))}]>,
+    Option<"kernels", "kernels", "::mlir::baq::KernelsKind",
+           /*default=*/"::mlir::baq::KernelsKind::Default",
+           "Decode kernels specialised per matrix or shared per shape",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::baq::KernelsKind::Default, "default",
+                        "specialized (shared is opt-in for now)"),
+             clEnumValN(::mlir::baq::KernelsKind::Specialized, "specialized",
+                        "one decode kernel per matrix, its layout compiled "
+                        "in (static shifts, unrolled segments and row tail)"),
+             clEnumValN(::mlir::baq::KernelsKind::Shared, "shared",
+                        "one private func.func per (shape, types, "
+                        "configuration) reading the layout from small "
+                        "tables at run time; matmuls call it "
+                        "(docs/KERNELS.md §7). Needs k-split=1, unroll=1 and "
+                        "no half2; other configurations stay specialized"))}]>
   ];
 }
 

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "../KernelNest.h"
+#include "baq/Conversion/BaqToKernels.h"
 #include "baq/Conversion/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -111,8 +112,10 @@ struct BaqKernelsToParallelPass
           outer.getBody()->without_terminator(), [&](Operation &op) {
             return &op == nest->inner.getOperation() || isMemoryEffectFree(&op);
           });
-      if (pureBlockCode && iterations * estimateOps(*nest->inner.getBody()) >=
-                               static_cast<double>(minWork))
+      double work = iterations * estimateOps(*nest->inner.getBody());
+      if (auto hint = outer->getAttrOfType<IntegerAttr>(kKernelWorkAttr))
+        work = static_cast<double>(hint.getInt());
+      if (pureBlockCode && work >= static_cast<double>(minWork))
         flattenNest(rewriter, *nest);
     }
   }

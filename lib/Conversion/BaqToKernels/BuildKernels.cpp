@@ -115,6 +115,13 @@ struct BaqBuildKernelsPass
     o.tileRows = tileRows;
     o.dequantType = dequantType;
     o.unpack = unpack;
+    // Shared kernels are functions of the module: anchored on a function,
+    // the pass must not create symbols outside it.
+    o.kernels = const_cast<BaqBuildKernelsPass *>(this)
+                        ->getOperation()
+                        ->hasTrait<OpTrait::SymbolTable>()
+                    ? kernels.getValue()
+                    : KernelsKind::Specialized;
     return o;
   }
 
@@ -236,10 +243,10 @@ struct BaqBuildKernelsPass
     for (PackedConstantOp op : packed) {
       rewriter.setInsertionPoint(op);
       SmallVector<Value> parts;
-      for (auto [result, value] :
-           llvm::zip(op->getResults(),
-                     ArrayRef<Attribute>{op.getPayload(), op.getScales(),
-                                         op.getZeros()})) {
+      // A named array: an initializer list in the range expression would
+      // die before the loop body reads it.
+      Attribute values[] = {op.getPayload(), op.getScales(), op.getZeros()};
+      for (auto [result, value] : llvm::zip(op->getResults(), values)) {
         if (result.use_empty())
           parts.push_back(nullptr);
         else

@@ -215,6 +215,15 @@ public:
   }
 };
 
+/// The `bits`-bit code at bit `shift` of word `j` (continuing into word
+/// j + 1 when it straddles) as i32 lanes: q * 2^shift when `scaled` and
+/// inPlaceShift allows it, else q.
+Value extractCode(Lanes &e, function_ref<Value(int64_t)> word, int64_t j,
+                  int shift, int bits, bool scaled, bool magic);
+
+/// Code lanes to f32: sitofp, or the 2^23 mantissa trick if `magic`.
+Value codeToFloat(Lanes &e, Value q, bool magic);
+
 /// Where an output slice of a nest lies along one dimension.
 struct DimSpec {
   enum Kind { Outer, Item, Full } kind;

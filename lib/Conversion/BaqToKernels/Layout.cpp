@@ -14,7 +14,7 @@ KernelConfig mlir::baq::resolveKernelConfig(
     KernelTarget target, int64_t rows, int64_t rowsPerThread,
     int64_t accumulators, int64_t kSplit, int64_t threadsPerBlock,
     int64_t decodeMaxRows, int64_t tileRows, DequantType dequantType,
-    UnpackKind unpack, int64_t unroll) {
+    UnpackKind unpack, int64_t unroll, KernelsKind kernels) {
   KernelConfig c;
   bool gpu = target == KernelTarget::GPU;
   c.decodeMaxRows = decodeMaxRows;
@@ -44,16 +44,21 @@ KernelConfig mlir::baq::resolveKernelConfig(
   // Few rows: memory-bound, so keep two chunks of loads in flight. More
   // rows do enough arithmetic per byte, and the body grows with the rows.
   c.unroll = unroll > 0 ? unroll : (gpu && rows <= 2 ? 2 : 1);
+  // Shared kernels keep compile time independent of the number of matrices.
+  // Opt-in until the whole lit suite has run with them as the CPU default;
+  // the GPU keeps its specialised (K-split, unrolled) kernels.
+  c.sharedKernels = kernels == KernelsKind::Shared;
   return c;
 }
 
 KernelConfig
 mlir::baq::resolveKernelConfig(const BaqBuildKernelsOptions &options,
                                int64_t rows) {
-  return resolveKernelConfig(
-      options.target, rows, options.rowsPerThread, options.accumulators,
-      options.kSplit, options.threadsPerBlock, options.decodeMaxRows,
-      options.tileRows, options.dequantType, options.unpack, options.unroll);
+  return resolveKernelConfig(options.target, rows, options.rowsPerThread,
+                             options.accumulators, options.kSplit,
+                             options.threadsPerBlock, options.decodeMaxRows,
+                             options.tileRows, options.dequantType,
+                             options.unpack, options.unroll, options.kernels);
 }
 
 //===----------------------------------------------------------------------===//

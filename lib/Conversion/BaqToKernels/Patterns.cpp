@@ -214,17 +214,24 @@ struct DecodePackedMatmulPattern : public KernelPattern<PackedMatmulOp> {
 
   LogicalResult matchAndRewrite(PackedMatmulOp matmul,
                                 PatternRewriter &rewriter) const override {
-    // The common checks first, so that both patterns give the same reason.
-    if (failed(matchPackedMatmul(rewriter, matmul)))
-      return failure();
     int64_t rows = getActivationRows(matmul);
+    KernelConfig config = resolveKernelConfig(options, rows);
+    // The shared kernel reads the packed operands whatever defines them.
+    bool shared = hasSharedDecodeKernel(config);
+    // The common checks first, so that both patterns give the same reason.
+    if (!shared && failed(matchPackedMatmul(rewriter, matmul)))
+      return failure();
+    if (shared && (!matmul.getInput().getType().hasStaticShape() ||
+                   !matmul.getInit().getType().hasStaticShape()))
+      return rewriter.notifyMatchFailure(matmul, "needs static tensor shapes");
     if (rows > options.decodeMaxRows)
       return rewriter.notifyMatchFailure(matmul, [&](Diagnostic &diag) {
         diag << rows << " activation rows: more than decode-max-rows="
              << options.decodeMaxRows << " (the tiled kernel's)";
       });
-    return buildDecodeMatmul(rewriter, matmul,
-                             resolveKernelConfig(options, rows));
+    if (shared)
+      return buildSharedDecodeMatmul(rewriter, matmul, config);
+    return buildDecodeMatmul(rewriter, matmul, config);
   }
 };
 

@@ -99,54 +99,64 @@ void PackedKernels::emitChunk(Lanes &e, Value words, Value row, const Seg &seg,
     }
     return w;
   };
-  const uint32_t mask = (1u << bits) - 1u;
-  auto toFloat = [&](Value q) -> Value {
-    Type ft = e.lanes(e.f32());
-    if (!config.magicUnpack)
-      return arith::SIToFPOp::create(nb, nl, ft, q);
-    // q < 2^23: OR it into the mantissa of 2^23, then subtract 2^23.
-    Value biased = arith::OrIOp::create(nb, nl, q, e.splatI32(0x4B000000u));
-    Value f = arith::BitcastOp::create(nb, nl, ft, biased);
-    return arith::SubFOp::create(nb, nl, f, e.splatF32(8388608.0f));
-  };
+  bool magic = config.magicUnpack;
   for (int64_t k = lo; k < hi; ++k) {
     int64_t bit = seg.bitBase() + k * bits;
     int64_t j = bit / 32;
     int shift = static_cast<int>(bit % 32);
-    Value q;
     if (chunkBit >= 0 && l.inTail(chunkBit + k * bits, bits)) {
       // FORMAT.md §3: the code's low bits may end the row's last full word,
       // the rest lies in the row's tail.
       int64_t t = chunkBit + k * bits;
       int inMain = static_cast<int>(std::max<int64_t>(0, 32 * l.fullWords - t));
-      q = tailBits(e, words, row, t + inMain - 32 * l.fullWords, bits - inMain);
+      Value q =
+          tailBits(e, words, row, t + inMain - 32 * l.fullWords, bits - inMain);
       if (inMain > 0)
         q = arith::OrIOp::create(
             nb, nl, arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
             arith::ShLIOp::create(nb, nl, q, e.splatI32(inMain)));
-      onCode(k, toFloat(q), e.add(posBase, k));
+      onCode(k, codeToFloat(e, q, magic), e.add(posBase, k));
       continue;
     }
-    int inPlace = scaled ? inPlaceShift(bits, shift, config.magicUnpack) : 0;
-    if (inPlace > 0) {
-      q = arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask << shift));
-    } else if (shift + bits > 32) {
-      Value low = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
-      Value high =
-          arith::ShLIOp::create(nb, nl, word(j + 1), e.splatI32(32 - shift));
-      q = arith::AndIOp::create(nb, nl, arith::OrIOp::create(nb, nl, low, high),
-                                e.splatI32(mask));
-    } else if (shift + bits == 32) {
-      q = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
-    } else if (shift == 0) {
-      q = arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask));
-    } else {
-      q = arith::AndIOp::create(
-          nb, nl, arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
-          e.splatI32(mask));
-    }
-    onCode(k, toFloat(q), e.add(posBase, k));
+    Value q = extractCode(e, word, j, shift, bits, scaled, magic);
+    onCode(k, codeToFloat(e, q, magic), e.add(posBase, k));
   }
+}
+
+Value mlir::baq::kernels::codeToFloat(Lanes &e, Value q, bool magic) {
+  Type ft = e.lanes(e.f32());
+  if (!magic)
+    return arith::SIToFPOp::create(e.b, e.loc, ft, q);
+  // q < 2^23: OR it into the mantissa of 2^23, then subtract 2^23.
+  Value biased = arith::OrIOp::create(e.b, e.loc, q, e.splatI32(0x4B000000u));
+  Value f = arith::BitcastOp::create(e.b, e.loc, ft, biased);
+  return arith::SubFOp::create(e.b, e.loc, f, e.splatF32(8388608.0f));
+}
+
+Value mlir::baq::kernels::extractCode(Lanes &e,
+                                      function_ref<Value(int64_t)> word,
+                                      int64_t j, int shift, int bits,
+                                      bool scaled, bool magic) {
+  OpBuilder &nb = e.b;
+  Location nl = e.loc;
+  const uint32_t mask = (1u << bits) - 1u;
+  int inPlace = scaled ? inPlaceShift(bits, shift, magic) : 0;
+  if (inPlace > 0)
+    return arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask << shift));
+  if (shift + bits > 32) {
+    Value low = arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
+    Value high =
+        arith::ShLIOp::create(nb, nl, word(j + 1), e.splatI32(32 - shift));
+    return arith::AndIOp::create(
+        nb, nl, arith::OrIOp::create(nb, nl, low, high), e.splatI32(mask));
+  }
+  if (shift + bits == 32)
+    return arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift));
+  if (shift == 0)
+    return arith::AndIOp::create(nb, nl, word(j), e.splatI32(mask));
+  return arith::AndIOp::create(
+      nb, nl, arith::ShRUIOp::create(nb, nl, word(j), e.splatI32(shift)),
+      e.splatI32(mask));
 }
 
 Value PackedKernels::tailBits(Lanes &e, Value words, Value row, int64_t offset,
