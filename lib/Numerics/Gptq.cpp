@@ -139,14 +139,18 @@ void baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight, int64_t m,
   codesT.resize(blockSize * m);
   dequantT.resize(blockSize * m);
   std::vector<float> gridSteps[kMaxBits + 1], gridZeros[kMaxBits + 1];
-  // ||E||_F^2 (gptqLoss), in double.
-  double errorSquares = 0;
+  // ||E||_F^2, ||D||_F^2 and the dead channels' share of it, in double.
+  double errorSquares = 0, shifted = 0, dead = 0;
+  constexpr int64_t kTile = 16;
   for (int64_t i1 = 0; i1 < n; i1 += blockSize) {
     const int64_t i2 = std::min(i1 + blockSize, n);
     const int64_t count = i2 - i1;
-    for (int64_t i = 0; i < m; ++i)
+    // Transposes in tiles of kTile rows: each touches kTile cache lines of
+    // the row-major side while streaming through the transposed one.
+    for (int64_t i0 = 0; i0 < m; i0 += kTile)
       for (int64_t c = 0; c < count; ++c)
-        blockT[c * m + i] = w[i * n + i1 + c];
+        for (int64_t i = i0, e = std::min(i0 + kTile, m); i < e; ++i)
+          blockT[c * m + i] = w[i * n + i1 + c];
 
     for (int64_t c = 0; c < count; ++c) {
       const int64_t j = i1 + c;
@@ -190,11 +194,25 @@ void baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight, int64_t m,
                    &u[j * n + j + 1], 1, err, 1, &blockT[(c + 1) * m], lm);
     }
 
-    for (int64_t i = 0; i < m; ++i)
+    // Results to channel order, and ||D||^2 for gptqLoss with D = W' - Q
+    // (W' zeroed at dead channels).
+    for (int64_t i0 = 0; i0 < m; i0 += kTile)
       for (int64_t c = 0; c < count; ++c) {
-        const int64_t k = i * n + channel(i1 + c);
-        result.codes[k] = codesT[c * m + i];
-        result.dequant[k] = dequantT[c * m + i];
+        const int64_t ch = channel(i1 + c);
+        const bool isDead = hessian.dead[i1 + c];
+        double columnSquares = 0;
+        for (int64_t i = i0, e = std::min(i0 + kTile, m); i < e; ++i) {
+          const int64_t k = i * n + ch;
+          const float dq = dequantT[c * m + i];
+          result.codes[k] = codesT[c * m + i];
+          result.dequant[k] = dq;
+          const double d = (isDead ? 0.0 : static_cast<double>(weight[k])) -
+                           static_cast<double>(dq);
+          columnSquares += d * d;
+        }
+        shifted += columnSquares;
+        if (isDead)
+          dead += columnSquares;
       }
 
     // Lazy batch: W[:, i2:] -= Err * U[i1:i2, i2:] in one GEMM.
@@ -205,18 +223,7 @@ void baq::numerics::quantizeGptq(llvm::ArrayRef<float> weight, int64_t m,
   }
 
   // tr(D H D^T) = tr(D H_d D^T) - shift ||D||^2 - sum over dead channels of
-  // ||D_j||^2, with D = W' - Q (W' zeroed at dead channels).
-  double shifted = 0, dead = 0;
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t a = 0; a < n; ++a) {
-      const int64_t k = i * n + channel(a);
-      const double e =
-          (hessian.dead[a] ? 0.0 : static_cast<double>(weight[k])) -
-          static_cast<double>(result.dequant[k]);
-      shifted += e * e;
-      if (hessian.dead[a])
-        dead += e * e;
-    }
+  // ||D_j||^2.
   result.gptqDampedLoss = errorSquares;
   result.gptqLoss =
       errorSquares - static_cast<double>(hessian.shift) * shifted - dead;
