@@ -128,6 +128,7 @@ baq::numerics::prepareHessian(llvm::ArrayRef<float> h, int64_t n,
       continue;
     result.invChol = std::move(a);
     result.dampUsed = damp;
+    result.shift = shift;
     result.retries = attempt;
     return result;
   }

@@ -19,6 +19,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/Support/Error.h"
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -54,6 +55,9 @@ struct PreparedHessian {
   std::vector<uint8_t> dead;
   /// Damping that finally succeeded and how many retries it took.
   double dampUsed = 0;
+  /// The shift added to every diagonal entry, damp * mean(diag H) in f32:
+  /// damped H = H + shift I + (1 at each dead channel's diagonal).
+  float shift = 0;
   int retries = 0;
 };
 
@@ -150,6 +154,17 @@ struct QuantizedWeight {
   std::vector<float> scales;  // M x G, already rounded to scaleType
   std::vector<float> zeros;   // M x G, stored zeros (encodeZero)
   std::vector<float> dequant; // M x N
+  /// GPTQ only (NaN otherwise): tr((W' - Q) H (W' - Q)^T) for the undamped
+  /// H, W' being W with dead channels zeroed, from GPTQ's own recurrence.
+  /// GPTQ leaves W' - Q = E U with E its scaled errors (w_j - q_j) / U_jj
+  /// and U^T U = H_d^-1, so tr((W' - Q) H_d (W' - Q)^T) = ||E||_F^2; the
+  /// damping's shift and the dead channels' unit diagonal are subtracted.
+  /// Equal to hessianLoss(W', Q, H) up to float rounding (GptqTest).
+  double gptqLoss = std::nan("");
+  /// GPTQ only: ||E||_F^2, the loss for the damped H_d. Rounding errors of
+  /// gptqLoss scale with it (the damping's share cancels), not with
+  /// gptqLoss: a tolerance on gptqLoss is relative to this.
+  double gptqDampedLoss = std::nan("");
 };
 
 struct QuantizerOptions {
@@ -214,6 +229,23 @@ double refineQuantized(llvm::ArrayRef<float> w, int64_t m, int64_t n,
                        llvm::ArrayRef<float> h, double damp,
                        const QuantizerOptions &options, int sweeps,
                        QuantizedWeight &q);
+
+/// Buffers of quantizeGptq kept between calls, so that quantizing several
+/// candidates (or matrices) does not fault in fresh M x N pages each time.
+struct GptqWorkspace {
+  std::vector<float> w, blockT, errT, dequantT;
+  std::vector<uint8_t> codesT;
+};
+
+/// quantizeGptq into `result`, reusing its vectors' storage and `workspace`.
+/// With a non-empty `order` (act-order: the run's column a is channel
+/// order[a]), `hessian` is prepared in that order, the grids are computed on
+/// the permuted weight with options.gridWeights in channel order, and
+/// `result` is in channel order, without permuted copies of the output.
+void quantizeGptq(llvm::ArrayRef<float> w, int64_t m, int64_t n,
+                  llvm::ArrayRef<int8_t> bits, const PreparedHessian &hessian,
+                  const QuantizerOptions &options, QuantizedWeight &result,
+                  GptqWorkspace &workspace, llvm::ArrayRef<int64_t> order = {});
 
 /// tr((W - Q) H (W - Q)^T) with the given (undamped) Hessian.
 double hessianLoss(llvm::ArrayRef<float> w, llvm::ArrayRef<float> q, int64_t m,

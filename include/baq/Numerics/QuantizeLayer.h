@@ -33,7 +33,8 @@ struct LayerOptions {
   SensitivityMode sensitivity = SensitivityMode::CholeskyDiag;
   int minBits = 0, maxBits = kMaxBits;
   QuantizerOptions quant;
-  /// Measure tr((W-Q) H (W-Q)^T) (one M x N x N GEMM).
+  /// Measure tr((W-Q) H (W-Q)^T): GPTQ's from its recurrence
+  /// (QuantizedWeight::gptqLoss), RTN's with one M x N x N GEMM.
   bool measureLoss = true;
   /// Also quantize with uniform GPTQ at the same budget to report its loss.
   bool measureUniformBaseline = false;
@@ -52,8 +53,9 @@ struct LayerOptions {
   /// Needs the undamped Hessian: also quantize the widest uniform layout that
   /// meets the budget and, with LossModel::Measured, the allocation of the
   /// loss table re-measured on the first result's grid; keep whichever has
-  /// the lowest measured tr((W-Q) H (W-Q)^T). Never worse than uniform GPTQ
-  /// at the same budget on the layer's loss.
+  /// the lowest measured tr((W-Q) H (W-Q)^T) (GPTQ's recurrence losses,
+  /// the explicit traces where two are within their rounding). Never worse
+  /// than uniform GPTQ at the same budget on the layer's loss.
   bool guard = false;
   /// Rounds of refineQuantized on the kept GPTQ result (needs the undamped
   /// Hessian): codes by coordinate descent, scales by least squares.
