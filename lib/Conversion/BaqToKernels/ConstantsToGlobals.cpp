@@ -31,8 +31,6 @@ namespace baq {
 
 using namespace mlir;
 
-namespace {
-
 /// Replaces every used result of `op` by a read of the external global
 /// that holds that part of the parameter (declared once per symbol).
 static LogicalResult lowerParameter(baq::PackedParameterOp op, ModuleOp module,
@@ -70,6 +68,8 @@ static LogicalResult lowerParameter(baq::PackedParameterOp op, ModuleOp module,
   op.erase();
   return success();
 }
+
+namespace {
 
 struct BaqConstantsToGlobalsPass
     : public baq::impl::BaqConstantsToGlobalsBase<BaqConstantsToGlobalsPass> {

@@ -15,7 +15,9 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -306,8 +308,10 @@ llvm::Error mlir::baq::writeParameterFile(
     uint64_t at = 0;
     for (auto [tensor, offset] : llvm::zip(tensors, offsets)) {
       os.write_zeros(offset - at);
-      for (uint64_t i = 0; i < tensor.repeat; ++i)
-        os.write(tensor.bytes.data(), tensor.bytes.size());
+      // An empty blob's data() may be null.
+      if (!tensor.bytes.empty())
+        for (uint64_t i = 0; i < tensor.repeat; ++i)
+          os.write(tensor.bytes.data(), tensor.bytes.size());
       at = offset + tensor.bytes.size() * tensor.repeat;
     }
     os.flush();
