@@ -105,7 +105,9 @@ static void addKernelsAndBufferize(OpPassManager &pm,
   pm.addPass(createBaqBuildKernels(kernels));
   if (cpu)
     pm.addPass(createBaqDenseMatmul());
-  pm.addPass(createBaqConstantsToGlobals());
+  BaqConstantsToGlobalsOptions globals;
+  globals.parameters = cpu;
+  pm.addPass(createBaqConstantsToGlobals(globals));
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =

@@ -456,6 +456,79 @@ def parse_module(text: str, check_padding: bool = True) -> dict[str, LinearWeigh
     return out
 
 
+# ----------------------------------------------------------------------------------------
+# Parameter files (FORMAT.md §8)
+# ----------------------------------------------------------------------------------------
+
+_PARAM_DTYPES = {"I32": np.int32, "F16": np.float16, "F32": np.float32, "U8": np.uint8,
+                 "BF16": np.uint16}
+
+
+def _param_array(data: np.ndarray, start: int, entry: dict, name: str) -> np.ndarray:
+    dtype = _PARAM_DTYPES.get(entry.get("dtype"))
+    if dtype is None:
+        raise FormatError(f"tensor '{name}' has dtype {entry.get('dtype')}")
+    begin, end = entry["data_offsets"]
+    shape = tuple(entry["shape"])
+    if (start + begin) % 64:
+        raise FormatError(f"tensor '{name}' is not 64-byte aligned in the file")
+    size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if end - begin != size or start + end > data.size:
+        raise FormatError(f"tensor '{name}' holds {end - begin} bytes, its shape needs {size}")
+    a = data[start + begin:start + end].view(dtype).reshape(shape)
+    if entry["dtype"] == "BF16":  # bf16: the high half of an f32
+        a = (a.astype(np.uint32) << 16).view(np.float32)
+    return a
+
+
+def read_parameters(path: str | Path, check_padding: bool = True) -> dict[str, LinearWeight]:
+    """Every weight of a parameter file (``--baq-externalize-params``), dequantized with
+    the layout stored in its metadata, by key; the file is memory-mapped."""
+    import json
+    import struct
+
+    data = np.memmap(path, dtype=np.uint8, mode="r")
+    if data.size < 8:
+        raise FormatError(f"{path}: shorter than the 8-byte header size")
+    (size,) = struct.unpack("<Q", data[:8].tobytes())
+    if size > data.size - 8:
+        raise FormatError(f"{path}: header size {size} past the end of the file")
+    start = 8 + size
+    header = json.loads(data[8:start].tobytes())
+    meta = header.get("__metadata__", {})
+    if meta.get("baq.format") != "1":
+        raise FormatError(f"{path}: not a BAQ parameter file (no baq.format = 1)")
+    weights = {}
+    for name, text in meta.items():
+        if not name.startswith("baq.layout."):
+            continue
+        key = name[len("baq.layout."):]
+        spec = json.loads(text)
+        layout = Layout(outputs=spec["outputs"], inputs=spec["inputs"],
+                        bits=np.asarray(spec["bits"]), group_size=spec["group_size"],
+                        channel_dim=spec["channel_dim"], scale_type=spec["scale_type"],
+                        zero_type=spec["zero_type"])
+        parts = {}
+        for part, (dtype, shape) in {
+                "payload": ("I32", [layout.payload_words]),
+                "scales": ({"f16": "F16", "bf16": "BF16", "f32": "F32"}[layout.scale_type],
+                           [layout.outputs, layout.num_groups]),
+                "zeros": ({"f16": "F16", "bf16": "BF16", "f32": "F32", "i8": "U8"}[
+                    layout.zero_type], [layout.outputs, layout.num_groups])}.items():
+            tensor = f"{key}.{part}"
+            entry = header.get(tensor)
+            if entry is None:
+                raise FormatError(f"{path}: no tensor '{tensor}'")
+            if entry["dtype"] != dtype or list(entry["shape"]) != shape:
+                raise FormatError(f"{path}: tensor '{tensor}' is {entry['dtype']} "
+                                  f"{entry['shape']}, the layout implies {dtype} {shape}")
+            parts[part] = _param_array(data, start, entry, tensor)
+        W = dequantize(layout, parts["payload"].view(np.uint32), parts["scales"],
+                       parts["zeros"], check_padding)
+        weights[key] = LinearWeight(key, W, layout)
+    return weights
+
+
 def total_bits(weights: dict[str, LinearWeight]) -> dict[str, float]:
     """Module-wide §6 accounting plus ``payload_bits_per_weight`` / ``total_bits_per_weight``."""
     keys = ("payload", "padding", "scales", "zeros", "bit_table", "permutation", "total",

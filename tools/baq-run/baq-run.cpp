@@ -16,6 +16,7 @@
 
 #include "baq/Conversion/Passes.h"
 #include "baq/Dialect/Baq/IR/BaqDialect.h"
+#include "baq/Dialect/Baq/Transforms/Parameters.h"
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 #include "baq/Runtime/CudaRuntime.h"
 
@@ -35,14 +36,19 @@
 #include "mlir/Support/FileUtilities.h"
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ExecutionEngine/Orc/Core.h"
 #include "llvm/ExecutionEngine/Orc/JITTargetMachineBuilder.h"
+#include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/DynamicLibrary.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Process.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/ToolOutputFile.h"
@@ -143,6 +149,12 @@ static cl::opt<std::string> dumpLowered(
     cl::desc("write the lowered module (LLVM dialect; with --device cuda "
              "with its PTX) to this file before JIT compilation"),
     cl::cat(runCategory));
+static cl::opt<std::string> paramsFile(
+    "params",
+    cl::desc("parameter file (safetensors, docs/FORMAT.md) holding the "
+             "packed weights the module reads by key (baq.packed_parameter, "
+             "from baq-opt --baq-externalize-params); mapped, not copied"),
+    cl::value_desc("file"), cl::cat(runCategory));
 static cl::list<std::string>
     sharedLibs("shared-libs", cl::desc("libraries to load into the JIT"),
                cl::CommaSeparated, cl::cat(runCategory));
@@ -289,6 +301,95 @@ int64_t parameterBytes(ModuleOp module, func::FuncOp forward) {
     }
   });
   return bytes;
+}
+
+//===----------------------------------------------------------------------===//
+// Parameter file
+//===----------------------------------------------------------------------===//
+
+/// The --params file mapped read-only, and the address in it of every part
+/// the module reads, by the symbol of the part's external global.
+struct MappedParameters {
+  std::unique_ptr<llvm::sys::fs::mapped_file_region> region;
+  llvm::StringMap<const void *> symbols;
+  int64_t bytes = 0;
+};
+
+/// Maps --params and checks every parameter `module` reads (its layout,
+/// dtypes, shapes, byte sizes and 64-byte alignment) before compilation;
+/// every mismatch is fatal and names the key.
+MappedParameters mapParameters(ModuleOp module, bool onGpu) {
+  llvm::MapVector<StringRef, baq::PackedLayoutAttr> keys;
+  module.walk([&](baq::PackedParameterOp op) {
+    auto [it, inserted] = keys.try_emplace(op.getKey(), op.getLayout());
+    if (!inserted && it->second != op.getLayout())
+      fatal("parameter '" + op.getKey() +
+            "' is read with two different layouts");
+  });
+  MappedParameters params;
+  if (keys.empty()) {
+    if (!paramsFile.empty())
+      llvm::errs() << "baq-run: note: the module reads no parameters; "
+                      "--params is not used\n";
+    return params;
+  }
+  if (paramsFile.empty())
+    fatal(llvm::formatv("the module reads {0} packed weights from a "
+                        "parameter file (e.g. '{1}'): pass it with --params",
+                        keys.size(), keys.front().first)
+              .str());
+  if (onGpu)
+    fatal("--device cuda embeds the weights in the kernels: inline the "
+          "parameters first (baq-opt --baq-inline-params=file=...)");
+  auto failFile = [](const llvm::Twine &why) {
+    fatal("parameter file '" + paramsFile + "': " + why);
+  };
+  int fd = -1;
+  if (std::error_code ec = llvm::sys::fs::openFileForRead(paramsFile, fd))
+    failFile(ec.message());
+  llvm::sys::fs::file_status status;
+  std::error_code ec = llvm::sys::fs::status(fd, status);
+  uint64_t size = status.getSize();
+  if (!ec && size < 8)
+    failFile(
+        llvm::formatv("{0} bytes, shorter than the 8-byte header size", size));
+  if (!ec)
+    params.region = std::make_unique<llvm::sys::fs::mapped_file_region>(
+        llvm::sys::fs::convertFDToNativeFile(fd),
+        llvm::sys::fs::mapped_file_region::readonly, size, 0, ec);
+  llvm::sys::Process::SafelyCloseFileDescriptor(fd);
+  if (ec)
+    failFile(ec.message());
+  const char *base = params.region->const_data();
+  llvm::Expected<baq::SafetensorsFile> file = baq::parseSafetensors(
+      llvm::MemoryBuffer::getMemBuffer(StringRef(base, size), paramsFile,
+                                       /*RequiresNullTerminator=*/false));
+  if (!file)
+    failFile(llvm::toString(file.takeError()));
+  if (llvm::Error error = baq::checkParameterFormat(*file))
+    failFile(llvm::toString(std::move(error)));
+  llvm::StringMap<const baq::SafetensorsEntry *> entries;
+  for (const baq::SafetensorsEntry &entry : file->entries)
+    entries[entry.name] = &entry;
+  for (auto &[key, layout] : keys) {
+    auto found = baq::findParameter(*file, entries, key, layout,
+                                    /*checkAlignment=*/true);
+    if (!found)
+      failFile("parameter '" + key + "': " + llvm::toString(found.takeError()));
+    for (baq::PackedPart part : baq::kPackedParts) {
+      const baq::SafetensorsEntry *entry =
+          (*found)[static_cast<unsigned>(part)];
+      // The kernels' globals are 64-byte aligned; the mapping is
+      // page-aligned, so the offset check above makes this one hold.
+      const char *address = base + entry->begin;
+      if (reinterpret_cast<uintptr_t>(address) % baq::kParameterAlignment)
+        failFile("tensor '" + entry->name +
+                 "' is not 64-byte aligned in memory");
+      params.symbols[baq::getParameterSymbol(key, part)] = address;
+      params.bytes += entry->end - entry->begin;
+    }
+  }
+  return params;
 }
 
 //===----------------------------------------------------------------------===//
@@ -509,6 +610,7 @@ public:
   bool usesOpenMP = false;         // the lowered module runs kernels on threads
   unsigned threads = 0;            // set by setThreads; 0: OMP_NUM_THREADS
   std::optional<CudaRuntime> cuda; // --device cuda
+  MappedParameters params;         // --params
 
   Model(MLIRContext &context, llvm::SourceMgr &sourceMgr) {
     OwningOpRef<ModuleOp> module =
@@ -523,6 +625,8 @@ public:
       std::exit(1);
     }
     paramBytes = parameterBytes(*module, forward);
+    // Checked before the (slow) compilation: a wrong file fails fast.
+    params = mapParameters(*module, device == DeviceKind::CUDA);
     FailureOr<int64_t> t = checkStep(forward, shape);
     if (failed(t))
       std::exit(1);
@@ -640,6 +744,15 @@ public:
       fatal("JIT compilation failed: " +
             llvm::toString(maybeEngine.takeError()));
     engine = std::move(*maybeEngine);
+    // The parameters' external globals are the mapped file: zero copy.
+    if (!params.symbols.empty())
+      engine->registerSymbols([&](llvm::orc::MangleAndInterner interner) {
+        llvm::orc::SymbolMap map;
+        for (const auto &[name, address] : params.symbols)
+          map[interner(name)] = {llvm::orc::ExecutorAddr::fromPtr(address),
+                                 llvm::JITSymbolFlags::Exported};
+        return map;
+      });
     // The JIT compiles on the first lookup (and loads the GPU modules): do
     // it here, not in the first timed call.
     for (StringRef fn : {"_mlir_ciface_forward", "_mlir_ciface_prefill"})

@@ -136,10 +136,23 @@ def BaqConstantsToGlobals : Pass<"baq-constants-to-globals", "ModuleOp"> {
     with function boundaries visits functions in an order that changes from
     run to run and names the globals in that order; running this pass first
     keeps the lowering pipelines deterministic.
+
+    Each used result of a `baq.packed_parameter` becomes an external
+    `memref.global` declaration (no initializer, alignment 64) named
+    `__baq_param_<sanitized tensor name>` (docs/FORMAT.md "Parameter file"),
+    read the same way: the lowered module holds no weight bytes, and the
+    runner binds the symbols to the mapped parameter file. Two parameter ops
+    with one key but different part types are an error. With
+    `parameters=false` (the NVVM pipeline, whose kernels carry their
+    weights into device code) a parameter op is an error.
   }];
   let dependentDialects = [
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::memref::MemRefDialect"
+  ];
+  let options = [
+    Option<"parameters", "parameters", "bool", /*default=*/"true",
+           "Lower baq.packed_parameter to external globals (else an error)">
   ];
 }
 

@@ -228,7 +228,8 @@ struct BaqBuildKernelsPass
       return signalPassFailure();
     bool misplaced = false;
     module->walk([&](Operation *op) {
-      if (isa<DequantizeOp, PackedConstantOp, PackedMatmulOp>(op) &&
+      if (isa<DequantizeOp, PackedConstantOp, PackedParameterOp,
+              PackedMatmulOp>(op) &&
           failed(verifyPlacement(op)))
         misplaced = true;
     });

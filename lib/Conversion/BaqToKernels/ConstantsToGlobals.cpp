@@ -6,9 +6,14 @@
 // names and order change from run to run. Making the globals first, in IR
 // order, keeps the lowering pipelines' output byte-identical across runs.
 //
+// Packed parameters become external globals here too: the kernels read them
+// like the constants' globals, without their bytes.
+//
 //===----------------------------------------------------------------------===//
 
 #include "baq/Conversion/Passes.h"
+#include "baq/Dialect/Baq/IR/BaqOps.h"
+#include "baq/Dialect/Baq/Transforms/Parameters.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -26,6 +31,44 @@ namespace baq {
 
 using namespace mlir;
 
+/// Replaces every used result of `op` by a read of the external global
+/// that holds that part of the parameter (declared once per symbol).
+static LogicalResult lowerParameter(baq::PackedParameterOp op, ModuleOp module,
+                                    SymbolTable &symbols) {
+  OpBuilder builder(op);
+  for (auto [part, result] : llvm::zip(baq::kPackedParts, op->getResults())) {
+    if (result.use_empty())
+      continue;
+    auto tensorType = cast<RankedTensorType>(result.getType());
+    auto type =
+        MemRefType::get(tensorType.getShape(), tensorType.getElementType());
+    std::string symbol = baq::getParameterSymbol(op.getKey(), part);
+    auto global = symbols.lookup<memref::GlobalOp>(symbol);
+    if (!global) {
+      if (symbols.lookup(symbol))
+        return op.emitError() << "symbol '" << symbol << "' of parameter '"
+                              << op.getKey() << "' is already taken";
+      OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+      global = memref::GlobalOp::create(
+          top, op.getLoc(), symbol, /*sym_visibility=*/StringAttr(), type,
+          /*initial_value=*/Attribute(), /*constant=*/false,
+          top.getI64IntegerAttr(baq::kParameterAlignment));
+      symbols.insert(global);
+    } else if (global.getType() != type || !global.isExternal()) {
+      return op.emitError() << "parameter '" << op.getKey() << "' is read as "
+                            << type << " here and as " << global.getType()
+                            << " elsewhere (one key, two layouts)";
+    }
+    Value buffer =
+        memref::GetGlobalOp::create(builder, op.getLoc(), type, symbol);
+    Value tensor = bufferization::ToTensorOp::create(
+        builder, op.getLoc(), tensorType, buffer, /*restrict=*/true);
+    result.replaceAllUsesWith(tensor);
+  }
+  op.erase();
+  return success();
+}
+
 namespace {
 
 struct BaqConstantsToGlobalsPass
@@ -33,6 +76,22 @@ struct BaqConstantsToGlobalsPass
   using BaqConstantsToGlobalsBase::BaqConstantsToGlobalsBase;
 
   void runOnOperation() override {
+    SmallVector<baq::PackedParameterOp> parameters;
+    getOperation().walk(
+        [&](baq::PackedParameterOp op) { parameters.push_back(op); });
+    if (!parameters.empty()) {
+      if (!this->parameters) {
+        parameters.front().emitError()
+            << "parameter '" << parameters.front().getKey()
+            << "': this lowering embeds the weights in the kernels; inline "
+               "the parameters first (--baq-inline-params=file=...)";
+        return signalPassFailure();
+      }
+      SymbolTable symbols(getOperation());
+      for (baq::PackedParameterOp op : parameters)
+        if (failed(lowerParameter(op, getOperation(), symbols)))
+          return signalPassFailure();
+    }
     SmallVector<arith::ConstantOp> constants;
     getOperation().walk([&](arith::ConstantOp op) {
       if (isa<RankedTensorType>(op.getType()))

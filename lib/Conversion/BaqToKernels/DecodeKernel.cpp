@@ -299,7 +299,8 @@ Value PackedKernels::gatherHalf2(Value a) {
   for (const Seg &s : l.segs)
     h2Segs.push_back({s.bits, s.start, s.padStart, l.loopChunks(s), 0});
   int64_t words = half2::assignWords(h2Segs);
-  h2Payload = half2::repackPayload(l.attr, packed.getPayload(), h2Segs, words);
+  h2Payload =
+      half2::repackPayload(l.attr, packed.constant.getPayload(), h2Segs, words);
   half2::PairSources src = half2::pairSources(l.attr, h2Segs, l.padded);
   int64_t rows = cast<RankedTensorType>(a.getType()).getDimSize(0);
   Value init = tensor::EmptyOp::create(

@@ -268,17 +268,33 @@ Value buildRowNests(
 // Kernels of one packed weight
 //===----------------------------------------------------------------------===//
 
-/// The baq.packed_constant whose results are all of the op's packed
-/// operands, with the same layout; null otherwise.
-PackedConstantOp getPackedSource(DequantizeOp dequant);
-PackedConstantOp getPackedSource(PackedMatmulOp op);
+/// Where the kernels read a packed weight from: the op (baq.packed_constant
+/// or baq.packed_parameter) whose results are all of a baq op's packed
+/// operands, with the same layout. A constant's parts are re-created as
+/// constants where they are used (so that outlining a GPU kernel carries
+/// them along); any other source's parts are read as the SSA values they
+/// are, so the kernels never need the weight bytes.
+struct PackedSource {
+  Operation *op = nullptr;
+  PackedLayoutAttr layout;
+  Value payload, scales, zeros;
+  /// Null unless the source is a baq.packed_constant.
+  PackedConstantOp constant;
+  explicit operator bool() const { return op != nullptr; }
+};
+
+/// The packed source of the op's packed operands; null if they are not all
+/// the results of one baq.packed_constant or baq.packed_parameter with the
+/// op's layout.
+PackedSource getPackedSource(DequantizeOp dequant);
+PackedSource getPackedSource(PackedMatmulOp op);
 
 class PackedKernels {
 public:
-  PackedKernels(OpBuilder &b, Location loc, PackedConstantOp packed,
+  PackedKernels(OpBuilder &b, Location loc, const PackedSource &packed,
                 const KernelConfig &config)
       : b(b), loc(loc), packed(packed), config(config),
-        l(analyze(packed.getLayout())) {}
+        l(analyze(packed.layout)) {}
 
   const Layout &layout() const { return l; }
 
@@ -304,13 +320,16 @@ private:
     return arith::ConstantOp::create(nb, nl, cast<TypedAttr>(value));
   }
   Value payload(OpBuilder &nb, Location nl) {
-    return constant(nb, nl, packed.getPayload());
+    return packed.constant ? constant(nb, nl, packed.constant.getPayload())
+                           : packed.payload;
   }
   Value scales(OpBuilder &nb, Location nl) {
-    return constant(nb, nl, packed.getScales());
+    return packed.constant ? constant(nb, nl, packed.constant.getScales())
+                           : packed.scales;
   }
   Value zeros(OpBuilder &nb, Location nl) {
-    return constant(nb, nl, packed.getZeros());
+    return packed.constant ? constant(nb, nl, packed.constant.getZeros())
+                           : packed.zeros;
   }
   Value i32Table(OpBuilder &nb, Location nl, ArrayRef<int32_t> values) {
     auto type = RankedTensorType::get({static_cast<int64_t>(values.size())},
@@ -343,7 +362,7 @@ private:
 
   OpBuilder &b;
   Location loc;
-  PackedConstantOp packed;
+  PackedSource packed;
   const KernelConfig &config;
   Layout l;
   // Operands of the decode nests.

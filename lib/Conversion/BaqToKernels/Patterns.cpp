@@ -32,7 +32,7 @@ FailureOr<PackedMatmulOp> mlir::baq::fusePackedMatmul(RewriterBase &rewriter,
   if (!getPackedSource(dequant))
     return rewriter.notifyMatchFailure(
         matmul, "weight is not a baq.dequantize of one baq.packed_constant "
-                "with the same layout");
+                "or baq.packed_parameter with the same layout");
   std::optional<int64_t> channelDim = getWeightChannelDim(matmul);
   if (!channelDim || *channelDim != dequant.getLayout().getChannelDim())
     return rewriter.notifyMatchFailure(
@@ -70,9 +70,9 @@ FailureOr<PackedMatmulOp> mlir::baq::fusePackedMatmul(RewriterBase &rewriter,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// A baq.packed_matmul whose packed operands are one baq.packed_constant's.
+/// A baq.packed_matmul whose packed operands are one packed source's.
 struct PackedMatmul {
-  PackedConstantOp packed;
+  PackedSource packed;
   Value a, c;
   RankedTensorType aType, cType;
 };
@@ -87,7 +87,7 @@ static FailureOr<PackedMatmul> matchPackedMatmul(RewriterBase &rewriter,
   if (!m.packed)
     return rewriter.notifyMatchFailure(
         op, "packed operands are not the results of one baq.packed_constant "
-            "with the same layout");
+            "or baq.packed_parameter with the same layout");
   m.a = op.getInput();
   m.c = op.getInit();
   m.aType = cast<RankedTensorType>(m.a.getType());
@@ -118,6 +118,12 @@ LogicalResult mlir::baq::buildDecodeMatmul(RewriterBase &rewriter,
            << " row-chunks per loop body (at most " << kMaxDecodeUnrolledRows
            << "); lower unroll or decode-max-rows";
     });
+  // unpack=half2 repacks the payload words while compiling.
+  if (config.half2Decode && !m->packed.constant)
+    return rewriter.notifyMatchFailure(
+        op, "unpack=half2 repacks the payload at compile time and needs its "
+            "words in the module: inline the parameters (--baq-inline-params) "
+            "or use another unpack");
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(op);
   PackedKernels k(rewriter, op.getLoc(), m->packed, config);
@@ -156,11 +162,12 @@ LogicalResult mlir::baq::buildTiledMatmul(RewriterBase &rewriter,
 LogicalResult mlir::baq::buildDequantize(RewriterBase &rewriter,
                                          DequantizeOp dequant,
                                          const KernelConfig &config) {
-  PackedConstantOp packed = getPackedSource(dequant);
+  PackedSource packed = getPackedSource(dequant);
   if (!packed)
     return rewriter.notifyMatchFailure(
         dequant, "its operands must be the results of one "
-                 "baq.packed_constant with the same layout");
+                 "baq.packed_constant or baq.packed_parameter with the same "
+                 "layout");
   OpBuilder::InsertionGuard guard(rewriter);
   rewriter.setInsertionPoint(dequant);
   auto resultType = cast<RankedTensorType>(dequant.getResult().getType());

@@ -10,20 +10,30 @@ using namespace mlir;
 using namespace mlir::baq;
 using namespace mlir::baq::kernels;
 
-template <typename OpTy> static PackedConstantOp getPackedSourceOf(OpTy op) {
-  auto packed = op.getPayload().template getDefiningOp<PackedConstantOp>();
-  if (!packed || op.getScales().getDefiningOp() != packed ||
-      op.getZeros().getDefiningOp() != packed ||
-      packed.getLayout() != op.getLayout())
+template <typename OpTy> static PackedSource getPackedSourceOf(OpTy op) {
+  Operation *source = op.getPayload().getDefiningOp();
+  if (!isa_and_nonnull<PackedConstantOp, PackedParameterOp>(source) ||
+      op.getScales().getDefiningOp() != source ||
+      op.getZeros().getDefiningOp() != source)
     return {};
+  PackedSource packed;
+  packed.constant = dyn_cast<PackedConstantOp>(source);
+  packed.layout = packed.constant ? packed.constant.getLayout()
+                                  : cast<PackedParameterOp>(source).getLayout();
+  if (packed.layout != op.getLayout())
+    return {};
+  packed.op = source;
+  packed.payload = op.getPayload();
+  packed.scales = op.getScales();
+  packed.zeros = op.getZeros();
   return packed;
 }
 
-PackedConstantOp mlir::baq::kernels::getPackedSource(DequantizeOp dequant) {
+PackedSource mlir::baq::kernels::getPackedSource(DequantizeOp dequant) {
   return getPackedSourceOf(dequant);
 }
 
-PackedConstantOp mlir::baq::kernels::getPackedSource(PackedMatmulOp op) {
+PackedSource mlir::baq::kernels::getPackedSource(PackedMatmulOp op) {
   return getPackedSourceOf(op);
 }
 

@@ -135,10 +135,10 @@ func.func @orientation(%a: tensor<1x4xf32>, %c: tensor<1x6xf32>) -> tensor<1x6xf
 // dequantize can be lowered (the kernels embed the packed constants).
 func.func @arguments(%p: tensor<2xi32>, %s: tensor<4x1xf16>, %z: tensor<4x1xf16>,
                      %a: tensor<1x6xf32>, %c: tensor<1x4xf32>) -> tensor<1x4xf32> {
-  // expected-error @below {{cannot lower baq.dequantize: its operands must be the results of one baq.packed_constant with the same layout}}
+  // expected-error @below {{cannot lower baq.dequantize: its operands must be the results of one baq.packed_constant or baq.packed_parameter with the same layout}}
   %w = baq.dequantize %p, %s, %z layout(#layout)
       : tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
-  // expected-remark @below {{quantized matmul not fused (weight is not a baq.dequantize of one baq.packed_constant with the same layout); its weight is dequantized instead}}
+  // expected-remark @below {{quantized matmul not fused (weight is not a baq.dequantize of one baq.packed_constant or baq.packed_parameter with the same layout); its weight is dequantized instead}}
   %y = linalg.matmul ins(%a, %w : tensor<1x6xf32>, tensor<6x4xf32>)
       outs(%c : tensor<1x4xf32>) -> tensor<1x4xf32>
   return %y : tensor<1x4xf32>
@@ -155,7 +155,7 @@ func.func @arguments(%p: tensor<2xi32>, %s: tensor<4x1xf16>, %z: tensor<4x1xf16>
 // A hand-written baq.packed_matmul on arguments: no kernel reads them.
 func.func @packed_matmul_arguments(%p: tensor<2xi32>, %s: tensor<4x1xf16>,
     %z: tensor<4x1xf16>, %a: tensor<1x6xf32>, %c: tensor<1x4xf32>) -> tensor<1x4xf32> {
-  // expected-error @below {{cannot lower baq.packed_matmul: packed operands are not the results of one baq.packed_constant with the same layout}}
+  // expected-error @below {{cannot lower baq.packed_matmul: packed operands are not the results of one baq.packed_constant or baq.packed_parameter with the same layout}}
   %y = baq.packed_matmul ins(%a, %p, %s, %z : tensor<1x6xf32>, tensor<2xi32>,
       tensor<4x1xf16>, tensor<4x1xf16>) outs(%c : tensor<1x4xf32>)
       layout(#layout) -> tensor<1x4xf32>

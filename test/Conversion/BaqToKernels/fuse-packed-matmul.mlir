@@ -89,7 +89,7 @@ func.func @not_fused(%a: tensor<?x6xf32>, %c: tensor<?x4xf32>,
       outs(%c64 : tensor<1x4xf64>) -> tensor<1x4xf64>
   %w2 = baq.dequantize %p2, %s2, %z2 layout(#layout)
       : tensor<2xi32>, tensor<4x1xf16>, tensor<4x1xf16> -> tensor<6x4xf32>
-  // expected-remark @below {{quantized matmul not fused (weight is not a baq.dequantize of one baq.packed_constant with the same layout); its weight is dequantized instead}}
+  // expected-remark @below {{quantized matmul not fused (weight is not a baq.dequantize of one baq.packed_constant or baq.packed_parameter with the same layout); its weight is dequantized instead}}
   %y2 = linalg.matmul ins(%a1, %w2 : tensor<1x6xf32>, tensor<6x4xf32>)
       outs(%c1 : tensor<1x4xf32>) -> tensor<1x4xf32>
   return %y, %y64, %y2 : tensor<?x4xf32>, tensor<1x4xf64>, tensor<1x4xf32>

@@ -352,6 +352,49 @@ LogicalResult PackedConstantOp::verify() {
 }
 
 //===----------------------------------------------------------------------===//
+// PackedParameterOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult PackedParameterOp::inferReturnTypes(
+    MLIRContext *, std::optional<Location>, ValueRange, DictionaryAttr,
+    OpaqueProperties properties, RegionRange,
+    SmallVectorImpl<Type> &inferredReturnTypes) {
+  auto *props = properties.as<Properties *>();
+  auto layout = props ? props->getLayout() : nullptr;
+  if (!layout)
+    return failure();
+  inferredReturnTypes.append(
+      {layout.getPayloadType(), layout.getScalesType(), layout.getZerosType()});
+  return success();
+}
+
+void PackedParameterOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
+  setNameFn(getPayloadResult(), "payload");
+  setNameFn(getScalesResult(), "scales");
+  setNameFn(getZerosResult(), "zeros");
+}
+
+LogicalResult PackedParameterOp::verify() {
+  // The key names tensors in the file and, sanitized, symbols in the
+  // lowered module: it must be something a file can hold.
+  StringRef key = getKey();
+  if (key.empty())
+    return emitOpError("key must not be empty");
+  if (llvm::any_of(key, [](char c) { return c == '\0'; }))
+    return emitOpError("key must not contain NUL characters");
+  PackedLayoutAttr layout = getLayout();
+  StringRef names[] = {"payload", "scales", "zeros"};
+  Type expectedTypes[] = {layout.getPayloadType(), layout.getScalesType(),
+                          layout.getZerosType()};
+  for (auto [name, actual, expected] :
+       llvm::zip(names, getResultTypes(), expectedTypes))
+    if (actual != expected)
+      return emitOpError() << name << " has type " << actual
+                           << ", but the layout requires " << expected;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
 // DequantizeOp
 //===----------------------------------------------------------------------===//
 

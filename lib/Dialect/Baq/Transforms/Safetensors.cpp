@@ -211,6 +211,8 @@ mlir::baq::parseSafetensors(std::unique_ptr<llvm::MemoryBuffer> buffer,
           }))
         return fail("not a valid safetensors header: '__metadata__' must map "
                     "strings to strings");
+      for (const auto &[name, text] : *metadata)
+        file.metadata[name] = text.getAsString()->str();
       continue;
     }
     SafetensorsEntry entry;

@@ -39,6 +39,35 @@ def Baq_PackedConstantOp : Baq_Op<"packed_constant",
   let hasVerifier = 1;
 }
 
+def Baq_PackedParameterOp : Baq_Op<"packed_parameter",
+    [Pure, DeclareOpInterfaceMethods<InferTypeOpInterface>,
+     DeclareOpInterfaceMethods<OpAsmOpInterface, ["getAsmResultNames"]>]> {
+  let summary = "Packed mixed-bitwidth weight held in a parameter file";
+  let description = [{
+    The parameter form of `baq.packed_constant`: the same three results,
+    typed by the layout (payload words, scales, zeros), whose values are not
+    in the module but in a parameter file under the tensors
+    `<key>.payload`, `<key>.scales` and `<key>.zeros` (safetensors,
+    docs/FORMAT.md "Parameter file"). `--baq-externalize-params` writes the
+    file and makes these ops, `--baq-inline-params` turns them back into
+    `baq.packed_constant`; the CPU lowering reads them from external
+    `memref.global`s that `baq-run --params` binds to the mapped file, so
+    compiling the module never touches the weight bytes.
+
+    ```mlir
+    %p, %s, %z = baq.packed_parameter #baq.layout<...> key("layers.0.wq")
+    ```
+  }];
+  let arguments = (ins Baq_PackedLayoutAttr:$layout, StrAttr:$key);
+  let results = (outs AnyRankedTensor:$payload_result,
+                      AnyRankedTensor:$scales_result,
+                      AnyRankedTensor:$zeros_result);
+  let assemblyFormat = [{
+    qualified($layout) `key` `(` $key `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 def Baq_DequantizeOp : Baq_Op<"dequantize", [Pure]> {
   let summary = "Dequantize a packed weight into a float tensor";
   let description = [{

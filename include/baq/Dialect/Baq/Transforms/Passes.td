@@ -262,6 +262,55 @@ def BaqAttachHessians : Pass<"baq-attach-hessians", "ModuleOp"> {
   ];
 }
 
+def BaqExternalizeParams : Pass<"baq-externalize-params", "ModuleOp"> {
+  let summary = "Move packed weights into a parameter file";
+  let description = [{
+    Writes the payload words, scales and zeros of every `baq.packed_constant`
+    into one safetensors parameter file (docs/FORMAT.md "Parameter file":
+    tensors `<key>.payload`, `<key>.scales`, `<key>.zeros`, every tensor's
+    data 64-byte aligned, each weight's layout as JSON in `__metadata__`
+    under `baq.layout.<key>`) and replaces the op by
+    `baq.packed_parameter #baq.layout<...> key("<key>")`, so the module no
+    longer holds the weight bytes. The key is the `<key>` of the op's blobs
+    `<key>_payload`, `<key>_scales`, `<key>_zeros` (what `--baq-allocate`
+    names them), else its `NameLoc`, else `weight`; a key already taken gets
+    a `.1`, `.2` ... suffix. Ops that share their blobs (one weight read in
+    several places) share one key. Weights smaller than `min-bytes` (all three
+    parts together) stay embedded.
+
+    The file is streamed to a temporary file renamed once complete. A module
+    that already reads parameters is an error (it would need two files).
+  }];
+  let dependentDialects = ["::mlir::baq::BaqDialect"];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "Parameter file (safetensors) to write">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"0",
+           "Keep weights with fewer bytes (payload + scales + zeros) "
+           "embedded">
+  ];
+}
+
+def BaqInlineParams : Pass<"baq-inline-params", "ModuleOp"> {
+  let summary = "Read packed weights back from a parameter file";
+  let description = [{
+    The inverse of `--baq-externalize-params`: replaces every
+    `baq.packed_parameter` by a `baq.packed_constant` whose parts are
+    `dense_resource` blobs `<key>_payload`, `<key>_scales`, `<key>_zeros`
+    read from `file` (mapped, not read whole). The file must be a BAQ
+    parameter file (`baq.format` metadata); each key's stored layout must be
+    the op's, and its three tensors must exist with the dtype and shape the
+    layout implies. Every mismatch is an error on the op naming the key. Ops
+    with one key share one set of blobs. Without parameter ops the pass does
+    nothing (and reads no file).
+  }];
+  let dependentDialects = ["::mlir::baq::BaqDialect"];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"\"\"",
+           "Parameter file (safetensors) to read">
+  ];
+}
+
 def BaqExpand : Pass<"baq-expand"> {
   let summary = "Lower baq ops to upstream tensor-level dialects";
   let description = [{

@@ -45,6 +45,8 @@ struct SafetensorsFile {
   std::unique_ptr<llvm::MemoryBuffer> buffer;
   /// Entries in header order (`__metadata__` excluded).
   std::vector<SafetensorsEntry> entries;
+  /// The `__metadata__` strings.
+  llvm::StringMap<std::string> metadata;
 };
 
 /// Reads and validates the header of `path`: its size and nesting, unique
