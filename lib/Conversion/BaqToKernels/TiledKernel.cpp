@@ -111,9 +111,35 @@ Value PackedKernels::panelMatmul(Value xs, Value c) {
         Lanes e(nb, nl, lanes);
         Value i0 = e.firstRow(item, base);
         Value z0 = e.index(0);
-        // The panel: W[pp, i0 + j] for every padded position pp.
+        // The panel: W[pp, i0 + j] for every padded position pp. A chunk's
+        // 32 x V weights are gathered in a vector<32 x V x f32> (zeros past
+        // `codes`) and written with one transfer: a chain of per-code
+        // tensor writes makes one-shot bufferization's analysis quadratic.
         Value panel = tensor::EmptyOp::create(
             nb, nl, ArrayRef<int64_t>{l.padded, lanes}, nb.getF32Type());
+        auto blockType = VectorType::get({32, lanes}, nb.getF32Type());
+        auto dequantizeInto = [&](Lanes &le, Value p, Value pos0,
+                                  const Seg &seg, Value chunk,
+                                  int64_t staticChunk, int64_t codes) {
+          Value zero = arith::ConstantOp::create(
+              le.b, le.loc, DenseElementsAttr::get(blockType, 0.0f));
+          SmallVector<Value> blocks(ceilDiv(codes, 32), zero);
+          dequantizeChunk(
+              le, i0, seg, chunk, staticChunk, codes, [&](int64_t k, Value w) {
+                Value &block = blocks[k / 32];
+                SmallVector<int64_t> at = {k % 32};
+                if (lanes == 1)
+                  at.push_back(0);
+                block = vector::InsertOp::create(le.b, le.loc, w, block, at);
+              });
+          for (auto [j, block] : llvm::enumerate(blocks))
+            p = vector::TransferWriteOp::create(
+                    le.b, le.loc, block, p,
+                    ValueRange{le.add(pos0, 32 * static_cast<int64_t>(j)), z0},
+                    ArrayRef<bool>{true, true})
+                    .getResult();
+          return p;
+        };
         for (const Seg &seg : l.segs) {
           int64_t full = l.loopChunks(seg), tail = seg.count - 32 * full;
           if (full > 0) {
@@ -122,24 +148,18 @@ Value PackedKernels::panelMatmul(Value xs, Value c) {
                 ValueRange{panel},
                 [&](OpBuilder &lb, Location ll, Value chunk, ValueRange it) {
                   Lanes le(lb, ll, lanes);
-                  Value p = it[0];
                   Value pos0 =
                       le.add(arith::MulIOp::create(lb, ll, chunk, le.index(32)),
                              seg.padStart);
-                  dequantizeChunk(
-                      le, i0, seg, chunk, -1, 32, [&](int64_t k, Value w) {
-                        p = le.writeContig(w, p, {le.add(pos0, k), z0});
-                      });
-                  scf::YieldOp::create(lb, ll, p);
+                  scf::YieldOp::create(
+                      lb, ll,
+                      dequantizeInto(le, it[0], pos0, seg, chunk, -1, 32));
                 });
             panel = loop.getResult(0);
           }
           if (tail > 0)
-            dequantizeChunk(
-                e, i0, seg, e.index(full), full, tail, [&](int64_t k, Value w) {
-                  int64_t pos = seg.padStart + 32 * full + k;
-                  panel = e.writeContig(w, panel, {e.index(pos), z0});
-                });
+            panel = dequantizeInto(e, panel, e.index(seg.padStart + 32 * full),
+                                   seg, e.index(full), full, tail);
         }
 
         // Rows [r0, r0 + n) of the slice += xs[r0.., :] · panel.
