@@ -157,6 +157,9 @@ static void addCPUToLLVM(OpPassManager &pm, bool cInterface) {
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertVectorToLLVMPass());
+  // ub.poison: the canonicalizer's base of a fully overwritten vector (the
+  // tiled kernel's 32 x V chunk blocks).
+  pm.addPass(createUBToLLVMConversionPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertIndexToLLVMPass());

@@ -164,6 +164,12 @@ static cl::list<unsigned> threadCounts(
              "generation once per count on one compilation, so that their "
              "--timing lines compare side by side"),
     cl::CommaSeparated, cl::cat(runCategory));
+static cl::opt<bool> perfMap(
+    "perf",
+    cl::desc("tell perf about the JIT'd functions (LLVM's perf JIT event "
+             "listener: jit-<pid>.dump under $JITDUMPDIR or ~/.debug/jit; "
+             "record with `perf record -k 1`, then `perf inject --jit`)"),
+    cl::init(false), cl::cat(runCategory));
 static cl::opt<bool> timing("timing",
                             cl::desc("print compile and token rates to stderr"),
                             cl::init(false), cl::cat(runCategory));
@@ -739,6 +745,7 @@ public:
     auto transformer = makeOptimizingTransformer(optLevel, 0, host.get());
     options.transformer = transformer;
     options.sharedLibPaths = libs;
+    options.enablePerfNotificationListener = perfMap;
     auto maybeEngine = ExecutionEngine::create(*module, options);
     if (!maybeEngine)
       fatal("JIT compilation failed: " +

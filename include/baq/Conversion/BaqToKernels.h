@@ -66,6 +66,10 @@ struct KernelConfig {
   int64_t tileRows = 4;
   /// Dequantized weights of the tiled kernel are f16 (else f32).
   bool dequantToF16 = false;
+  /// The tiled kernel dequantizes a [positions x V] f32 panel per thread
+  /// item into a buffer of its own (CPU) instead of reading the whole
+  /// dequantized weight (GPU: no allocation inside a kernel).
+  bool panelTiled = false;
   /// Use the 2^23 mantissa trick instead of integer-to-float conversion.
   bool magicUnpack = false;
   /// Decode loops use the f16x2 variant (DecodeHalf2.h).

@@ -6,13 +6,52 @@ using namespace mlir;
 using namespace mlir::baq;
 using namespace mlir::baq::kernels;
 
+/// Codes [0, codes) of chunk `c` (static `chunk` when >= 0, then the codes
+/// may reach into the row's tail) of rows [i0, i0 + V), dequantized as
+/// w = (q - zp) * step (FORMAT.md §4) and handed to `onWeight` with their
+/// index in the chunk; indices [codes, ceil(codes / 32) * 32) get 0.
+void PackedKernels::dequantizeChunk(
+    Lanes &e, Value i0, const Seg &seg, Value c, int64_t chunk, int64_t codes,
+    function_ref<void(int64_t, Value)> onWeight) {
+  OpBuilder &nb = e.b;
+  Location nl = e.loc;
+  int bits = seg.bits;
+  Value words = payload(nb, nl);
+  Value scaleT = scales(nb, nl), zeroT = zeros(nb, nl);
+  Value wordBase =
+      e.add(arith::MulIOp::create(nb, nl, c, e.index(bits)), seg.chunkWord(0));
+  // Unpadded packed position of code 0 of the chunk (for groups).
+  Value posBase =
+      e.add(arith::MulIOp::create(nb, nl, c, e.index(32)), seg.start);
+  // (step, zero point) of a group.
+  auto gridOf = [&](Value group) {
+    return grid(e, scaleT, zeroT, i0, group, bits);
+  };
+  GridValues fixed;
+  if (l.groupSize <= 0)
+    fixed = gridOf(e.index(0));
+  emitChunk(e, words, i0, seg, wordBase,
+            chunk < 0 ? -1 : seg.bitOffset + chunk * 32 * bits, posBase, 0,
+            codes, false, [&](int64_t k, Value qf, Value pos) {
+              GridValues g = fixed;
+              if (l.groupSize > 0)
+                g = gridOf(
+                    arith::DivUIOp::create(nb, nl, pos, e.index(l.groupSize)));
+              onWeight(k, buildDequantizedWeight(nb, nl, qf, g));
+            });
+  if (codes % 32 != 0) {
+    Value zero = e.splatF32(0.0f);
+    for (int64_t k = codes, e32 = ceilDiv(codes, 32) * 32; k < e32; ++k)
+      onWeight(k, zero);
+  }
+}
+
 /// Dequantized weights in padded packed order, [padded x M] of `elem`;
 /// padding positions are 0. w = (q - zp) * step, as FORMAT.md §4.
 Value PackedKernels::dequantizePacked(Type elem) {
   Value result =
       tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{l.padded, l.m}, elem);
   for (const Seg &seg : l.segs) {
-    int bits = seg.bits;
     // Chunks in the row's full words run in parallel; the rest (a partial
     // chunk, chunks reaching into the row's tail) has static positions.
     int64_t full = l.loopChunks(seg), tail = seg.count - 32 * full;
@@ -23,37 +62,10 @@ Value PackedKernels::dequantizePacked(Type elem) {
       Lanes e(nb, nl, lanes);
       Value i0 = e.firstRow(item, base);
       Value c = chunk < 0 ? outer[0] : e.index(chunk);
-      Value words = payload(nb, nl);
-      Value scaleT = scales(nb, nl), zeroT = zeros(nb, nl);
-      Value wordBase = e.add(arith::MulIOp::create(nb, nl, c, e.index(bits)),
-                             seg.chunkWord(0));
-      // Unpadded packed position of code 0 of the chunk (for groups).
-      Value posBase =
-          e.add(arith::MulIOp::create(nb, nl, c, e.index(32)), seg.start);
-      // (step, zero point) of a group.
-      auto gridOf = [&](Value group) {
-        return grid(e, scaleT, zeroT, i0, group, bits);
-      };
-      GridValues fixed;
-      if (l.groupSize <= 0)
-        fixed = gridOf(e.index(0));
       Value z0 = e.index(0);
-      emitChunk(
-          e, words, i0, seg, wordBase,
-          chunk < 0 ? -1 : seg.bitOffset + chunk * 32 * bits, posBase, 0, codes,
-          false, [&](int64_t k, Value qf, Value pos) {
-            GridValues g = fixed;
-            if (l.groupSize > 0)
-              g = gridOf(
-                  arith::DivUIOp::create(nb, nl, pos, e.index(l.groupSize)));
-            Value w = buildDequantizedWeight(nb, nl, qf, g);
-            slice = e.writeContig(e.fromF32(w, elem), slice, {e.index(k), z0});
-          });
-      if (codes % 32 != 0) {
-        Value zero = e.fromF32(e.splatF32(0.0f), elem);
-        for (int64_t k = codes, e32 = ceilDiv(codes, 32) * 32; k < e32; ++k)
-          slice = e.writeContig(zero, slice, {e.index(k), z0});
-      }
+      dequantizeChunk(e, i0, seg, c, chunk, codes, [&](int64_t k, Value w) {
+        slice = e.writeContig(e.fromF32(w, elem), slice, {e.index(k), z0});
+      });
       return slice;
     };
     if (full > 0)

@@ -310,6 +310,8 @@ public:
   Value finalize(Value partial, Value c);
   Value dequantizePacked(Type elem);
   Value tiledMatmul(Value xs, Value weights, Value c);
+  /// CPU tiled kernel: dequantizes its own panel (see TiledKernel.cpp).
+  Value panelMatmul(Value xs, Value c);
   Value scatter(Value weights, RankedTensorType resultType);
   int64_t autoSplit(int64_t v) const;
 
@@ -347,6 +349,11 @@ private:
   /// when step is not positive; f32 lanes, as the quantizer computes them.
   GridValues grid(Lanes &e, Value scaleT, Value zeroT, Value i0, Value group,
                   int bits);
+
+  /// Emits dequantized weights of one chunk (DequantizeKernel.cpp).
+  void dequantizeChunk(Lanes &e, Value i0, const Seg &seg, Value c,
+                       int64_t chunk, int64_t codes,
+                       function_ref<void(int64_t k, Value w)> onWeight);
 
   using CodeFn = function_ref<void(int64_t k, Value qf, Value pos)>;
   void emitChunk(Lanes &e, Value words, Value row, const Seg &seg,

@@ -1,5 +1,6 @@
 // RUN: baq-opt %s --baq-build-kernels --split-input-file | FileCheck %s
 // RUN: baq-opt %s --baq-build-kernels="decode-max-rows=1" --split-input-file | FileCheck %s --check-prefix=TILED
+// RUN: baq-opt %s --baq-build-kernels="decode-max-rows=1 target=gpu" --split-input-file | FileCheck %s --check-prefix=GPUTILED
 //
 // What each pattern of populateBaqToKernelsPatterns emits, at the level of its
 // nests (their arithmetic is executed and compared with numpy by the
@@ -25,14 +26,28 @@
 // CHECK-NOT:     linalg.matmul
 // CHECK:         return %[[Y]]
 
+// The CPU's tiled kernel dequantizes a [padded positions x V] panel inside
+// each item (here 128 positions x 1 row), then runs the register tile over it:
+// no whole-weight dequantize nest is left.
 // TILED-LABEL: func.func @matmul
 // TILED-NOT:     baq.
 // TILED:         } {baq_kernel = "baq_gather"
-// TILED:         } {baq_kernel = "baq_dequantize_tail"
+// TILED-NOT:     baq_dequantize
 // TILED:         %[[Y:[0-9]+]] = scf.forall {{.*}} shared_outs(%{{.*}} = %arg1) -> (tensor<2x4xf32>)
+// TILED:           tensor.empty() : tensor<128x1xf32>
+// TILED:           scf.for {{.*}} iter_args({{.*}}) -> (f32, f32)
 // TILED:         } {baq_kernel = "baq_tiled_matmul"
 // TILED-NOT:     linalg.matmul
 // TILED:         return %[[Y]]
+
+// The GPU's reads the whole dequantized weight (no allocation in a kernel).
+// GPUTILED-LABEL: func.func @matmul
+// GPUTILED:         } {baq_kernel = "baq_gather"
+// GPUTILED:         } {baq_kernel = "baq_dequantize_tail"
+// GPUTILED:         %[[Y:[0-9]+]] = scf.forall {{.*}} shared_outs(%{{.*}} = %arg1) -> (tensor<2x4xf32>)
+// GPUTILED-NOT:       tensor.empty
+// GPUTILED:         } {baq_kernel = "baq_tiled_matmul"
+// GPUTILED:         return %[[Y]]
 func.func @matmul(%a: tensor<2x6xf32>, %c: tensor<2x4xf32>) -> tensor<2x4xf32> {
   %p, %s, %z = baq.packed_constant #layout
       payload(dense<-1090011385> : tensor<2xi32>)
