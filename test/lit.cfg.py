@@ -33,6 +33,11 @@ if os.path.exists(ptxas):
     # the toolkit that CUDA_HOME names.
     config.environment["CUDA_HOME"] = os.path.dirname(os.path.dirname(ptxas))
 
+# Exhaustive variants of slow executed tests: `lit --param long=1` (or
+# BAQ_LONG_TESTS=1) runs the files that declare `REQUIRES: long-tests`.
+if lit_config.params.get("long") or os.environ.get("BAQ_LONG_TESTS"):
+    config.available_features.add("long-tests")
+
 # The shared model data (never committed): <repo>/../shared/data, or $BAQ_DATA_DIR.
 # Tests that need it declare `REQUIRES: stories260k` and read it through %data.
 data_dir = os.environ.get("BAQ_DATA_DIR") or os.path.join(
