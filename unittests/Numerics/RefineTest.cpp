@@ -202,7 +202,7 @@ TEST(RefineTest, RefittedScalesAreOptimalForTheirType) {
     }
 }
 
-TEST(RefineTest, DeterministicAndIdempotentOnAnOptimum) {
+TEST(RefineTest, DeterministicAndZeroRoundsChangeNothing) {
   const int64_t m = 12, n = 20;
   std::vector<float> w = randomNormal(m * n, 31);
   std::vector<float> h = randomHessian(n, 32);

@@ -232,24 +232,37 @@ SmallVector<int64_t, 2> PackedLayoutAttr::getWeightShape() const {
 // PackedConstantOp
 //===----------------------------------------------------------------------===//
 
+/// The results of an op that produces a packed weight (packed_constant,
+/// packed_parameter): payload, scales and zeros, typed by its layout.
+template <typename OpTy>
+static LogicalResult inferPackedResults(OpaqueProperties properties,
+                                        SmallVectorImpl<Type> &types) {
+  auto *props = properties.as<typename OpTy::Properties *>();
+  auto layout = props ? props->getLayout() : nullptr;
+  if (!layout)
+    return failure();
+  types.append(
+      {layout.getPayloadType(), layout.getScalesType(), layout.getZerosType()});
+  return success();
+}
+
+template <typename OpTy>
+static void namePackedResults(OpTy op, OpAsmSetValueNameFn setNameFn) {
+  setNameFn(op.getPayloadResult(), "payload");
+  setNameFn(op.getScalesResult(), "scales");
+  setNameFn(op.getZerosResult(), "zeros");
+}
+
 LogicalResult
 PackedConstantOp::inferReturnTypes(MLIRContext *, std::optional<Location>,
                                    ValueRange, DictionaryAttr attributes,
                                    OpaqueProperties properties, RegionRange,
                                    SmallVectorImpl<Type> &inferredReturnTypes) {
-  auto *props = properties.as<Properties *>();
-  auto layout = props ? props->getLayout() : nullptr;
-  if (!layout)
-    return failure();
-  inferredReturnTypes.append(
-      {layout.getPayloadType(), layout.getScalesType(), layout.getZerosType()});
-  return success();
+  return inferPackedResults<PackedConstantOp>(properties, inferredReturnTypes);
 }
 
 void PackedConstantOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
-  setNameFn(getPayloadResult(), "payload");
-  setNameFn(getScalesResult(), "scales");
-  setNameFn(getZerosResult(), "zeros");
+  namePackedResults(*this, setNameFn);
 }
 
 /// Checks one part's type and, for resource blobs, its byte size.
@@ -359,19 +372,11 @@ LogicalResult PackedParameterOp::inferReturnTypes(
     MLIRContext *, std::optional<Location>, ValueRange, DictionaryAttr,
     OpaqueProperties properties, RegionRange,
     SmallVectorImpl<Type> &inferredReturnTypes) {
-  auto *props = properties.as<Properties *>();
-  auto layout = props ? props->getLayout() : nullptr;
-  if (!layout)
-    return failure();
-  inferredReturnTypes.append(
-      {layout.getPayloadType(), layout.getScalesType(), layout.getZerosType()});
-  return success();
+  return inferPackedResults<PackedParameterOp>(properties, inferredReturnTypes);
 }
 
 void PackedParameterOp::getAsmResultNames(OpAsmSetValueNameFn setNameFn) {
-  setNameFn(getPayloadResult(), "payload");
-  setNameFn(getScalesResult(), "scales");
-  setNameFn(getZerosResult(), "zeros");
+  namePackedResults(*this, setNameFn);
 }
 
 LogicalResult PackedParameterOp::verify() {
