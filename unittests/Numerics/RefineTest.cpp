@@ -81,6 +81,20 @@ std::vector<int8_t> mixedBits(int64_t n, unsigned seed) {
   return bits;
 }
 
+/// A random M x N weight, its Hessian and GPTQ's preparation of it.
+struct Layer {
+  std::vector<float> w, h;
+  PreparedHessian prepared;
+};
+
+Layer makeLayer(int64_t m, int64_t n, unsigned seed) {
+  Layer layer{randomNormal(m * n, seed), randomHessian(n, seed + 1), {}};
+  auto prepared = prepareHessian(layer.h, n, HessianOptions());
+  EXPECT_TRUE(static_cast<bool>(prepared));
+  layer.prepared = std::move(*prepared);
+  return layer;
+}
+
 TEST(RefineTest, LowersTheDampedLossAndStaysDecodable) {
   const Case cases[] = {
       {24, 40, 0, GridType::F16, GridType::U8, 1},
@@ -142,10 +156,9 @@ TEST(RefineTest, LowersTheDampedLossAndStaysDecodable) {
 TEST(RefineTest, ConvergedCodesAreCoordinateOptimal) {
   // Float zeros: no scale refit, so the last step is a code sweep.
   const int64_t m = 6, n = 12;
-  std::vector<float> w = randomNormal(m * n, 11);
-  std::vector<float> h = randomHessian(n, 12);
-  auto prepared = prepareHessian(h, n, HessianOptions());
-  ASSERT_TRUE(static_cast<bool>(prepared));
+  Layer layer = makeLayer(m, n, 11);
+  const std::vector<float> &w = layer.w, &h = layer.h;
+  const PreparedHessian *prepared = &layer.prepared;
   QuantizerOptions options;
   options.zeroType = GridType::F32;
   options.scaleType = GridType::F32;
@@ -175,10 +188,9 @@ TEST(RefineTest, RefittedScalesAreOptimalForTheirType) {
   // One sweep ends with the scale refit: no nearby f16 scale of a row (with
   // its codes and zero code kept) has a lower loss.
   const int64_t m = 8, n = 24;
-  std::vector<float> w = randomNormal(m * n, 21);
-  std::vector<float> h = randomHessian(n, 22);
-  auto prepared = prepareHessian(h, n, HessianOptions());
-  ASSERT_TRUE(static_cast<bool>(prepared));
+  Layer layer = makeLayer(m, n, 21);
+  const std::vector<float> &w = layer.w, &h = layer.h;
+  const PreparedHessian *prepared = &layer.prepared;
   QuantizerOptions options; // f16 scales
   options.zeroType = GridType::U8;
   options.mseGrid = true;
@@ -204,10 +216,9 @@ TEST(RefineTest, RefittedScalesAreOptimalForTheirType) {
 
 TEST(RefineTest, DeterministicAndZeroRoundsChangeNothing) {
   const int64_t m = 12, n = 20;
-  std::vector<float> w = randomNormal(m * n, 31);
-  std::vector<float> h = randomHessian(n, 32);
-  auto prepared = prepareHessian(h, n, HessianOptions());
-  ASSERT_TRUE(static_cast<bool>(prepared));
+  Layer layer = makeLayer(m, n, 31);
+  const std::vector<float> &w = layer.w, &h = layer.h;
+  const PreparedHessian *prepared = &layer.prepared;
   QuantizerOptions options;
   options.zeroType = GridType::U8;
   std::vector<int8_t> bits = mixedBits(n, 33);
