@@ -250,6 +250,13 @@ TEST(LayerLossTest, HeavyTailedSensitivitiesBeatUniformGptqByFar) {
     double uniform = std::min(layerLoss(layer, uniformGptq(false)),
                               layerLoss(layer, uniformGptq(true)));
     EXPECT_LT(baq, 0.5 * uniform) << "seed " << seed;
+    // The refinement (refine=2, the pass's default) helps both; the margin
+    // stays.
+    LayerOptions refinedBaq = defaults(), refinedUniform = uniformGptq(true);
+    refinedBaq.refineSweeps = refinedUniform.refineSweeps = 2;
+    EXPECT_LT(layerLoss(layer, refinedBaq),
+              0.5 * layerLoss(layer, refinedUniform))
+        << "seed " << seed;
     // Each lever alone is a part of it: the paper's loss model with GPTQ's
     // unweighted grid (the previous default) is clearly worse.
     LayerOptions paper = defaults();
