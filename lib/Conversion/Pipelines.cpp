@@ -96,6 +96,10 @@ buildKernelsOptions(const Options &o, KernelTarget target, StringRef pipeline,
   return k;
 }
 
+/// Largest static buffer that the CPU lowering puts on the stack: a
+/// dim-11008 activation row fits, a prefill window's activations do not.
+static constexpr unsigned kStackBufferBytes = 64 * 1024;
+
 /// baq-build-kernels, constants to globals, one-shot bufferization with
 /// identity-layout function boundaries and the deallocation pipeline. On the
 /// CPU, unquantized matmuls (the f32 classifier) become vector nests too.
@@ -113,8 +117,19 @@ static void addKernelsAndBufferize(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (cpu) {
+    // A decode step's intermediates (activation rows, norms' sums) on the
+    // stack instead of a malloc/free each per call; prefill's bigger ones
+    // stay on the heap.
+    bufferization::PromoteBuffersToStackPassOptions stack;
+    stack.maxAllocSizeInBytes = kStackBufferBytes;
+    pm.addNestedPass<func::FuncOp>(
+        bufferization::createPromoteBuffersToStackPass(stack));
+  }
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
+  if (cpu)
+    pm.addPass(createBaqReturnArgumentsInPlace());
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 

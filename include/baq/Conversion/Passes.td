@@ -266,6 +266,26 @@ def BaqDenseMatmul : Pass<"baq-dense-matmul", "ModuleOp"> {
   ];
 }
 
+def BaqReturnArgumentsInPlace
+    : Pass<"baq-return-arguments-in-place", "ModuleOp"> {
+  let summary = "Return a function's memref arguments themselves instead of "
+                "the deallocation pipeline's clones (CPU)";
+  let description = [{
+    The ownership-based deallocation pipeline gives the caller ownership of
+    every result of a public function, so a result that is one of the
+    function's own memref arguments (a model's KV caches, updated in place
+    and returned) is returned as a `bufferization.clone`: a malloc and a
+    copy of the whole cache per call (4 MB per decoded token at dim 1024,
+    2 layers; 16 MB at 8 layers). This pass returns the argument itself
+    wherever the clone's only use is the `func.return`. The caller then
+    gets back a buffer it already owns: it must not free a result whose
+    base pointer is that of an argument (baq-run frees a returned cache
+    only when the pointer differs). Part of `--baq-lower-cpu`, after
+    `buffer-deallocation-pipeline`.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def BaqFuseLop3 : Pass<"baq-fuse-lop3"> {
   let summary = "Fuse (x & y) | z on i32 into one PTX lop3.b32";
   let description = [{
