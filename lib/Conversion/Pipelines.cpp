@@ -102,13 +102,16 @@ static constexpr unsigned kStackBufferBytes = 64 * 1024;
 
 /// baq-build-kernels, constants to globals, one-shot bufferization with
 /// identity-layout function boundaries and the deallocation pipeline. On the
-/// CPU, unquantized matmuls (the f32 classifier) become vector nests too.
+/// CPU, unquantized matmuls (the f32 classifier) become vector nests too and
+/// the model's other reductions run over contiguous, vectorisable loops.
 static void addKernelsAndBufferize(OpPassManager &pm,
                                    const BaqBuildKernelsOptions &kernels,
                                    bool cpu) {
   pm.addPass(createBaqBuildKernels(kernels));
-  if (cpu)
+  if (cpu) {
     pm.addPass(createBaqDenseMatmul());
+    pm.addPass(createBaqContiguousReductions());
+  }
   BaqConstantsToGlobalsOptions globals;
   globals.parameters = cpu;
   pm.addPass(createBaqConstantsToGlobals(globals));
