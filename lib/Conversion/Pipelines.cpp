@@ -96,9 +96,20 @@ buildKernelsOptions(const Options &o, KernelTarget target, StringRef pipeline,
   return k;
 }
 
-/// Largest static buffer that the CPU lowering puts on the stack: a
-/// dim-11008 activation row fits, a prefill window's activations do not.
-static constexpr unsigned kStackBufferBytes = 64 * 1024;
+/// Whether the CPU lowering puts a buffer on the stack instead of a
+/// malloc/free per call: a decode step's intermediates (activation rows up
+/// to dim 16384, norms' sums), not a prefill window's activations. Only at
+/// a function's top level: an alloca in a kernel's loop body would grow the
+/// stack per iteration (or keep its alloca_scope from being inlined).
+static bool isStackBuffer(Value alloc) {
+  constexpr int64_t maxBytes = 64 * 1024;
+  auto type = dyn_cast<MemRefType>(alloc.getType());
+  Operation *op = alloc.getDefiningOp();
+  if (!type || !op || !isa_and_nonnull<func::FuncOp>(op->getParentOp()) ||
+      !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return false;
+  return type.getNumElements() * type.getElementTypeBitWidth() <= maxBytes * 8;
+}
 
 /// baq-build-kernels, constants to globals, one-shot bufferization with
 /// identity-layout function boundaries and the deallocation pipeline. On the
@@ -120,15 +131,9 @@ static void addKernelsAndBufferize(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  if (cpu) {
-    // A decode step's intermediates (activation rows, norms' sums) on the
-    // stack instead of a malloc/free each per call; prefill's bigger ones
-    // stay on the heap.
-    bufferization::PromoteBuffersToStackPassOptions stack;
-    stack.maxAllocSizeInBytes = kStackBufferBytes;
+  if (cpu)
     pm.addNestedPass<func::FuncOp>(
-        bufferization::createPromoteBuffersToStackPass(stack));
-  }
+        bufferization::createPromoteBuffersToStackPass(isStackBuffer));
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
   if (cpu)

@@ -301,7 +301,9 @@ def BaqReturnArgumentsInPlace
     and returned) is returned as a `bufferization.clone`: a malloc and a
     copy of the whole cache per call (4 MB per decoded token at dim 1024,
     2 layers; 16 MB at 8 layers). This pass returns the argument itself
-    wherever the clone's only use is the `func.return`. The caller then
+    wherever the clone's only use is the `func.return` of a function that
+    nothing in the module calls (callers inside the module free the results
+    they own, per the deallocation pipeline's rules). The caller then
     gets back a buffer it already owns: it must not free a result whose
     base pointer is that of an argument (baq-run frees a returned cache
     only when the pointer differs). Part of `--baq-lower-cpu`, after

@@ -5,6 +5,8 @@
 // public function, so it returns a clone of each cache argument: a malloc and
 // a copy of the whole cache on every call, whatever the step's size. Returning
 // the argument itself keeps the buffer with the caller that already owns it.
+// Only functions the module does not call change: their callers are outside
+// (baq-run) and know that a result may be one of their arguments.
 //
 //===----------------------------------------------------------------------===//
 
@@ -28,9 +30,12 @@ struct BaqReturnArgumentsInPlacePass
     : public mlir::baq::impl::BaqReturnArgumentsInPlaceBase<
           BaqReturnArgumentsInPlacePass> {
   void runOnOperation() override {
-    getOperation()->walk([](func::ReturnOp ret) {
+    ModuleOp module = getOperation();
+    module.walk([&](func::ReturnOp ret) {
       auto func = dyn_cast<func::FuncOp>(ret->getParentOp());
-      if (!func)
+      // Callers in the module free what they get back, as the deallocation
+      // pipeline's ownership rules say: only entry points change.
+      if (!func || !SymbolTable::symbolKnownUseEmpty(func, module))
         return;
       for (OpOperand &operand : ret->getOpOperands()) {
         auto clone = operand.get().getDefiningOp<bufferization::CloneOp>();

@@ -50,3 +50,20 @@ func.func @append(%cache: tensor<4x8xf32>, %row: tensor<1x8xf32>, %pos: index) -
   %0 = tensor.insert_slice %twice into %cache[%pos, 0] [1, 8] [1, 1] : tensor<1x8xf32> into tensor<4x8xf32>
   return %0 : tensor<4x8xf32>
 }
+
+// -----
+
+// A function the module calls keeps the ownership ABI: its caller may free
+// the result and its own argument.
+// CHECK-LABEL: func.func @callee
+// CHECK:         %[[C:.*]] = bufferization.clone
+// CHECK:         return %[[C]]
+// CHECK-LABEL: func.func @caller
+func.func @callee(%arg: memref<4xf32>) -> memref<4xf32> {
+  %0 = bufferization.clone %arg : memref<4xf32> to memref<4xf32>
+  return %0 : memref<4xf32>
+}
+func.func @caller(%arg: memref<4xf32>) -> memref<4xf32> {
+  %0 = call @callee(%arg) : (memref<4xf32>) -> memref<4xf32>
+  return %0 : memref<4xf32>
+}
