@@ -96,15 +96,33 @@ buildKernelsOptions(const Options &o, KernelTarget target, StringRef pipeline,
   return k;
 }
 
+/// Whether the CPU lowering puts a buffer on the stack instead of a
+/// malloc/free per call: a decode step's intermediates (activation rows up
+/// to dim 16384, norms' sums), not a prefill window's activations. Only at
+/// a function's top level: an alloca in a kernel's loop body would grow the
+/// stack per iteration (or keep its alloca_scope from being inlined).
+static bool isStackBuffer(Value alloc) {
+  constexpr int64_t maxBytes = 64 * 1024;
+  auto type = dyn_cast<MemRefType>(alloc.getType());
+  Operation *op = alloc.getDefiningOp();
+  if (!type || !op || !isa_and_nonnull<func::FuncOp>(op->getParentOp()) ||
+      !type.hasStaticShape() || !type.getElementType().isIntOrFloat())
+    return false;
+  return type.getNumElements() * type.getElementTypeBitWidth() <= maxBytes * 8;
+}
+
 /// baq-build-kernels, constants to globals, one-shot bufferization with
 /// identity-layout function boundaries and the deallocation pipeline. On the
-/// CPU, unquantized matmuls (the f32 classifier) become vector nests too.
+/// CPU, unquantized matmuls (the f32 classifier) become vector nests too and
+/// the model's other reductions run over contiguous, vectorisable loops.
 static void addKernelsAndBufferize(OpPassManager &pm,
                                    const BaqBuildKernelsOptions &kernels,
                                    bool cpu) {
   pm.addPass(createBaqBuildKernels(kernels));
-  if (cpu)
+  if (cpu) {
     pm.addPass(createBaqDenseMatmul());
+    pm.addPass(createBaqContiguousReductions());
+  }
   BaqConstantsToGlobalsOptions globals;
   globals.parameters = cpu;
   pm.addPass(createBaqConstantsToGlobals(globals));
@@ -113,8 +131,13 @@ static void addKernelsAndBufferize(OpPassManager &pm,
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (cpu)
+    pm.addNestedPass<func::FuncOp>(
+        bufferization::createPromoteBuffersToStackPass(isStackBuffer));
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
+  if (cpu)
+    pm.addPass(createBaqReturnArgumentsInPlace());
   pm.addPass(createConvertBufferizationToMemRefPass());
 }
 

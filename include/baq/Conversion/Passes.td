@@ -266,6 +266,52 @@ def BaqDenseMatmul : Pass<"baq-dense-matmul", "ModuleOp"> {
   ];
 }
 
+def BaqContiguousReductions : Pass<"baq-contiguous-reductions"> {
+  let summary = "Run the reductions of a model's linalg.generic ops over "
+                "their contiguous dimension, innermost and reassociable (CPU)";
+  let description = [{
+    `convert-linalg-to-loops` nests loops in iterator order. Attention's
+    q.k (`[1, heads, 1, head_dim (reduction), positions]`) then runs over
+    positions innermost, a stride of a whole cache row per step, which LLVM
+    vectorises only with gathers (80 % of a decode step's serial time at
+    dim 1024), and every reduction (RMSNorm's sum of squares, q.k's dot
+    products, softmax's sum) is a chain of dependent scalar adds.
+
+    For each `linalg.generic` on tensors outside kernel nests with a
+    reduction dimension that is the last (contiguous) index of every input
+    of rank > 1 that it indexes, this pass moves that dimension innermost
+    (`linalg::interchangeGenericOp`) and marks the `arith.addf` that
+    accumulates into the output `reassoc`, so that LLVM's loop vectoriser
+    turns the innermost loop into vector multiply-adds with vector
+    accumulators. Sums change order (within float rounding of the
+    sequential loops); nothing else changes. Part of `--baq-lower-cpu`,
+    before bufferization.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
+def BaqReturnArgumentsInPlace
+    : Pass<"baq-return-arguments-in-place", "ModuleOp"> {
+  let summary = "Return a function's memref arguments themselves instead of "
+                "the deallocation pipeline's clones (CPU)";
+  let description = [{
+    The ownership-based deallocation pipeline gives the caller ownership of
+    every result of a public function, so a result that is one of the
+    function's own memref arguments (a model's KV caches, updated in place
+    and returned) is returned as a `bufferization.clone`: a malloc and a
+    copy of the whole cache per call (4 MB per decoded token at dim 1024,
+    2 layers; 16 MB at 8 layers). This pass returns the argument itself
+    wherever the clone's only use is the `func.return` of a function that
+    nothing in the module calls (callers inside the module free the results
+    they own, per the deallocation pipeline's rules). The caller then
+    gets back a buffer it already owns: it must not free a result whose
+    base pointer is that of an argument (baq-run frees a returned cache
+    only when the pointer differs). Part of `--baq-lower-cpu`, after
+    `buffer-deallocation-pipeline`.
+  }];
+  let dependentDialects = ["::mlir::bufferization::BufferizationDialect"];
+}
+
 def BaqFuseLop3 : Pass<"baq-fuse-lop3"> {
   let summary = "Fuse (x & y) | z on i32 into one PTX lop3.b32";
   let description = [{
