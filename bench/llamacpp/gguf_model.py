@@ -19,6 +19,7 @@ Weights: ``bench/model/run.py``'s synthetic model, bit for bit (same ``Config`` 
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import types
 from pathlib import Path
@@ -57,9 +58,7 @@ def import_gguf(llama_cpp_dir: Path | str | None):
     """
     if llama_cpp_dir is not None:
         sys.path.insert(0, str(Path(llama_cpp_dir) / "gguf-py"))
-    try:
-        import sentencepiece  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("sentencepiece") is None:
         stub = types.ModuleType("sentencepiece")
         stub.SentencePieceProcessor = None
         sys.modules["sentencepiece"] = stub

@@ -20,7 +20,7 @@ Steps (each skipped when its output exists, unless ``--fresh``):
    decode of ``--decode-steps`` tokens, at each thread count) followed by ``llama-bench -p 32
    -n 128 -t 1,2 -r 3`` of every quant in turn: the engines alternate round by round.
 
-Prints a markdown table (min / median over all timed runs, load average of each engine's
+Prints a markdown table (min / median / max over all timed runs, load average of each engine's
 runs, decode GB/s = weight bytes read per token x tok/s) and writes JSON.
 
     bench/llamacpp/run.py --llama-cpp-dir ../llamacpp-src --llama-build ../llamacpp-build \\
@@ -311,8 +311,9 @@ def table(res: dict) -> str:
     rounds = res["rounds"]
     engines = [BAQ_NAME] + list(res["llama"]["files"])
     lines = ["| engine | linear bits / weight | MB read / token | threads | prefill pp32 tok/s "
-             "min / median | decode tok/s min / median | decode GB/s (median) | of the read "
-             "rate | decode vs BAQ, per round | prefill vs BAQ, per round | load (runs) |",
+             "min / median / max | decode tok/s min / median / max | decode GB/s (median) | "
+             "of the read rate | decode vs BAQ, per round | prefill vs BAQ, per round | "
+             "load (runs) |",
              "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     bw = {n: statistics.median(r["read_gb_s"][n] for r in rounds) for n in map(str, res["threads"])}
 
@@ -337,7 +338,8 @@ def table(res: dict) -> str:
                 f"{min(pre):.0f} / {statistics.median(pre):.0f} / {max(pre):.0f} | "
                 f"{min(dec):.0f} / {med:.0f} / {max(dec):.0f} | {bpt * med / 1e9:.1f} | "
                 f"{100 * bpt * med / 1e9 / bw[n]:.0f} % | "
-                f"{vs_baq(eng, n, 'decode')} | {vs_baq(eng, n, 'prefill')} | {min(loads):.1f}–{max(loads):.1f} |")
+                f"{vs_baq(eng, n, 'decode')} | {vs_baq(eng, n, 'prefill')} | "
+                f"{min(loads):.1f}–{max(loads):.1f} |")
     lines.append("")
     lines.append("Read rate (OpenBLAS sdot, 2 x 256 MiB, best of 5, median over rounds): " +
                  ", ".join(f"{bw[n]:.1f} GB/s at {n} thread(s)" for n in bw) + ".")
@@ -350,7 +352,8 @@ def formats(res: dict) -> str:
              "| classifier | MB read / token |", "|---|---|---:|---:|---|---:|"]
     b = res["baq_bytes"]
     lines.append(f"| {BAQ_NAME} | per-column mix (`--baq-allocate`) | "
-                 f"{b['linear_bits_per_weight']:.2f} | – | F32 | {b['bytes_per_token'] / 1e6:.1f} |")
+                 f"{b['linear_bits_per_weight']:.2f} | – | F32 | "
+                 f"{b['bytes_per_token'] / 1e6:.1f} |")
     for q, x in res["llama"]["bytes"].items():
         kinds = ", ".join(f"{k} {'/'.join(v)}" for k, v in x["linear_types"].items())
         lines.append(f"| llama.cpp {q} | {kinds} | {x['linear_bits_per_weight']:.2f} | "
