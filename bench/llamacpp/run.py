@@ -421,7 +421,8 @@ def main() -> int:
     m = make_models(a, ckpt)
     res["model"] = {"name": m["name"], "config": ckpt.config.__dict__}
     gguf = import_gguf(a.llama_cpp_dir)
-    files = quantize(a, m) if "quantize" in steps else {}
+    # quantize() skips existing files: --steps bench alone reuses them.
+    files = quantize(a, m) if steps & {"quantize", "bench"} else {}
     res["baq_bytes"] = baq_bytes(ckpt, m["baq"])
     res["llama"] = {"files": {q: str(f) for q, f in files.items()},
                     "bytes": {q: gguf_bytes(f, gguf) for q, f in files.items()}}
