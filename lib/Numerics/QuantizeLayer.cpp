@@ -377,13 +377,23 @@ baq::numerics::prepareActOrder(llvm::ArrayRef<float> h, int64_t n,
     return prepareHessian(h, n, options).takeError();
   if (llvm::Error err = detail::checkFinite(h, n))
     return std::move(err);
-  ActOrderHessian act;
-  act.order.resize(n);
+  std::vector<int64_t> order(n);
   for (int64_t j = 0; j < n; ++j)
-    act.order[j] = j;
-  std::stable_sort(
-      act.order.begin(), act.order.end(),
-      [&](int64_t a, int64_t b) { return h[a * n + a] > h[b * n + b]; });
+    order[j] = j;
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return h[a * n + a] > h[b * n + b];
+  });
+  return prepareInOrder(h, n, std::move(order), options);
+}
+
+llvm::Expected<ActOrderHessian>
+baq::numerics::prepareInOrder(llvm::ArrayRef<float> h, int64_t n,
+                              std::vector<int64_t> order,
+                              const HessianOptions &options) {
+  assert(static_cast<int64_t>(h.size()) == n * n &&
+         static_cast<int64_t>(order.size()) == n);
+  ActOrderHessian act;
+  act.order = std::move(order);
   std::vector<float> permutedH(n * n);
   for (int64_t a = 0; a < n; ++a)
     for (int64_t b = 0; b < n; ++b)
@@ -396,12 +406,22 @@ baq::numerics::prepareActOrder(llvm::ArrayRef<float> h, int64_t n,
   return act;
 }
 
+std::vector<int64_t>
+baq::numerics::prunedFirstOrder(llvm::ArrayRef<int64_t> actOrder,
+                                llvm::ArrayRef<int8_t> bits) {
+  std::vector<int64_t> order(actOrder.begin(), actOrder.end());
+  std::stable_partition(order.begin(), order.end(),
+                        [&](int64_t channel) { return bits[channel] == 0; });
+  return order;
+}
+
 using ActOrder = ActOrderHessian;
 
 /// Runs the options' quantizer on `bits` into `out` (reusing its storage);
-/// `quant` may carry grid weights in channel order.
+/// `quant` may carry grid weights in channel order. `h` is the undamped
+/// Hessian (empty without one).
 static void runQuantizer(llvm::ArrayRef<float> w, int64_t m, int64_t n,
-                         llvm::ArrayRef<int8_t> bits,
+                         llvm::ArrayRef<int8_t> bits, llvm::ArrayRef<float> h,
                          const PreparedHessian &prepared,
                          const LayerOptions &options,
                          const QuantizerOptions &quant, const ActOrder *act,
@@ -415,6 +435,21 @@ static void runQuantizer(llvm::ArrayRef<float> w, int64_t m, int64_t n,
   // GPTQ in act order, results in channel order. With one group per row the
   // grids do not depend on the order.
   assert(quant.groupSize == 0 && "act-order needs group-size=0");
+  const bool pruned = llvm::is_contained(bits, 0) &&
+                      llvm::any_of(bits, [](int8_t b) { return b > 0; });
+  if (options.prunedFirst && pruned &&
+      static_cast<int64_t>(h.size()) == n * n) {
+    HessianOptions hessianOptions;
+    hessianOptions.damp = act->prepared.dampUsed;
+    llvm::Expected<ActOrderHessian> first = prepareInOrder(
+        h, n, prunedFirstOrder(act->order, bits), hessianOptions);
+    // A permutation of a matrix act order prepared: this only fails if its
+    // damping retries round differently, and act order is then the answer.
+    if (first)
+      return quantizeGptq(w, m, n, bits, first->prepared, quant, out, workspace,
+                          first->order);
+    llvm::consumeError(first.takeError());
+  }
   quantizeGptq(w, m, n, bits, act->prepared, quant, out, workspace, act->order);
 }
 
@@ -540,7 +575,7 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
   }
 
   GptqWorkspace workspace;
-  runQuantizer(w, m, n, bits, prepared, options, quant, act, result.weight,
+  runQuantizer(w, m, n, bits, h, prepared, options, quant, act, result.weight,
                workspace);
   const bool haveH = static_cast<int64_t>(h.size()) == n * n;
   // The loss of a quantized candidate: GPTQ's own (no GEMM), or the explicit
@@ -563,7 +598,7 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
     auto tryBits = [&](std::vector<int8_t> candidate, const char *choice) {
       if (candidate == bits)
         return bestExact.value_or(best);
-      runQuantizer(w, m, n, candidate, prepared, options, quant, act, spare,
+      runQuantizer(w, m, n, candidate, h, prepared, options, quant, act, spare,
                    workspace);
       const double cheap = cheapLoss(spare);
       std::optional<double> exact;
@@ -650,8 +685,8 @@ llvm::Expected<LayerResult> baq::numerics::quantizeLayer(
       return result;
     }
     QuantizedWeight baseline;
-    runQuantizer(w, m, n, *uniformBits, prepared, uniform, quant, act, baseline,
-                 workspace);
+    runQuantizer(w, m, n, *uniformBits, h, prepared, uniform, quant, act,
+                 baseline, workspace);
     result.uniformBits = uniformBits->front();
     result.uniformHessianLoss = cheapLoss(baseline);
   }

@@ -44,6 +44,12 @@ struct LayerOptions {
   /// sensitivities use the Cholesky factor in that order. Needs
   /// quant.groupSize == 0 (a row's grid is then order-independent).
   bool actOrder = false;
+  /// With actOrder, quantize a layout's 0-bit (pruned) channels first, then
+  /// the others in act order, as SparseGPT prunes: a pruned channel's whole
+  /// weight is error that GPTQ spreads over the channels after it, and act
+  /// order puts them last (small H_jj), where nothing is left to absorb it.
+  /// Costs one more Hessian preparation per such candidate.
+  bool prunedFirst = false;
   /// Loss model of the exact allocator (the paper and paper allocators
   /// always use C_j).
   LossModel lossModel = LossModel::Paper;
@@ -159,6 +165,18 @@ struct ActOrderHessian {
 llvm::Expected<ActOrderHessian> prepareActOrder(llvm::ArrayRef<float> h,
                                                 int64_t n,
                                                 const HessianOptions &options);
+
+/// Prepares the (already validated) undamped Hessian `h` permuted into
+/// `order` (position -> channel) with `options`.
+llvm::Expected<ActOrderHessian> prepareInOrder(llvm::ArrayRef<float> h,
+                                               int64_t n,
+                                               std::vector<int64_t> order,
+                                               const HessianOptions &options);
+
+/// The order LayerOptions::prunedFirst quantizes `bits` in: the 0-bit
+/// channels, then the others, each part in `actOrder` (position -> channel).
+std::vector<int64_t> prunedFirstOrder(llvm::ArrayRef<int64_t> actOrder,
+                                      llvm::ArrayRef<int8_t> bits);
 
 /// Runs BAQ on one M x N weight (dead columns are zeroed in a copy).
 /// `hessian` is the undamped input used for the measured losses. With

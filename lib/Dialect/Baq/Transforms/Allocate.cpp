@@ -188,6 +188,7 @@ num::LayerOptions BaqAllocatePass::getLayerOptions() const {
   if (zeroType == ZeroTypeKind::U8)
     options.quant.zeroType = num::GridType::U8;
   options.actOrder = useActOrder();
+  options.prunedFirst = prunedFirst;
   options.lossModel = lossModel == LossModelKind::Paper
                           ? num::LossModel::Paper
                           : num::LossModel::Measured;
@@ -761,6 +762,7 @@ void BaqAllocatePass::runOnOperation() {
       {"zero_type", zeroType == ZeroTypeKind::U8 ? "u8" : "auto"},
       {"mse_grid", mseGrid.getValue()},
       {"act_order", useActOrder()},
+      {"pruned_first", useActOrder() && prunedFirst},
       {"grid_weight",
        gridWeight == GridWeightKind::Hessian ? "hessian" : "none"},
       {"loss_model", lossModel == LossModelKind::Paper ? "paper" : "measured"},

@@ -183,6 +183,10 @@ def BaqAllocate : Pass<"baq-allocate"> {
                         "on (needs group-size=0 and budget-scope=layer)"),
              clEnumValN(::mlir::baq::ActOrderKind::Off, "false",
                         "natural column order"))}]>,
+    Option<"prunedFirst", "pruned-first", "bool", /*default=*/"true",
+           "With act-order, GPTQ handles a layout's 0-bit channels first (as "
+           "SparseGPT prunes), so the channels after them compensate their "
+           "error; one more Hessian preparation per such layout">,
     Option<"mseGrid", "mse-grid", "bool", /*default=*/"true",
            "Shrink each (row, group) range to the MSE-optimal clipping "
            "(see `grid-weight`) instead of min-max (false)">,
