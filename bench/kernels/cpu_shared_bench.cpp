@@ -2,17 +2,20 @@
 //
 // Times two AOT-compiled lowerings of the same packed matmul side by side in
 // one process: @spec_gemv_r<R> (kernels=specialized) and @shared_gemv_r<R>
-// (kernels=shared), functions of gen_gemv.py renamed by run_shared_bench.sh.
-// Calls alternate (spec, shared, spec, ...) so that both kinds see the same
-// machine load; prints min and median per kind and their ratio, for 1 and 8
-// activation rows and each OpenMP thread count given. Both results are
-// checked against OpenBLAS on the dequantized fp32 weight.
+// (kernels=shared), functions of gen_gemv.py renamed by run_shared_bench.sh
+// and found with dlsym (the binary is linked with -rdynamic). Calls alternate
+// (spec, shared, spec, ...) so that both kinds see the same machine load;
+// prints min and median per kind and their ratio, for each activation row
+// count (comma-separated: 1,8 are decode kernels, 32 the tiled one) and
+// OpenMP thread count given. Both results are checked against OpenBLAS on
+// the dequantized fp32 weight.
 //
-//   cpu_shared_bench W.f32 M N REPS THREADS...
+//   cpu_shared_bench W.f32 M N REPS ROWS THREADS...
 //
 //===----------------------------------------------------------------------===//
 
 #include <cblas.h>
+#include <dlfcn.h>
 
 #include <algorithm>
 #include <chrono>
@@ -22,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 struct MemRef2D {
@@ -33,10 +37,6 @@ struct MemRef2D {
 };
 
 extern "C" {
-void _mlir_ciface_spec_gemv_r1(MemRef2D *, MemRef2D *, MemRef2D *);
-void _mlir_ciface_spec_gemv_r8(MemRef2D *, MemRef2D *, MemRef2D *);
-void _mlir_ciface_shared_gemv_r1(MemRef2D *, MemRef2D *, MemRef2D *);
-void _mlir_ciface_shared_gemv_r8(MemRef2D *, MemRef2D *, MemRef2D *);
 void omp_set_num_threads(int);
 void openblas_set_num_threads(int);
 }
@@ -54,8 +54,9 @@ static double maxRelError(const float *y, const float *ref, int64_t n) {
 }
 
 int main(int argc, char **argv) {
-  if (argc < 6) {
-    std::fprintf(stderr, "usage: %s W.f32 M N REPS THREADS...\n", argv[0]);
+  if (argc < 7) {
+    std::fprintf(stderr, "usage: %s W.f32 M N REPS ROWS THREADS...\n",
+                 argv[0]);
     return 2;
   }
   const int64_t m = std::atoll(argv[2]), n = std::atoll(argv[3]);
@@ -70,7 +71,13 @@ int main(int argc, char **argv) {
   std::fclose(f);
   std::mt19937 rng(0);
   std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  const int64_t maxRows = 8;
+  std::vector<int64_t> rowCounts;
+  for (const char *p = argv[5]; *p;) {
+    char *end;
+    rowCounts.push_back(std::strtoll(p, &end, 10));
+    p = *end ? end + 1 : end;
+  }
+  const int64_t maxRows = *std::max_element(rowCounts.begin(), rowCounts.end());
   std::vector<float> x(maxRows * n), c(maxRows * m), ref(maxRows * m),
       y(maxRows * m);
   for (float &v : x)
@@ -80,11 +87,18 @@ int main(int argc, char **argv) {
   std::printf("%-4s %-7s %10s %10s %10s %10s %8s %8s %9s %9s\n", "rows",
               "threads", "spec_min", "spec_med", "shared_min", "shared_med",
               "min_x", "med_x", "spec_err", "shr_err");
-  for (int64_t rows : {int64_t(1), maxRows}) {
-    Kernel spec = rows == 1 ? _mlir_ciface_spec_gemv_r1
-                            : _mlir_ciface_spec_gemv_r8;
-    Kernel shared = rows == 1 ? _mlir_ciface_shared_gemv_r1
-                              : _mlir_ciface_shared_gemv_r8;
+  for (int64_t rows : rowCounts) {
+    auto lookup = [&](const char *kind) {
+      std::string name = std::string("_mlir_ciface_") + kind + "_gemv_r" +
+                         std::to_string(rows);
+      auto k = reinterpret_cast<Kernel>(dlsym(RTLD_DEFAULT, name.c_str()));
+      if (!k) {
+        std::fprintf(stderr, "no %s in the binary\n", name.c_str());
+        std::exit(1);
+      }
+      return k;
+    };
+    Kernel spec = lookup("spec"), shared = lookup("shared");
     if (rows == 1)
       cblas_sgemv(CblasRowMajor, CblasNoTrans, m, n, 1.0f, w.data(), n,
                   x.data(), 1, 0.0f, ref.data(), 1);
@@ -105,7 +119,7 @@ int main(int argc, char **argv) {
       std::free(result.allocated);
       return s;
     };
-    for (int a = 5; a < argc; ++a) {
+    for (int a = 6; a < argc; ++a) {
       int threads = std::atoi(argv[a]);
       omp_set_num_threads(threads);
       run(spec);

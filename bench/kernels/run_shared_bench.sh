@@ -8,8 +8,9 @@
 #   bench/kernels/run_shared_bench.sh [BUILD_DIR] [REPS]
 #
 # SHAPES (default "1024x1024 2816x1024 4096x4096", M x N = outputs x inputs),
-# AVG (default 2.5), THREADS (default "1 2"), LOWER (extra --baq-lower-cpu
-# options for both kinds).
+# ROWS (default 1,8: decode kernels; 32: the tiled kernel), AVG (default 2.5),
+# THREADS (default "1 2"), LOWER (extra --baq-lower-cpu options for both
+# kinds).
 set -euo pipefail
 HERE="$(cd "$(dirname "$0")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
@@ -25,7 +26,7 @@ for shape in ${SHAPES:-1024x1024 2816x1024 4096x4096}; do
   n=${shape#*x}
   echo
   echo "== M=$m N=$n: $(/usr/bin/python3 "$HERE/gen_gemv.py" --m "$m" --n "$n" \
-    --avg "${AVG:-2.5}" --rows 1,8 -o "$WORK/g.mlir" --weights "$WORK/w.f32")"
+    --avg "${AVG:-2.5}" --rows "${ROWS:-1,8}" -o "$WORK/g.mlir" --weights "$WORK/w.f32")"
   objs=()
   for kernels in specialized shared; do
     prefix=${kernels%ialized}
@@ -40,9 +41,9 @@ for shape in ${SHAPES:-1024x1024 2816x1024 4096x4096}; do
     echo "$kernels: $(wc -l < "$WORK/$prefix.llvm.mlir") lines of LLVM dialect"
     objs+=("$WORK/$prefix.o")
   done
-  c++ -O2 -o "$WORK/bench" "$HERE/cpu_shared_bench.cpp" "${objs[@]}" \
+  c++ -O2 -rdynamic -o "$WORK/bench" "$HERE/cpu_shared_bench.cpp" "${objs[@]}" \
     -I/usr/include/x86_64-linux-gnu -lopenblas \
     -L/usr/lib/llvm-22/lib -Wl,-rpath,/usr/lib/llvm-22/lib -lomp
   # shellcheck disable=SC2086
-  "$WORK/bench" "$WORK/w.f32" "$m" "$n" "$REPS" ${THREADS:-1 2}
+  "$WORK/bench" "$WORK/w.f32" "$m" "$n" "$REPS" "${ROWS:-1,8}" ${THREADS:-1 2}
 done

@@ -513,6 +513,23 @@ Value SharedDecodeBuilder::buildTailWord(Lanes &e, Value i0) {
       .getResult();
 }
 
+/// Rows [i0, i0 + V) of group `group` of a scale or zero table: `[M]`
+/// without groups (one contiguous vector load), else `[M x ?]` (whose row
+/// stride is run-time data: V scalar loads, unrolled, instead of the loop
+/// and masked moves a transfer with a dynamic stride becomes).
+static Value readGroupColumn(Lanes &e, Value table, Value i0, Value group) {
+  auto type = cast<RankedTensorType>(table.getType());
+  if (type.getRank() == 1)
+    return e.readContig(table, {i0});
+  if (e.v == 1)
+    return e.scalar(table, {i0, group});
+  SmallVector<Value> lanes;
+  for (int64_t j = 0; j < e.v; ++j)
+    lanes.push_back(e.scalar(table, {e.add(i0, j), group}));
+  return vector::FromElementsOp::create(
+      e.b, e.loc, VectorType::get({e.v}, type.getElementType()), lanes);
+}
+
 /// FORMAT.md §4's grid of a piece's rows: levels = 2^bits - 1.
 static GridValues pieceGrid(Lanes &e, Value scales, Value zeros, Value i0,
                             Value group, Value bits32) {
@@ -525,8 +542,8 @@ static GridValues pieceGrid(Lanes &e, Value scales, Value zeros, Value i0,
           arith::ShLIOp::create(
               b, loc, arith::ConstantIntOp::create(b, loc, 1, 32), bits32),
           arith::ConstantIntOp::create(b, loc, 1, 32)));
-  Value scale = e.toF32(e.readColumn(scales, i0, group));
-  Value zero = buildZero(b, loc, scale, e.readColumn(zeros, i0, group));
+  Value scale = e.toF32(readGroupColumn(e, scales, i0, group));
+  Value zero = buildZero(b, loc, scale, readGroupColumn(e, zeros, i0, group));
   return buildGrid(b, loc, scale, zero, e.broadcast(levels),
                    GridRounding::Magic);
 }
@@ -736,7 +753,12 @@ static LogicalResult buildSharedMatmul(RewriterBase &rewriter,
   auto scaleType = cast<RankedTensorType>(op.getScales().getType());
   auto zeroType = cast<RankedTensorType>(op.getZeros().getType());
   Type i32 = rewriter.getI32Type();
+  // Without groups the tables are one column, passed as [M] (contiguous
+  // rows); with groups the group count depends on the layout's live
+  // columns, so it is dynamic.
   auto dynamicGroups = [&](RankedTensorType t) {
+    if (shape.groupSize <= 0)
+      return RankedTensorType::get({shape.m}, t.getElementType());
     return RankedTensorType::get({shape.m, ShapedType::kDynamic},
                                  t.getElementType());
   };
@@ -797,6 +819,10 @@ static LogicalResult buildSharedMatmul(RewriterBase &rewriter,
   auto castTo = [&](Value v, Type t) -> Value {
     if (v.getType() == t)
       return v;
+    if (cast<RankedTensorType>(t).getRank() == 1 &&
+        cast<RankedTensorType>(v.getType()).getRank() == 2)
+      return tensor::CollapseShapeOp::create(
+          rewriter, loc, t, v, ArrayRef<ReassociationIndices>{{0, 1}});
     return tensor::CastOp::create(rewriter, loc, t, v);
   };
   SmallVector<Value> operands = {

@@ -22,7 +22,7 @@
   payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
 
 // CHECK-LABEL: func.func private @baq_decode_4x6_r2_g0_f32_f32_f16_f16_v16a4t64c(
-// CHECK-SAME:      %{{.*}}: tensor<2x6xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<4x?xf16>, %{{.*}}: tensor<4x?xf16>, %{{.*}}: tensor<68xi32>, %{{.*}}: tensor<254xi32>, %{{.*}}: tensor<254xf32>, %{{.*}}: tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK-SAME:      %{{.*}}: tensor<2x6xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<4xf16>, %{{.*}}: tensor<4xf16>, %{{.*}}: tensor<68xi32>, %{{.*}}: tensor<254xi32>, %{{.*}}: tensor<254xf32>, %{{.*}}: tensor<2x4xf32>) -> tensor<2x4xf32>
 // CHECK:         } {baq_kernel = "baq_gather"
 // CHECK:         } {baq_kernel = "baq_activation_sums"
 // CHECK:         scf.index_switch
