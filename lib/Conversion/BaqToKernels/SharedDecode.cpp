@@ -801,6 +801,12 @@ static LogicalResult buildSharedMatmul(RewriterBase &rewriter,
     rewriter.setInsertionPoint(function);
     kernel = func::FuncOp::create(rewriter, loc, name, funcType);
     kernel.setPrivate();
+    // One copy per shape class: neither the MLIR nor the LLVM inliner may
+    // copy it back into its callers (@forward, @prefill).
+    // (func-to-llvm drops func.func's no_inline: say it to LLVM directly.)
+    kernel.setNoInline(true);
+    kernel->setAttr("passthrough", rewriter.getArrayAttr(
+                                       {rewriter.getStringAttr("noinline")}));
     Block *entry = kernel.addEntryBlock();
     rewriter.setInsertionPointToStart(entry);
     SharedDecodeBuilder builder(rewriter, loc, shape, config);
