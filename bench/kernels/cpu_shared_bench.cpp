@@ -55,8 +55,7 @@ static double maxRelError(const float *y, const float *ref, int64_t n) {
 
 int main(int argc, char **argv) {
   if (argc < 7) {
-    std::fprintf(stderr, "usage: %s W.f32 M N REPS ROWS THREADS...\n",
-                 argv[0]);
+    std::fprintf(stderr, "usage: %s W.f32 M N REPS ROWS THREADS...\n", argv[0]);
     return 2;
   }
   const int64_t m = std::atoll(argv[2]), n = std::atoll(argv[3]);
@@ -137,8 +136,8 @@ int main(int argc, char **argv) {
       std::printf("%-4lld %-7d %10.1f %10.1f %10.1f %10.1f %8.3f %8.3f %9.1e "
                   "%9.1e\n",
                   (long long)rows, threads, ts[0] * 1e6, sMed * 1e6,
-                  tp[0] * 1e6, pMed * 1e6, tp[0] / ts[0], pMed / sMed,
-                  specErr, sharedErr);
+                  tp[0] * 1e6, pMed * 1e6, tp[0] / ts[0], pMed / sMed, specErr,
+                  sharedErr);
     }
   }
   return 0;
