@@ -175,7 +175,11 @@ static void addCPUToLLVM(OpPassManager &pm, bool cInterface) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addPass(createLowerAffinePass());
-  pm.addPass(createConvertVectorToSCFPass());
+  // Fully unrolled: the tiled kernels' vector<32 x V> panel writes would
+  // otherwise go through an alloca per chunk inside the loops, which grows
+  // the stack until it overflows (2816 x 1024, 32 rows).
+  pm.addPass(createConvertVectorToSCFPass(
+      VectorTransferToSCFOptions().enableFullUnroll()));
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

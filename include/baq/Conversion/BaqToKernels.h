@@ -128,6 +128,15 @@ LogicalResult buildSharedDecodeMatmul(RewriterBase &rewriter, PackedMatmulOp op,
 /// Whether buildSharedDecodeMatmul handles `config`.
 bool hasSharedDecodeKernel(const KernelConfig &config);
 
+/// As buildSharedDecodeMatmul, with the CPU tiled kernel (panel dequantize +
+/// register-tiled microkernel, buildTiledMatmul's panel form) of the shape
+/// class reading the same tables (without the in-place factors).
+LogicalResult buildSharedTiledMatmul(RewriterBase &rewriter, PackedMatmulOp op,
+                                     const KernelConfig &config);
+
+/// Whether buildSharedTiledMatmul handles `config` (the CPU panel form).
+bool hasSharedTiledKernel(const KernelConfig &config);
+
 /// As buildDecodeMatmul, with the tiled kernel nests (gather, dequantize into
 /// a [positions x M] buffer, register-tiled matmul).
 LogicalResult buildTiledMatmul(RewriterBase &rewriter, PackedMatmulOp op,

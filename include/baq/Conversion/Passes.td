@@ -54,9 +54,9 @@ def BaqBuildKernels : Pass<"baq-build-kernels"> {
   }];
   let dependentDialects = [
     "::mlir::affine::AffineDialect", "::mlir::arith::ArithDialect",
-    "::mlir::gpu::GPUDialect", "::mlir::math::MathDialect",
-    "::mlir::scf::SCFDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::vector::VectorDialect"
+    "::mlir::gpu::GPUDialect", "::mlir::LLVM::LLVMDialect",
+    "::mlir::math::MathDialect", "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::vector::VectorDialect"
   ];
   let options = [
     Option<"target", "target", "::mlir::baq::KernelTarget",
@@ -110,7 +110,8 @@ def BaqBuildKernels : Pass<"baq-build-kernels"> {
                         "exact: docs/KERNELS.md §4); else as default"))}]>,
     Option<"kernels", "kernels", "::mlir::baq::KernelsKind",
            /*default=*/"::mlir::baq::KernelsKind::Default",
-           "Decode kernels specialised per matrix or shared per shape",
+           "Decode and CPU tiled kernels specialised per matrix or shared "
+           "per shape",
            [{::llvm::cl::values(
              clEnumValN(::mlir::baq::KernelsKind::Default, "default",
                         "specialized (shared is opt-in for now)"),
@@ -121,8 +122,9 @@ def BaqBuildKernels : Pass<"baq-build-kernels"> {
                         "one private func.func per (shape, types, "
                         "configuration) reading the layout from small "
                         "tables at run time; matmuls call it "
-                        "(docs/KERNELS.md §7). Needs k-split=1, unroll=1 and "
-                        "no half2; other configurations stay specialized"))}]>
+                        "(docs/KERNELS.md §7). Decode needs k-split=1, "
+                        "unroll=1 and no half2, tiled the CPU panel form; "
+                        "other configurations stay specialized"))}]>
   ];
 }
 

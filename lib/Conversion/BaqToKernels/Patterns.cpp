@@ -248,17 +248,23 @@ struct TiledPackedMatmulPattern : public KernelPattern<PackedMatmulOp> {
 
   LogicalResult matchAndRewrite(PackedMatmulOp matmul,
                                 PatternRewriter &rewriter) const override {
-    // The common checks first, so that both patterns give the same reason.
-    if (failed(matchPackedMatmul(rewriter, matmul)))
-      return failure();
     int64_t rows = getActivationRows(matmul);
+    KernelConfig config = resolveKernelConfig(options, rows);
+    bool shared = hasSharedTiledKernel(config);
+    // The common checks first, so that both patterns give the same reason.
+    if (!shared && failed(matchPackedMatmul(rewriter, matmul)))
+      return failure();
+    if (shared && (!matmul.getInput().getType().hasStaticShape() ||
+                   !matmul.getInit().getType().hasStaticShape()))
+      return rewriter.notifyMatchFailure(matmul, "needs static tensor shapes");
     if (rows <= options.decodeMaxRows)
       return rewriter.notifyMatchFailure(matmul, [&](Diagnostic &diag) {
         diag << rows << " activation rows: at most decode-max-rows="
              << options.decodeMaxRows << " (the decode kernel's)";
       });
-    return buildTiledMatmul(rewriter, matmul,
-                            resolveKernelConfig(options, rows));
+    if (shared)
+      return buildSharedTiledMatmul(rewriter, matmul, config);
+    return buildTiledMatmul(rewriter, matmul, config);
   }
 };
 

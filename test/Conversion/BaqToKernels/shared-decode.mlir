@@ -22,7 +22,7 @@
   payload_bytes = 8, scale_bytes = 8, zero_bytes = 8>
 
 // CHECK-LABEL: func.func private @baq_decode_4x6_r2_g0_f32_f32_f16_f16_v16a4t64c(
-// CHECK-SAME:      %{{.*}}: tensor<2x6xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<4x?xf16>, %{{.*}}: tensor<4x?xf16>, %{{.*}}: tensor<68xi32>, %{{.*}}: tensor<254xi32>, %{{.*}}: tensor<254xf32>, %{{.*}}: tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK-SAME:      %{{.*}}: tensor<2x6xf32>, %{{.*}}: tensor<?xi32>, %{{.*}}: tensor<4xf16>, %{{.*}}: tensor<4xf16>, %{{.*}}: tensor<68xi32>, %{{.*}}: tensor<254xi32>, %{{.*}}: tensor<254xf32>, %{{.*}}: tensor<2x4xf32>) -> tensor<2x4xf32>
 // CHECK:         } {baq_kernel = "baq_gather"
 // CHECK:         } {baq_kernel = "baq_activation_sums"
 // CHECK:         scf.index_switch
@@ -31,9 +31,9 @@
 // CHECK-NOT:   func.func private
 // CHECK-LABEL: func.func @two(
 // CHECK-NOT:     baq.
-// CHECK:         %[[T1:.*]] = arith.constant dense<[4, 0, 16, 0, 8, 0, 1, 0, 0, 0, 0, 0, 3, 8, 1, 32, 0, 0, 0, 0, 2, 11, 2, 64, 0, 0, 0, 0, 1, 15, 1, 96, 0,
+// CHECK:         %[[T1:.*]] = arith.constant dense<[4, 0, 16, 128, 8, 0, 1, 0, 0, 0, 0, 0, 3, 8, 1, 32, 0, 0, 0, 0, 2, 11, 2, 64, 0, 0, 0, 0, 1, 15, 1, 96, 0,
 // CHECK:         %[[Y1:.*]] = call @baq_decode_4x6_r2_g0_f32_f32_f16_f16_v16a4t64c(%arg0, %{{.*}}, %{{.*}}, %{{.*}}, %[[T1]], %{{.*}}, %{{.*}}, %arg1)
-// CHECK:         %[[T2:.*]] = arith.constant dense<[3, 0, 10, 0, 4, 0, 1, 0, 0, 0, 0, 0, 2, 4, 2, 32, 0, 0, 0, 0, 1, 8, 2, 64, 0,
+// CHECK:         %[[T2:.*]] = arith.constant dense<[3, 0, 10, 96, 4, 0, 1, 0, 0, 0, 0, 0, 2, 4, 2, 32, 0, 0, 0, 0, 1, 8, 2, 64, 0,
 // CHECK:         %[[Y2:.*]] = call @baq_decode_4x6_r2_g0_f32_f32_f16_f16_v16a4t64c(%arg0, %{{.*}}, %{{.*}}, %{{.*}}, %[[T2]], %{{.*}}, %{{.*}}, %[[Y1]])
 // CHECK-NOT:     baq_kernel
 // CHECK:         return %[[Y2]]
