@@ -264,6 +264,14 @@ Value buildRowNests(
                        ValueRange, Value, Value)>
         body);
 
+/// The CPU prefill microkernel: rows [0, rows) of `slice` (rows x v, any
+/// float type) += xs[0..rows, 0..positions) · panel (positions x v, f32), in
+/// register tiles of min(tileRows, rows) rows (one vector<v> accumulator per
+/// row) and a remainder tile. Returns the updated slice.
+Value accumulatePanel(OpBuilder &b, Location loc, int64_t v, Value slice,
+                      Value xs, Value panel, Value positions, int64_t rows,
+                      int64_t tileRows);
+
 //===----------------------------------------------------------------------===//
 // Kernels of one packed weight
 //===----------------------------------------------------------------------===//

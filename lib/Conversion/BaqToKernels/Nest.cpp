@@ -135,3 +135,51 @@ Value mlir::baq::kernels::buildRowNests(
     nest(1, main, m - main);
   return result;
 }
+
+Value mlir::baq::kernels::accumulatePanel(OpBuilder &b, Location loc, int64_t v,
+                                          Value slice, Value xs, Value panel,
+                                          Value positions, int64_t rows,
+                                          int64_t tileRows) {
+  Lanes e(b, loc, v);
+  Type elem = cast<ShapedType>(slice.getType()).getElementType();
+  Value z0 = e.index(0);
+  int64_t tr = std::min(tileRows, rows);
+  int64_t mainRows = (rows / tr) * tr;
+  // Rows [r0, r0 + n) of the slice += xs[r0.., :] · panel.
+  auto tile = [&](OpBuilder &tb, Location tl, Value s, Value r0, int64_t n) {
+    Lanes te(tb, tl, v);
+    SmallVector<Value> init(n, te.splatF32(0.0f));
+    auto loop = scf::ForOp::create(
+        tb, tl, te.index(0), positions, te.index(1), init,
+        [&](OpBuilder &lb, Location ll, Value pos, ValueRange acc) {
+          Lanes le(lb, ll, v);
+          Value w = le.readContig(panel, {pos, z0});
+          SmallVector<Value> next;
+          for (int64_t t = 0; t < n; ++t) {
+            Value x = le.scalar(xs, {le.add(r0, t), pos});
+            next.push_back(le.fma(le.broadcast(x), w, acc[t]));
+          }
+          scf::YieldOp::create(lb, ll, next);
+        });
+    for (int64_t t = 0; t < n; ++t) {
+      Value row = te.add(r0, t);
+      Value cv = te.toF32(te.readContig(s, {row, z0}));
+      Value sum = arith::AddFOp::create(tb, tl, cv, loop.getResult(t));
+      s = te.writeContig(te.fromF32(sum, elem), s, {row, z0});
+    }
+    return s;
+  };
+  if (mainRows > tr) {
+    auto loop = scf::ForOp::create(
+        b, loc, z0, e.index(mainRows), e.index(tr), ValueRange{slice},
+        [&](OpBuilder &lb, Location ll, Value r0, ValueRange it) {
+          scf::YieldOp::create(lb, ll, tile(lb, ll, it[0], r0, tr));
+        });
+    slice = loop.getResult(0);
+  } else {
+    slice = tile(b, loc, slice, z0, tr);
+  }
+  if (rows > mainRows)
+    slice = tile(b, loc, slice, e.index(mainRows), rows - mainRows);
+  return slice;
+}

@@ -600,7 +600,6 @@ Value SharedDecodeBuilder::tiledBody(int64_t v, int64_t base, OpBuilder &nb,
                                      Location nl, Value item, Value slice) {
   Lanes e(nb, nl, v);
   int64_t rows = shape.rows;
-  Type elem = cast<RankedTensorType>(slice.getType()).getElementType();
   Value i0 = e.firstRow(item, base);
   Value z0 = e.index(0);
   readHeader(e);
@@ -623,45 +622,8 @@ Value SharedDecodeBuilder::tiledBody(int64_t v, int64_t base, OpBuilder &nb,
       });
   panel = pieceLoop.getResult(0);
 
-  int64_t tr = std::min(config.tileRows, rows);
-  int64_t mainRows = (rows / tr) * tr;
-  // Rows [r0, r0 + n) of the slice += xs[r0.., :] · panel.
-  auto tile = [&](OpBuilder &tb, Location tl, Value s, Value r0, int64_t n) {
-    Lanes te(tb, tl, v);
-    SmallVector<Value> init(n, te.splatF32(0.0f));
-    auto loop = scf::ForOp::create(
-        tb, tl, te.index(0), paddedEnd, te.index(1), init,
-        [&](OpBuilder &lb, Location ll, Value pos, ValueRange acc) {
-          Lanes le(lb, ll, v);
-          Value w = le.readContig(panel, {pos, z0});
-          SmallVector<Value> next;
-          for (int64_t t = 0; t < n; ++t) {
-            Value x = le.scalar(xs, {le.add(r0, t), pos});
-            next.push_back(le.fma(le.broadcast(x), w, acc[t]));
-          }
-          scf::YieldOp::create(lb, ll, next);
-        });
-    for (int64_t t = 0; t < n; ++t) {
-      Value row = te.add(r0, t);
-      Value cv = te.toF32(te.readContig(s, {row, z0}));
-      Value sum = arith::AddFOp::create(tb, tl, cv, loop.getResult(t));
-      s = te.writeContig(te.fromF32(sum, elem), s, {row, z0});
-    }
-    return s;
-  };
-  if (mainRows > tr) {
-    auto loop = scf::ForOp::create(
-        nb, nl, z0, e.index(mainRows), e.index(tr), ValueRange{slice},
-        [&](OpBuilder &lb, Location ll, Value r0, ValueRange it) {
-          scf::YieldOp::create(lb, ll, tile(lb, ll, it[0], r0, tr));
-        });
-    slice = loop.getResult(0);
-  } else {
-    slice = tile(nb, nl, slice, z0, tr);
-  }
-  if (rows > mainRows)
-    slice = tile(nb, nl, slice, e.index(mainRows), rows - mainRows);
-  return slice;
+  return accumulatePanel(nb, nl, v, slice, xs, panel, paddedEnd, rows,
+                         config.tileRows);
 }
 
 Value SharedDecodeBuilder::build(ValueRange args) {

@@ -94,11 +94,7 @@ Value PackedKernels::tiledMatmul(Value xs, Value weights, Value c) {
 }
 
 Value PackedKernels::panelMatmul(Value xs, Value c) {
-  auto cType = cast<RankedTensorType>(c.getType());
-  int64_t rows = cType.getDimSize(0);
-  Type elem = cType.getElementType();
-  int64_t tr = std::min(config.tileRows, rows);
-  int64_t mainRows = (rows / tr) * tr;
+  int64_t rows = cast<RankedTensorType>(c.getType()).getDimSize(0);
   return buildRowNests(
       b, loc, "baq_tiled_matmul", c, {}, l.m, config.rowsPerThread,
       config.threadsPerBlock,
@@ -162,43 +158,7 @@ Value PackedKernels::panelMatmul(Value xs, Value c) {
                                    seg, e.index(full), full, tail);
         }
 
-        // Rows [r0, r0 + n) of the slice += xs[r0.., :] · panel.
-        auto tile = [&](OpBuilder &tb, Location tl, Value s, Value r0,
-                        int64_t n) {
-          Lanes te(tb, tl, lanes);
-          SmallVector<Value> init(n, te.splatF32(0.0f));
-          auto loop = scf::ForOp::create(
-              tb, tl, te.index(0), te.index(l.padded), te.index(1), init,
-              [&](OpBuilder &lb, Location ll, Value p, ValueRange it) {
-                Lanes le(lb, ll, lanes);
-                Value w = le.readContig(panel, {p, z0});
-                SmallVector<Value> next;
-                for (int64_t t = 0; t < n; ++t) {
-                  Value x = le.scalar(xs, {le.add(r0, t), p});
-                  next.push_back(le.fma(le.broadcast(x), w, it[t]));
-                }
-                scf::YieldOp::create(lb, ll, next);
-              });
-          for (int64_t t = 0; t < n; ++t) {
-            Value row = te.add(r0, t);
-            Value cv = te.toF32(te.readContig(s, {row, z0}));
-            Value sum = arith::AddFOp::create(tb, tl, cv, loop.getResult(t));
-            s = te.writeContig(te.fromF32(sum, elem), s, {row, z0});
-          }
-          return s;
-        };
-        if (mainRows > tr) {
-          auto loop = scf::ForOp::create(
-              nb, nl, z0, e.index(mainRows), e.index(tr), ValueRange{slice},
-              [&](OpBuilder &lb, Location ll, Value r0, ValueRange it) {
-                scf::YieldOp::create(lb, ll, tile(lb, ll, it[0], r0, tr));
-              });
-          slice = loop.getResult(0);
-        } else {
-          slice = tile(nb, nl, slice, z0, tr);
-        }
-        if (rows > mainRows)
-          slice = tile(nb, nl, slice, e.index(mainRows), rows - mainRows);
-        return slice;
+        return accumulatePanel(nb, nl, lanes, slice, xs, panel,
+                               e.index(l.padded), rows, config.tileRows);
       });
 }
