@@ -56,18 +56,40 @@ def rope_tables(ckpt: Checkpoint) -> tuple[np.ndarray, np.ndarray]:
     return rope_table(ckpt.config, ckpt.config.seq_len)
 
 
+def _tag(line: str, attr: str) -> str:
+    """``line`` (the first line of a top-level op) with the discardable attribute ``attr``
+    in the place the op's custom syntax keeps its attribute dictionary."""
+    op = line.split(" = ", 1)[1] if line.startswith("%") else line
+    name = op.split(" ", 1)[0]
+    if name == "linalg.generic":
+        return line.replace("linalg.generic {", "linalg.generic {" + attr + ", ", 1)
+    if name in ("linalg.fill", "arith.constant"):
+        return line.replace(name + " ", name + " {" + attr + "} ", 1)
+    if name == "linalg.matmul":  # the Hessian's dictionary, if any, ends the line
+        return line[:-1] + ", " + attr + "}" if line.endswith("}") else line + " {" + attr + "}"
+    if name == "memref.get_global":
+        return line + " {" + attr + "}"
+    i = line.index(" : ")
+    return line[:i] + " {" + attr + "}" + line[i:]
+
+
 class _Body:
-    """SSA-name allocator and line collector for one function."""
+    """SSA-name allocator and line collector for one function. While ``block`` is set,
+    every top-level op carries ``baq.block = block`` (what --baq-share-blocks outlines)."""
 
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.n = 0
+        self.block: int | None = None
 
     def fresh(self, stem: str) -> str:
         self.n += 1
         return f"%{stem}{self.n}"
 
     def emit(self, line: str) -> None:
+        # Region bodies, region ends and continuation lines start with a space, ^ or }.
+        if self.block is not None and line[0] not in " ^}":
+            line = _tag(line, f"baq.block = {self.block}")
         self.lines.append("    " + line)
 
 
@@ -239,8 +261,9 @@ class ModelWriter:
                f"{_t(T, n)}")
         return r2
 
-    def _attention(self, b: _Body, q: str, kc: str, vc: str, l: int, T: int) -> str:
-        """Grouped-query causal attention of ``q [T, dim]`` over layer ``l`` of the caches.
+    def _attention(self, b: _Body, q: str, kc: str, vc: str, l: str, T: int) -> str:
+        """Grouped-query causal attention of ``q [T, dim]`` over layer ``l`` (an SSA index)
+        of the caches.
 
         Only the ``n = pos + T`` cache rows a call can see are read (dynamic-size slices), so
         a token costs O(pos), not O(seq_len); within a prefill block, row ``s`` is masked for
@@ -392,6 +415,11 @@ class ModelWriter:
         kc, vc = "%kcache", "%vcache"
         for l in range(L):
             p = f"blk{l}_"
+            # Each block's ops are marked, and its cache layer is an SSA value (not a static
+            # offset), so that blocks of the same shape are the same code up to constants.
+            b.block = l
+            layer = f"%layer{l}"
+            b.emit(f"{layer} = arith.constant {l} : index")
             xb = self._rmsnorm(b, x, f"rms_att{l}", T)
             q = self._linear(b, p + "wq", xb, T, d, d, self._hessian_attr(p + "wq", d))
             k = self._linear(b, p + "wk", xb, T, d, kv, self._hessian_attr(p + "wk", d))
@@ -400,10 +428,10 @@ class ModelWriter:
             k = self._rope(b, k, T, kv, cos, sin)
             nk, nv = b.fresh("kcache"), b.fresh("vcache")
             for new, old, val in ((nk, kc, k), (nv, vc, v)):
-                b.emit(f"{new} = tensor.insert_slice {val} into {old}[{l}, %pos, 0] "
+                b.emit(f"{new} = tensor.insert_slice {val} into {old}[{layer}, %pos, 0] "
                        f"[1, {T}, {kv}] [1, 1, 1] : {_t(T, kv)} into {cache}")
             kc, vc = nk, nv
-            o = self._attention(b, q, kc, vc, l, T)
+            o = self._attention(b, q, kc, vc, layer, T)
             x = self._binary(b, "add", x,
                              self._linear(b, p + "wo", o, T, d, d,
                                           self._hessian_attr(p + "wo", d)), T, d)
@@ -414,6 +442,7 @@ class ModelWriter:
             x = self._binary(b, "add", x,
                              self._linear(b, p + "w2", h, T, hid, d,
                                           self._hessian_attr(p + "w2", hid)), T, d)
+            b.block = None
         xf = self._rmsnorm(b, x, "rms_final", T)
         logits = self._linear(b, self.head_global, xf, T, d, V,
                               self._hessian_attr(CLASSIFIER, d) if self.head_hessian else "")

@@ -21,13 +21,16 @@
 
 // CHECK-LABEL: func.func @forward(
 // CHECK-SAME: %{{.*}}: tensor<1xi32>, %{{.*}}: index, %{{.*}}: tensor<2x64x8xf32>, %{{.*}}: tensor<2x64x8xf32>) -> (tensor<1x320xf32>, tensor<2x64x8xf32>, tensor<2x64x8xf32>)
+// Each block's ops carry its index (baq.block, for --baq-share-blocks) and its cache
+// layer is an SSA index.
+// CHECK: %[[LAYER:.*]] = arith.constant {baq.block = 0 : i64} 0 : index
 // CHECK: memref.get_global @blk0_wq
-// CHECK: linalg.matmul {{.*}}{baq.hessian = dense_resource<blk0_attn_hessian> : tensor<16x16xf32>}
-// CHECK: tensor.insert_slice {{.*}} into %{{.*}}[0, %{{.*}}, 0] [1, 1, 8] [1, 1, 1] : tensor<1x8xf32> into tensor<2x64x8xf32>
-// CHECK: linalg.matmul {{.*}}{baq.hessian = dense_resource<blk1_w2_hessian> : tensor<40x40xf32>}
+// CHECK: linalg.matmul {{.*}}baq.hessian = dense_resource<blk0_attn_hessian> : tensor<16x16xf32>}
+// CHECK: tensor.insert_slice {{.*}} into %{{.*}}[%[[LAYER]], %{{.*}}, 0] [1, 1, 8] [1, 1, 1] {baq.block = 0 : i64} : tensor<1x8xf32> into tensor<2x64x8xf32>
+// CHECK: linalg.matmul {{.*}}baq.hessian = dense_resource<blk1_w2_hessian> : tensor<40x40xf32>}
 // The classifier is a calibrated projection on its own copy of the embedding matrix.
 // CHECK: memref.get_global @classifier
-// CHECK: linalg.matmul {{.*}}{baq.hessian = dense_resource<classifier_hessian> : tensor<16x16xf32>}
+// CHECK: linalg.matmul {{.*}}baq.hessian = dense_resource<classifier_hessian> : tensor<16x16xf32>}
 // CHECK: return
 
 // CHECK-LABEL: func.func @prefill(

@@ -578,5 +578,13 @@ LogicalResult BaqDialect::verifyOperationAttribute(Operation *op,
              << "'" << name << "' must be in (0, 8], got " << value;
     return success();
   }
+  if (name == getBlockAttrName()) {
+    auto block = dyn_cast<IntegerAttr>(attribute.getValue());
+    if (!block || !block.getType().isSignlessIntOrIndex() ||
+        block.getValue().isNegative())
+      return op->emitError()
+             << "'" << name << "' must be a non-negative integer attribute";
+    return success();
+  }
   return op->emitError() << "unknown baq attribute '" << name << "'";
 }

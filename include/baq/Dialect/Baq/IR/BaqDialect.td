@@ -26,6 +26,13 @@ def Baq_Dialect : Dialect {
       `--baq-allocate` target (in the pass's `budget` kind), which it meets
       on its own instead of sharing the module's (per-tensor overrides, and
       the per-layer mix baseline of `baq.quantize --layer-mix`).
+
+    Discardable attribute understood on any operation:
+
+    * `baq.block`: a non-negative integer, the index of the model block
+      (decoder layer) the operation computes, set by the whole-model
+      exporter. `--baq-share-blocks` outlines each block's op range and calls
+      one function per group of structurally identical blocks.
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasOperationAttrVerify = 1;
@@ -39,6 +46,10 @@ def Baq_Dialect : Dialect {
     /// Per-matmul target of --baq-allocate (a float in (0, 8]).
     static constexpr ::llvm::StringLiteral getTargetBitsAttrName() {
       return ::llvm::StringLiteral("baq.target_bits");
+    }
+    /// The model block an operation belongs to (a non-negative integer).
+    static constexpr ::llvm::StringLiteral getBlockAttrName() {
+      return ::llvm::StringLiteral("baq.block");
     }
   }];
 }
