@@ -117,7 +117,7 @@ static bool isStackBuffer(Value alloc) {
 /// the model's other reductions run over contiguous, vectorisable loops.
 static void addKernelsAndBufferize(OpPassManager &pm,
                                    const BaqBuildKernelsOptions &kernels,
-                                   bool cpu) {
+                                   bool cpu, bool shareBlocks = false) {
   pm.addPass(createBaqBuildKernels(kernels));
   if (cpu) {
     pm.addPass(createBaqDenseMatmul());
@@ -126,14 +126,20 @@ static void addKernelsAndBufferize(OpPassManager &pm,
   BaqConstantsToGlobalsOptions globals;
   globals.parameters = cpu;
   pm.addPass(createBaqConstantsToGlobals(globals));
+  // With the kernels built and the weights and tables globals, blocks of the
+  // same shape differ only in those globals and their cache layer.
+  if (shareBlocks)
+    pm.addPass(createBaqShareBlocks());
   bufferization::OneShotBufferizePassOptions bufferize;
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
-  if (cpu)
+  if (cpu) {
+    pm.addPass(createBaqDropReturnedArguments());
     pm.addNestedPass<func::FuncOp>(
         bufferization::createPromoteBuffersToStackPass(isStackBuffer));
+  }
   bufferization::buildBufferDeallocationPipeline(
       pm, bufferization::BufferDeallocationPipelineOptions());
   if (cpu)
@@ -216,7 +222,7 @@ static LogicalResult addLowerCPU(OpPassManager &pm, const Options &o,
       "baq-lower-cpu", fail);
   if (failed(kernels))
     return failure();
-  addKernelsAndBufferize(pm, *kernels, /*cpu=*/true);
+  addKernelsAndBufferize(pm, *kernels, /*cpu=*/true, o.shareBlocks);
   if (o.parallel) {
     BaqKernelsToParallelOptions parallel;
     parallel.minWork = o.parallelMinWork;

@@ -12,6 +12,7 @@
 
 #include "baq/Dialect/Baq/Transforms/Passes.h"
 
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -25,6 +26,9 @@ class ArithDialect;
 namespace bufferization {
 class BufferizationDialect;
 } // namespace bufferization
+namespace func {
+class FuncDialect;
+} // namespace func
 namespace gpu {
 class GPUDialect;
 } // namespace gpu
@@ -135,6 +139,11 @@ struct CPUTargetOptions : public KernelOptions<Derived> {
       llvm::cl::desc("Estimated operations below which a kernel stays "
                      "sequential (baq-kernels-to-parallel min-work)"),
       llvm::cl::init(32768)};
+  PipelineOption::Option<bool> shareBlocks{
+      *this, "share-blocks",
+      llvm::cl::desc("Call one function per group of identical model blocks "
+                     "(baq-share-blocks)"),
+      llvm::cl::init(true)};
 };
 
 template <typename Derived>
@@ -204,6 +213,17 @@ template <typename Base> struct QuantizeOptions : public Base {
 };
 
 struct LowerCPUOptions : public CPUTargetOptions<LowerCPUOptions> {};
+
+/// baq-share-blocks: outlines the `baq.block` op ranges of `module`'s
+/// functions and replaces every group of at least `minBlocks` ranges that are
+/// the same code up to scalar constants by calls to one private function.
+/// Returns the number of ranges replaced.
+int64_t shareBlocks(ModuleOp module, int64_t minBlocks);
+
+/// baq-drop-returned-arguments: removes the results of private functions,
+/// called only by func.call in `module`, that return one of their memref
+/// arguments; callers use the operand instead.
+void dropReturnedArguments(ModuleOp module);
 struct LowerNVVMOptions : public NVVMTargetOptions<LowerNVVMOptions> {};
 struct QuantizeAndLowerCPUOptions
     : public QuantizeOptions<CPUTargetOptions<QuantizeAndLowerCPUOptions>> {};

@@ -292,6 +292,64 @@ def BaqContiguousReductions : Pass<"baq-contiguous-reductions"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def BaqShareBlocks : Pass<"baq-share-blocks", "ModuleOp"> {
+  let summary = "Call one function per group of identical model blocks "
+                "instead of repeating each block's code (`baq.block`)";
+  let description = [{
+    A whole-model function (baq.export_model) repeats every decoder block's
+    host code: norms, RoPE, attention, SwiGLU, residuals, cache updates and
+    the kernel calls with their table and weight operands. This pass takes
+    the top-level ops of each function's entry block from the first to the
+    last op marked `baq.block = l` as block `l`'s range and outlines it into
+    a private function:
+
+    * operand-free references to module data (`memref.get_global`, tensor
+      constants) and the casts/reshapes/`bufferization.to_tensor` applied
+      to them stay in the caller and are passed as arguments: the weights
+      and per-matmul tables are the caller's, the code is shared;
+    * scalar constants defined outside the range are copied in (one copy
+      per using op), other values used in it become arguments, values used
+      after it become results.
+
+    Ranges that outline to the same function up to the values of top-level
+    scalar `arith.constant`s (e.g. the block's cache layer) form a group;
+    the constants that differ become trailing arguments. Each group of at
+    least `min-blocks` ranges is replaced by calls to one function, marked
+    `no_inline` so that LLVM keeps it out of line; other ranges are left
+    as they are (e.g. blocks whose specialised kernels differ). Functions
+    whose marked ranges interleave, or with more than one block, are
+    skipped. Semantics do not change: a range is replaced by a call in
+    place, and only side-effect-free data references move. Part of
+    `--baq-lower-cpu` (option `share-blocks`), before bufferization.
+  }];
+  let options = [
+    Option<"minBlocks", "min-blocks", "int64_t", /*default=*/"2",
+           "Fewest identical blocks worth a shared function (>= 1)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+def BaqDropReturnedArguments
+    : Pass<"baq-drop-returned-arguments", "ModuleOp"> {
+  let summary = "Drop the results of private functions that return one of "
+                "their memref arguments (after bufferization)";
+  let description = [{
+    After one-shot bufferization a function that updates a tensor argument
+    in place (a shared kernel's output, a shared block's KV caches) returns
+    that argument's buffer. The deallocation pipeline gives callers
+    ownership of every result, so it would return a clone: a malloc and a
+    copy per call. For each private function whose uses are all `func.call`
+    ops, this pass removes every result that is (up to `memref.cast`) one of
+    its arguments, and the callers use the operand they passed instead
+    (upstream `drop-equivalent-buffer-results`, restricted to functions
+    whose callers are all in the module, so that entry points keep their
+    signatures). Part of `--baq-lower-cpu`, between one-shot bufferization
+    and the deallocation pipeline.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
 def BaqReturnArgumentsInPlace
     : Pass<"baq-return-arguments-in-place", "ModuleOp"> {
   let summary = "Return a function's memref arguments themselves instead of "
