@@ -14,6 +14,7 @@
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
 
 namespace mlir {
@@ -39,13 +40,21 @@ struct BaqReturnArgumentsInPlacePass
         return;
       for (OpOperand &operand : ret->getOpOperands()) {
         auto clone = operand.get().getDefiningOp<bufferization::CloneOp>();
-        if (!clone || !clone->hasOneUse() ||
-            clone.getInput().getType() != clone.getType())
+        if (!clone || clone.getInput().getType() != clone.getType())
           continue;
         auto arg = dyn_cast<BlockArgument>(clone.getInput());
         if (!arg || arg.getOwner() != &func.getBody().front())
           continue;
-        operand.set(arg);
+        // Besides the return, the lowered deallocations may read the clone's
+        // address, to keep a retained buffer from being freed: with the
+        // argument's address they keep whatever aliases the argument, which
+        // the function does not own anyway.
+        if (!llvm::all_of(clone->getUsers(), [&](Operation *user) {
+              return user == ret.getOperation() ||
+                     isa<memref::ExtractAlignedPointerAsIndexOp>(user);
+            }))
+          continue;
+        clone.replaceAllUsesWith(arg);
         clone->erase();
       }
     });

@@ -1,5 +1,5 @@
 // baq-return-arguments-in-place: a clone of a function argument that is only
-// returned becomes the argument; other clones stay.
+// returned (or whose address is read) becomes the argument; other clones stay.
 // RUN: baq-opt %s --split-input-file --baq-return-arguments-in-place | FileCheck %s
 // The whole CPU lowering of a cache update: no malloc, no whole-cache copy,
 // the row still copied into the cache; a small intermediate on the stack.
@@ -15,6 +15,23 @@ func.func @cache_in_place(%cache: memref<4x8xf32>, %other: memref<4x8xf32>, %v: 
   %0 = bufferization.clone %cache : memref<4x8xf32> to memref<4x8xf32>
   %1 = bufferization.clone %other : memref<4x8xf32> to memref<4x8xf32>
   return %0, %1 : memref<4x8xf32>, memref<4x8xf32>
+}
+
+// -----
+
+// The lowered deallocations may read the clone's address (to keep retained
+// buffers): they read the argument's instead.
+// CHECK-LABEL: func.func @address_read
+// CHECK-SAME:    (%[[CACHE:.*]]: memref<4x8xf32>
+// CHECK-NOT:     bufferization.clone
+// CHECK:         memref.extract_aligned_pointer_as_index %[[CACHE]]
+// CHECK:         return %[[CACHE]]
+func.func @address_read(%cache: memref<4x8xf32>, %keep: memref<?xindex>) -> memref<4x8xf32> {
+  %c0 = arith.constant 0 : index
+  %0 = bufferization.clone %cache : memref<4x8xf32> to memref<4x8xf32>
+  %p = memref.extract_aligned_pointer_as_index %0 : memref<4x8xf32> -> index
+  memref.store %p, %keep[%c0] : memref<?xindex>
+  return %0 : memref<4x8xf32>
 }
 
 // -----
