@@ -26,6 +26,19 @@
 // the same logits.
 // RUN: env OMP_NUM_THREADS=2 baq-run %t.q.mlir --tokenizer %t.tok --prompt "the cat sat on the mat and the dog" --lower-options "parallel-min-work=0" --dump-logits %t.qomp --steps 2
 // RUN: %pybaq %S/Inputs/check_model.py logits %t.bin %t.tok %t.q.mlir "the cat sat on the mat and the dog" %t.qomp | FileCheck %s --check-prefix=QUANT
+// Shared kernels (kernels=shared): the two blocks of each entry point are calls of one
+// function (baq-share-blocks); the same logits.
+// RUN: baq-opt %t.q.mlir --baq-build-kernels="kernels=shared" --baq-constants-to-globals --baq-share-blocks | FileCheck %s --check-prefix=SHARE
+// RUN: baq-run %t.q.mlir --tokenizer %t.tok --prompt "the cat sat on the mat and the dog" --lower-options "kernels=shared" --dump-logits %t.qs --steps 2
+// RUN: %pybaq %S/Inputs/check_model.py logits %t.bin %t.tok %t.q.mlir "the cat sat on the mat and the dog" %t.qs | FileCheck %s --check-prefix=QUANT
+// SHARE-LABEL: func.func private @forward_block(
+// SHARE-LABEL: func.func @forward(
+// SHARE-COUNT-2: call @forward_block(
+// SHARE-NOT: call @forward_block(
+// SHARE-LABEL: func.func private @prefill_block(
+// SHARE-LABEL: func.func @prefill(
+// SHARE-COUNT-2: call @prefill_block(
+// SHARE-NOT: call @prefill_block(
 // QUANT: tokens 27 substituted layers 15 max relative error
 // QUANT-NEXT: PASS
 // GEN: substituted layers 15, equal True
