@@ -21,9 +21,37 @@ int baq::numerics::gridTypeBits(GridType type) {
   case GridType::F32:
     return 32;
   case GridType::U8:
+  case GridType::E4M4:
     return 8;
   }
   llvm_unreachable("unknown grid type");
+}
+
+float baq::numerics::decodeScaleCode(uint8_t code) {
+  if (code == 0)
+    return 0.0f;
+  // An integer below 32 times a power of two: exact.
+  return std::ldexp(static_cast<float>(16 + (code & 15)), (code >> 4) - 16);
+}
+
+uint8_t baq::numerics::encodeScaleCode(float scale) {
+  if (!(scale > 0.0f))
+    return 0;
+  if (scale >= kLargestScaleCode)
+    return 255;
+  // scale = mant * 2^(e - 16) with mant = 32 f in [16, 32), f from frexp.
+  int x = 0;
+  const float mant = std::ldexp(std::frexp(scale, &x), 5);
+  int e = x + 11;
+  float rounded = std::nearbyint(mant); // ties to even: to the even code
+  if (rounded == 32.0f) {
+    rounded = 16.0f;
+    ++e;
+  }
+  const int code = e * 16 + static_cast<int>(rounded) - 16;
+  // Below code 1 (code 0 is the scale 0): code 1, so that a nonzero range
+  // never decodes to zeros (its grid is coarser instead).
+  return static_cast<uint8_t>(e >= 0 && code > 0 ? code : 1);
 }
 
 float baq::numerics::roundToGridType(float value, GridType type) {
@@ -37,6 +65,8 @@ float baq::numerics::roundToGridType(float value, GridType type) {
     break;
   case GridType::F32:
     return value;
+  case GridType::E4M4:
+    return decodeScaleCode(encodeScaleCode(value));
   case GridType::U8:
     llvm_unreachable("U8 is a zero code, not a float type");
   }
@@ -80,6 +110,8 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
   // Row ranges reach 2 max|w|; computed in double so that it cannot overflow.
   double widest = 2.0 * static_cast<double>(maxAbs);
   auto holds = [&](GridType type) {
+    if (type == GridType::E4M4)
+      return widest <= kLargestScaleCode;
     const llvm::fltSemantics &semantics =
         type == GridType::F16    ? llvm::APFloat::IEEEhalf()
         : type == GridType::BF16 ? llvm::APFloat::BFloat()
@@ -89,6 +121,7 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
   auto name = [](GridType type) {
     return type == GridType::F16    ? "f16"
            : type == GridType::BF16 ? "bf16"
+           : type == GridType::E4M4 ? "u8 scale code"
                                     : "f32";
   };
   if (requested) {
@@ -97,8 +130,13 @@ baq::numerics::chooseGridType(llvm::ArrayRef<float> w,
     return detail::makeError(
         llvm::Twine("weights up to ") + detail::formatDouble(maxAbs) +
         " make scale ranges exceed the largest " + name(*requested) +
-        " value; use scale-type=f32 (or auto)");
+        " value; use scale-type=" +
+        (*requested == GridType::E4M4 ? "f16" : "f32") + " (or auto)");
   }
+  // 8-bit scale codes where they hold every range: half f16's cost, and the
+  // grid search picks among the values they can store.
+  if (holds(GridType::E4M4) && !(widest > 0 && widest < decodeScaleCode(1)))
+    return GridType::E4M4;
   // A layer whose ranges all sit below f16's normal range would get scales
   // with a few bits of precision: f32 too.
   double f16MinNormal =
@@ -123,6 +161,8 @@ double baq::numerics::smallestNormal(GridType type) {
         .convertToDouble();
   case GridType::F32:
     return std::numeric_limits<float>::min();
+  case GridType::E4M4: // smaller ranges are stored as code 1
+    return decodeScaleCode(1);
   case GridType::U8:
     break;
   }
@@ -139,6 +179,8 @@ const char *baq::numerics::gridTypeName(GridType type) {
     return "f32";
   case GridType::U8:
     return "i8";
+  case GridType::E4M4:
+    return "u8 scale code";
   }
   llvm_unreachable("unknown grid type");
 }

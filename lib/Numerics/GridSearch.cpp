@@ -340,7 +340,12 @@ void baq::numerics::computeGrids(llvm::ArrayRef<float> w,
     }
     for (int64_t group = 0; group < g; ++group) {
       auto [lo, hi] = layout.groupRange(w, i, group);
+      // The min-max grid: the range itself, or with 8-bit scale codes (1/16
+      // to 1/32 apart) the code at or above it, so that it clips nothing.
       float scale = roundToGridType(hi - lo, options.scaleType);
+      if (options.scaleType == GridType::E4M4 && scale < hi - lo)
+        scale =
+            decodeScaleCode(std::min<int>(encodeScaleCode(hi - lo) + 1, 255));
       float zero = encodeZero(lo, scale, options.zeroType);
       if (options.mseGrid && hi > lo) {
         // GPTQ's search (grid = 100, maxshrink = 0.8, norm = 2.4, or the

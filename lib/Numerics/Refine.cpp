@@ -151,11 +151,25 @@ public:
         }
         if (!(den > 0.0))
           continue;
-        const float next = roundToGridType(static_cast<float>(s + num / den),
-                                           options.scaleType);
+        const float optimum = static_cast<float>(s + num / den);
+        float next = roundToGridType(optimum, options.scaleType);
+        auto change = [&](float to) {
+          const double t = static_cast<double>(to) - s;
+          return -2.0 * t * num + t * t * den;
+        };
+        // 8-bit scale codes are coarse (1/16 to 1/32 apart): the code on
+        // the optimum's other side may lower the parabola more.
+        if (options.scaleType == GridType::E4M4 && std::isfinite(optimum)) {
+          const uint8_t code = encodeScaleCode(optimum);
+          const float other =
+              decodeScaleCode(next < optimum ? std::min<int>(code + 1, 255)
+                                             : std::max<int>(code - 1, 1));
+          if (change(other) < change(next))
+            next = other;
+        }
         const double t = static_cast<double>(next) - s;
         if (!std::isfinite(next) || next < normal || t == 0.0 ||
-            !(-2.0 * t * num + t * t * den < 0.0))
+            !(change(next) < 0.0))
           continue;
         q.scales[i * g + group] = next;
         const float zero =

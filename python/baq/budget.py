@@ -31,25 +31,33 @@ MAX_BITS = 8
 _EPS = 1e-9
 _F16_MAX = 65504.0
 _F16_MIN_NORMAL = 2.0 ** -14
+# 8-bit scale codes (FORMAT.md §4): code 255 and code 1.
+_SCALE_CODE_MAX = 15.5
+_SCALE_CODE_MIN = 17.0 * 2.0 ** -16
 
 
 @dataclass(frozen=True)
 class LayerShape:
     m: int  # outputs (rows)
     n: int  # inputs (columns)
-    scale_bits: int = 16
+    scale_bits: int = 8  # an 8-bit scale code, what scale-type=auto stores for most layers
     zero_bits: int = 8
 
 
 def scale_bits(w: np.ndarray, scale_type: str = "auto") -> int:
-    """Bits of one stored scale of weight ``w`` (``chooseGridType``): auto is f16 unless the
-    layer's ranges (up to 2 max|w|) exceed f16 or all lie below its normal range."""
+    """Bits of one stored scale of weight ``w`` (``chooseGridType``): auto is an 8-bit code
+    where the layer's ranges (up to 2 max|w|) fit the codes, else f16 unless they exceed f16
+    or all lie below its normal range."""
     if scale_type in ("f16", "bf16"):
         return 16
+    if scale_type == "u8":
+        return 8
     if scale_type == "f32":
         return 32
     finite = np.abs(w[np.isfinite(w)])
     widest = 2.0 * float(finite.max()) if finite.size else 0.0
+    if widest <= _SCALE_CODE_MAX and not (0 < widest < _SCALE_CODE_MIN):
+        return 8
     return 16 if widest <= _F16_MAX and not (0 < widest < _F16_MIN_NORMAL) else 32
 
 

@@ -64,7 +64,7 @@ class Layout:
             raise FormatError(f"negative group_size {self.group_size}")
         if self.channel_dim not in (0, 1):
             raise FormatError(f"channel_dim = {self.channel_dim}, must be 0 or 1")
-        if self.scale_type not in ("f16", "bf16", "f32"):
+        if self.scale_type not in ("f16", "bf16", "f32", "i8"):
             raise FormatError(f"unsupported scale type {self.scale_type}")
         if self.zero_type not in ("f16", "bf16", "f32", "i8"):
             raise FormatError(f"unsupported zero type {self.zero_type}")
@@ -227,13 +227,23 @@ def unpack_codes(layout: Layout, payload: np.ndarray, check_padding: bool = True
     return codes
 
 
+def decode_scale_codes(codes: np.ndarray) -> np.ndarray:
+    """8-bit scale codes (i8 storage read as unsigned) -> f32 scales, exactly (FORMAT.md §4)."""
+    c = np.asarray(codes).astype(np.int64) & 0xFF
+    s = np.ldexp((16 + (c & 15)).astype(np.float32), (c >> 4) - 16).astype(np.float32)
+    return np.where(c == 0, np.float32(0), s).astype(np.float32)
+
+
 def dequantize(layout: Layout, payload: np.ndarray, scales: np.ndarray,
                zeros: np.ndarray, check_padding: bool = True) -> np.ndarray:
     """Logical ``W [M, N]`` (float32): ``w = (q - zp) * step`` with ``step = s / (2^b - 1)``
     and ``zp = clamp(round_half_even(-z / step), 0, 2^b - 1)`` (0 unless ``step > 0``), in
-    f32; 0-bit channels are 0 (FORMAT.md §4). ``zero_type = i8`` zeros are codes ``zq``
-    with ``z = -((s * zq) / 255)``."""
+    f32; 0-bit channels are 0 (FORMAT.md §4). ``scale_type = i8`` scales are codes ``c``
+    with ``s = (16 + c % 16) * 2^(c // 16 - 16)`` (0 for ``c = 0``); ``zero_type = i8``
+    zeros are codes ``zq`` with ``z = -((s * zq) / 255)``."""
     M, N, G = layout.outputs, layout.inputs, layout.num_groups
+    if layout.scale_type == "i8":
+        scales = decode_scale_codes(scales)
     scales = np.asarray(scales, np.float32).reshape(M, -1)
     if layout.zero_type == "i8":
         # 8-bit zero codes zq (i8 storage read as unsigned): z = -((s * zq) / 255) in f32.
@@ -511,7 +521,8 @@ def read_parameters(path: str | Path, check_padding: bool = True) -> dict[str, L
         parts = {}
         for part, (dtype, shape) in {
                 "payload": ("I32", [layout.payload_words]),
-                "scales": ({"f16": "F16", "bf16": "BF16", "f32": "F32"}[layout.scale_type],
+                "scales": ({"f16": "F16", "bf16": "BF16", "f32": "F32", "i8": "U8"}[
+                    layout.scale_type],
                            [layout.outputs, layout.num_groups]),
                 "zeros": ({"f16": "F16", "bf16": "BF16", "f32": "F32", "i8": "U8"}[
                     layout.zero_type], [layout.outputs, layout.num_groups])}.items():

@@ -40,7 +40,12 @@ def test_pooled_rate_refuses_what_min_bits_cannot_meet():
 
 
 def test_scale_bits_like_choose_grid_type():
-    assert scale_bits(np.ones((2, 2), np.float32)) == 16
+    assert scale_bits(np.ones((2, 2), np.float32)) == 8            # 8-bit scale codes
+    assert scale_bits(np.full((2, 2), 7.75, np.float32)) == 8
+    assert scale_bits(np.full((2, 2), 7.8, np.float32)) == 16      # ranges beyond 15.5
+    assert scale_bits(np.full((2, 2), 1e-4, np.float32)) == 16     # below code 1
+    assert scale_bits(np.ones((2, 2), np.float32), "f16") == 16
+    assert scale_bits(np.full((2, 2), 9.0, np.float32), "u8") == 8
     assert scale_bits(np.full((2, 2), 4e4, np.float32)) == 32   # ranges beyond f16
     assert scale_bits(np.full((2, 2), 1e-6, np.float32)) == 32  # below its normal range
     assert scale_bits(np.full((2, 2), 4e4, np.float32), "bf16") == 16

@@ -232,6 +232,31 @@ def test_zero_codes_hand_computed() -> None:
                      "scale_type = f16, zero_type = ui8>")
 
 
+def test_scale_codes_hand_computed() -> None:
+    """8-bit scale codes (scale_type = i8, FORMAT.md §4): s = (16 + c % 16) 2^(c // 16 - 16),
+    0 for c = 0, exact in f32; read as unsigned (200 arrives as -56 from the MLIR text)."""
+    from baq.packed import decode_scale_codes, dequantize
+    c = np.arange(256)
+    expect = np.where(c == 0, 0.0, (16 + c % 16) * 2.0 ** (c // 16 - 16))
+    got = decode_scale_codes(c.astype(np.uint8).view(np.int8))
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got.astype(np.float64), expect)
+    assert got[1] == np.float32(17 * 2.0 ** -16) and got[255] == np.float32(15.5)
+    assert got[176] == np.float32(0.5) and got[200] == np.float32(1.5)
+    lay = parse_layout("#baq.layout<outputs = 3, inputs = 2, channel_dim = 0, bits = [2, 2], "
+                       "group_size = 0, scale_type = i8, zero_type = i8>")
+    assert lay.scale_type == "i8" and lay.bit_accounting()["scales"] == 3 * 8
+    payload = np.array([0x777], np.uint32)  # codes [3, 1] in every row
+    codes = np.array([[0], [-80], [-56]], np.int8)  # 0, 176 (0.5), 200 (1.5)
+    zq = np.zeros((3, 1), np.int8)  # z = 0: zp = 0
+    step = np.array([0.0, 0.5, 1.5], np.float32) / np.float32(3)
+    np.testing.assert_array_equal(dequantize(lay, payload, codes, zq),
+                                  np.stack([np.float32(3) * step, step], axis=1))
+    with pytest.raises(FormatError, match="unsupported scale type ui8"):
+        parse_layout("#baq.layout<outputs = 1, inputs = 1, bits = [2], group_size = 0, "
+                     "scale_type = ui8, zero_type = i8>")
+
+
 def test_zero_codes_from_baq_opt(tmp_path) -> None:
     """`--baq-allocate zero-type=u8` writes i8 zero codes that the reader decodes, and the
     reader's honest bits (8 per zero) equal the allocator's report at budget=total."""

@@ -53,15 +53,16 @@ func.func @mixed_rows(%a: tensor<1x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf3
 
 // -----
 
-// All-zero weights have zero ranges: nothing to lose, every type stores them.
+// All-zero weights have zero ranges: nothing to lose, every type stores them
+// (auto: 8-bit scale codes, code 0).
 // CHECK-LABEL: func.func @zeros
-// CHECK:       scale_type = f16, zero_type = i8
+// CHECK:       scale_type = i8, zero_type = i8
 // F16-OUT-LABEL: func.func @zeros
 // F16-OUT:       scale_type = f16, zero_type = i8
 // BF16-OUT-LABEL: func.func @zeros
 // BF16-OUT:       scale_type = bf16, zero_type = i8
 // AUTO-ZEROS-LABEL: func.func @zeros
-// AUTO-ZEROS:       scale_type = f16, zero_type = f16
+// AUTO-ZEROS:       scale_type = i8, zero_type = f16
 func.func @zeros(%a: tensor<1x2xf32>, %c: tensor<1x2xf32>) -> tensor<1x2xf32> {
   %w = arith.constant dense<0.0> : tensor<2x2xf32>
   %r = linalg.matmul {baq.hessian = dense<[[2.0, 0.0], [0.0, 2.0]]> : tensor<2x2xf32>}

@@ -7,13 +7,14 @@
 // 1-bit GPTQ fits at 1.56), per layer and over the module.
 // RUN: baq-opt %baq_src_root/examples/model.mlir --baq-allocate="target-bits=2 budget=total budget-scope=layer report=%t.layer.json progress=false" -o %t.layer.mlir 2>/dev/null
 // RUN: %python %S/Inputs/check_report.py %t.layer.json --target 2 --mode exact --budget total | FileCheck %s --check-prefix=LAYER
-// 8-bit zeros (the default) leave 0.125 bit/weight more payload than f16
-// zeros (64 rows x 8 bits / 4096 weights) at the same total.
-// LAYER: blk0_wq 64x64 payload=1.5625 total=2.0000
+// 8-bit scale and zero codes (the defaults) leave 0.125 bit/weight more
+// payload than an f16 scale or zero each (64 rows x 8 bits / 4096 weights)
+// at the same total.
+// LAYER: blk0_wq 64x64 payload=1.6875 total=2.0000
 // LAYER: total weights=
 // LAYER-SAME: total=2.0000
 // LAYER: OK
-// RUN: baq-opt %baq_src_root/examples/model.mlir --baq-allocate="target-bits=2 budget=total budget-scope=layer zero-type=auto report=%t.f16.json progress=false" -o /dev/null 2>/dev/null
+// RUN: baq-opt %baq_src_root/examples/model.mlir --baq-allocate="target-bits=2 budget=total budget-scope=layer scale-type=f16 zero-type=auto report=%t.f16.json progress=false" -o /dev/null 2>/dev/null
 // RUN: %python %S/Inputs/check_report.py %t.f16.json --target 2 --mode exact --budget total | FileCheck %s --check-prefix=LAYER-F16
 // LAYER-F16: blk0_wq 64x64 payload=1.4375 total=2.0000
 // LAYER-F16: OK

@@ -3,15 +3,15 @@
 // loss-model=measured, grid-weight=hessian, act-order=auto and the guard.
 //
 // Pooled budget: both layers get the same payload rate (floor(r N) bits a row:
-// 132/64 and 357/172 at r = 357/172), the module's total meets the target,
+// 137/64 and 369/172 at r = 369/172), the module's total meets the target,
 // and it is the rate baq.budget computes from the shapes
 // (what the sequential driver passes block by block): the same module as
 // budget=payload at that rate, byte for byte.
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:64x64 --layer w2:48x172 --outliers 4 --seed 7 -o %t.mlir
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=2.367 budget=total report=%t.pool.json progress=false" -o %t.pool.mlir
 // RUN: %python %S/Inputs/check_report.py %t.pool.json --target 2.367 --mode exact --budget total --scope module | FileCheck %s --check-prefix=POOL
-// POOL: q 64x64 payload=2.0625
-// POOL: w2 48x172 payload=2.0756
+// POOL: q 64x64 payload=2.1406
+// POOL: w2 48x172 payload=2.1453
 // POOL: total weights=12352
 // POOL-SAME: total=2.366
 // POOL: OK
@@ -30,8 +30,8 @@
 // Layer scope leaves the narrow layer less payload than the wide one.
 // RUN: baq-opt %t.mlir --baq-allocate="target-bits=2.367 budget=total budget-scope=layer report=%t.layer.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.layer.json --target 2.367 --mode exact --budget total | FileCheck %s --check-prefix=LAYER
-// LAYER: q 64x64 payload=1.92
-// LAYER: w2 48x172 payload=2.13
+// LAYER: q 64x64 payload=2.04
+// LAYER: w2 48x172 payload=2.18
 //
 // The guard keeps the lowest measured loss among the allocation, a second
 // allocation on its grid and uniform GPTQ at the same budget: never above

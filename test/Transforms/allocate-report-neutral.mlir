@@ -6,7 +6,8 @@
 //
 // A module with a tiny layer (4x8): with budget-scope=module-greedy
 // budget=total the module meets target-bits=3 although the tiny layer alone
-// cannot (its metadata costs more), so the report's uniform baseline for that
+// cannot (its metadata costs more: with f16 scales, 4 bits per weight), so
+// the report's uniform baseline for that
 // layer is unavailable. It used to fail the run ("target-bits=3 is below the
 // cost of min-bits=0 for every column") only when report= was given; now the
 // entry says why (uniform_bits and uniform_hessian_loss null,
@@ -15,7 +16,7 @@
 // budget-scope=layer with budget=total fails with and without the report
 // (the tiny layer cannot meet 3 bits alone): an error, the same both ways.
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:64x64 --layer w2:64x172 --layer tiny:4x8 --seed 3 -o %t.tiny.mlir
-// RUN: %python %S/Inputs/report_neutral.py baq-opt %t.tiny.mlir %t.tiny.dir 3 | FileCheck %s --check-prefix=TINY
+// RUN: %python %S/Inputs/report_neutral.py baq-opt %t.tiny.mlir %t.tiny.dir 3 scale-type=f16 | FileCheck %s --check-prefix=TINY
 // TINY: layer-exact-payload-gptq: ok matmuls=3 uniform_unavailable=0
 // TINY: layer-exact-total-gptq: error
 // TINY: layer-paper-payload-rtn: ok matmuls=3

@@ -23,10 +23,10 @@
 // RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=4 budget=total budget-scope=layer group-size=32 min-bits=1 max-bits=6 report=%t.total.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.total.json --target 4 --mode exact --budget total | FileCheck %s --check-prefix=OK
 //
-// zero-type=u8: 8 bits per zero instead of 16, counted by budget=total (0.125
+// zero-type=u8 (f16 scales): 8 bits per zero instead of 16, counted by budget=total (0.125
 // instead of 0.25 bit/weight on a 64-input layer, 8/172 on w2), so more of the
 // same total goes to the payload.
-// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=2.47 budget=total budget-scope=layer zero-type=u8 report=%t.u8.json progress=false" -o /dev/null
+// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=2.47 budget=total budget-scope=layer scale-type=f16 zero-type=u8 report=%t.u8.json progress=false" -o /dev/null
 // RUN: %python %S/Inputs/check_report.py %t.u8.json --target 2.47 --mode exact --budget total | FileCheck %s --check-prefix=U8
 // RUN: FileCheck %s --check-prefix=U8-JSON < %t.u8.json
 // U8: q 64x64 payload=2.0312 total=2.4688
@@ -37,6 +37,18 @@
 // U8-JSON: "zeros": 0.046511627906976744
 // U8-JSON: "name": "w2"
 // U8-JSON: "zero_type": "u8"
+//
+// The defaults (scale-type=auto: 8-bit scale codes where they hold the
+// ranges) halve the scale's cost too: 0.125 bit/weight each on q.
+// RUN: baq-opt %t.big.mlir --baq-allocate="target-bits=2.47 budget=total budget-scope=layer report=%t.codes.json progress=false" -o /dev/null
+// RUN: %python %S/Inputs/check_report.py %t.codes.json --target 2.47 --mode exact --budget total | FileCheck %s --check-prefix=CODES
+// RUN: FileCheck %s --check-prefix=CODES-JSON < %t.codes.json
+// CODES: q 64x64 payload=2.1562 total=2.4688
+// CODES: OK
+// CODES-JSON: "scales": 0.125
+// CODES-JSON: "zeros": 0.125
+// CODES-JSON: "name": "q"
+// CODES-JSON: "scale_type": "auto"
 //
 // mse-grid (the default, GPTQ's MSE clipping search) against min-max grids:
 // same budget rules, same bits, the option is recorded, and the grids (hence

@@ -11,8 +11,8 @@
 // on average is a budget of 120 bits per row.
 // NK-LABEL: func.func @q
 // NK-NOT: arith.constant dense_resource<q>
-// NK: %[[P:.*]], %[[S:.*]], %[[Z:.*]] = baq.packed_constant #baq.layout<outputs = 16, inputs = 40, channel_dim = 1, bits = [{{[0-8, ]+}}], perm = [{{[0-9, ]+}}], segments = [{{[0-9, ]+}}], group_size = 0, scale_type = f16, zero_type = i8, payload_bytes = {{[0-9]+}}, scale_bytes = 32, zero_bytes = 16> payload(dense_resource<q_payload> : tensor<{{[0-9]+}}xi32>) scales(dense_resource<q_scales> : tensor<16x1xf16>) zeros(dense_resource<q_zeros> : tensor<16x1xi8>)
-// NK: %[[W:.*]] = baq.dequantize %[[P]], %[[S]], %[[Z]] layout(#baq.layout<{{.*}}>) : tensor<{{[0-9]+}}xi32>, tensor<16x1xf16>, tensor<16x1xi8> -> tensor<16x40xf32>
+// NK: %[[P:.*]], %[[S:.*]], %[[Z:.*]] = baq.packed_constant #baq.layout<outputs = 16, inputs = 40, channel_dim = 1, bits = [{{[0-8, ]+}}], perm = [{{[0-9, ]+}}], segments = [{{[0-9, ]+}}], group_size = 0, scale_type = i8, zero_type = i8, payload_bytes = {{[0-9]+}}, scale_bytes = 16, zero_bytes = 16> payload(dense_resource<q_payload> : tensor<{{[0-9]+}}xi32>) scales(dense_resource<q_scales> : tensor<16x1xi8>) zeros(dense_resource<q_zeros> : tensor<16x1xi8>)
+// NK: %[[W:.*]] = baq.dequantize %[[P]], %[[S]], %[[Z]] layout(#baq.layout<{{.*}}>) : tensor<{{[0-9]+}}xi32>, tensor<16x1xi8>, tensor<16x1xi8> -> tensor<16x40xf32>
 // NK: linalg.matmul indexing_maps = [#map, #map1, #map2] {baq.bits = #baq.bits<[{{[0-8, ]+}}]>} ins(%{{.*}}, %[[W]] : tensor<1x40xf32>, tensor<16x40xf32>)
 // NK-NOT: baq.hessian
 // NK-LABEL: func.func @k

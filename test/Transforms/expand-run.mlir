@@ -20,6 +20,14 @@
 // RUN: %{driver} %t.a.q.mlir | baq-opt --baq-lower-cpu | %{run} > %t.a.cpu.out
 // RUN: %{reference} %t.a.q.mlir %t.a.expand.out %t.a.cpu.out --rows 3 | FileCheck %s
 
+// 8-bit scale codes (scale-type=u8): the same checks.
+// RUN: baq-opt %t.a.mlir --baq-allocate="target-bits=3 scale-type=u8 progress=false" -o %t.a8.q.mlir
+// RUN: FileCheck %s --check-prefix=CODES < %t.a8.q.mlir
+// RUN: baq-opt %t.a8.q.mlir --baq-expand | %{driver} - | %{lower} | %{run} > %t.a8.expand.out
+// RUN: %{driver} %t.a8.q.mlir | baq-opt --baq-lower-cpu | %{run} > %t.a8.cpu.out
+// RUN: %{reference} %t.a8.q.mlir %t.a8.expand.out %t.a8.cpu.out --rows 3 | FileCheck %s
+// CODES: scale_type = i8, zero_type = i8
+
 // [N, M] weight (channel_dim = 0), f32, scale groups of 8 channels.
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer w:13x37 --rows 3 --orientation kn --dtype f32 -o %t.b.mlir
 // RUN: baq-opt %t.b.mlir --baq-allocate="target-bits=3 group-size=8 progress=false" -o %t.b.q.mlir

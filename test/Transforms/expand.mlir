@@ -5,7 +5,7 @@
 //
 // RUN: %python %baq_src_root/scripts/gen_synthetic.py --layer q:16x40 --layer k:8x40 --share-hessian q,k \
 // RUN:   --layer u:6x40 --no-hessian u --orientation nk --dtype f32 -o %t.mlir
-// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 zero-type=auto progress=false" -o %t.q.mlir 2>/dev/null
+// RUN: baq-opt %t.mlir --baq-allocate="target-bits=3 scale-type=f16 zero-type=auto progress=false" -o %t.q.mlir 2>/dev/null
 // RUN: baq-opt %t.q.mlir --baq-expand -o %t.e.mlir
 // RUN: FileCheck %s --check-prefix=GEN --implicit-check-not=baq < %t.e.mlir
 // RUN: mlir-opt %t.e.mlir | FileCheck %s --check-prefix=STOCK

@@ -274,6 +274,57 @@ TEST(PackingTest, U8ZeroCodes) {
   EXPECT_EQ(computeStorage(layout, GridType::F16, GridType::U8).zeros, 8);
 }
 
+// FORMAT.md §4, 8-bit scale codes: s = (16 + c mod 16) 2^(floor(c/16) - 16),
+// 0 for c = 0; encoding picks the nearest code. Checked against the formula
+// in double and against a brute-force nearest-code search.
+TEST(PackingTest, E4M4ScaleCodes) {
+  EXPECT_EQ(gridTypeBits(GridType::E4M4), 8);
+  EXPECT_EQ(decodeScaleCode(0), 0.0f);
+  EXPECT_EQ(decodeScaleCode(1), 17.0f / 65536.0f);
+  EXPECT_EQ(decodeScaleCode(0x80), 1.0f / 16.0f);  // e 8, m 0
+  EXPECT_EQ(decodeScaleCode(0xC8), 24.0f / 16.0f); // e 12, m 8: 1.5
+  EXPECT_EQ(decodeScaleCode(255), kLargestScaleCode);
+  std::vector<double> values(256);
+  for (int c = 0; c < 256; ++c) {
+    values[c] = c == 0 ? 0.0 : std::ldexp(16.0 + (c & 15), (c >> 4) - 16);
+    EXPECT_EQ(static_cast<double>(decodeScaleCode(c)), values[c]) << c;
+    if (c > 1)
+      EXPECT_GT(values[c], values[c - 1]) << "codes increase with c";
+    EXPECT_EQ(encodeScaleCode(decodeScaleCode(c)), c) << "round trip " << c;
+  }
+  // Nearest code by brute force on values between and beyond the codes.
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> logScale(-16.0, 4.5);
+  for (int trial = 0; trial < 20000; ++trial) {
+    const float x = static_cast<float>(std::exp2(logScale(rng)));
+    int best = 1;
+    for (int c = 2; c < 256; ++c)
+      if (std::fabs(values[c] - x) < std::fabs(values[best] - x))
+        best = c;
+    const int got = encodeScaleCode(x);
+    // Ties (half-way between two codes) may go either way to the even one.
+    EXPECT_EQ(std::fabs(values[got] - x), std::fabs(values[best] - x))
+        << x << ": code " << got << ", nearest " << best;
+    EXPECT_EQ(roundToGridType(x, GridType::E4M4), decodeScaleCode(got));
+  }
+  EXPECT_EQ(encodeScaleCode(0.0f), 0);
+  EXPECT_EQ(encodeScaleCode(-1.0f), 0);
+  EXPECT_EQ(encodeScaleCode(std::nanf("")), 0);
+  EXPECT_EQ(encodeScaleCode(1e6f), 255);
+  // A positive range below code 1 is stored as code 1, never as 0.
+  EXPECT_EQ(encodeScaleCode(decodeScaleCode(1) * 0.01f), 1);
+  EXPECT_EQ(encodeScaleCode(decodeScaleCode(1) * 0.6f), 1);
+  EXPECT_EQ(encodeScaleCode(std::numeric_limits<float>::denorm_min()), 1);
+  // Weights up to 15.5 / 2 are accepted when requested; wider ranges not.
+  std::vector<float> small = {7.75f, -1.0f}, wide = {8.0f, -1.0f};
+  EXPECT_EQ(*chooseGridType(small, GridType::E4M4), GridType::E4M4);
+  llvm::Expected<GridType> refused = chooseGridType(wide, GridType::E4M4);
+  ASSERT_FALSE(static_cast<bool>(refused));
+  llvm::consumeError(refused.takeError());
+  PackedLayout layout = computeLayout({2, 3}, 4, 0);
+  EXPECT_EQ(computeStorage(layout, GridType::E4M4, GridType::U8).scales, 32);
+}
+
 // The quantizers round with the grid a decoder derives from the stored codes,
 // so dequantize() reproduces their floats bit for bit, with and without the
 // MSE search, for every bitwidth and groups.
@@ -336,6 +387,39 @@ TEST(PackingTest, U8ZerosKeepRtnErrorBounded) {
   }
 }
 
+// The min-max grid with 8-bit scale codes takes the code at or above each
+// range (codes are 1/16 to 1/32 apart): nothing is clipped, and RTN's error
+// stays within a stored step (half for rounding, half for the integer zero
+// point) plus the zero code's shift, as with float scales.
+TEST(PackingTest, E4M4MinMaxGridClipsNothing) {
+  const int64_t m = 16, n = 40;
+  std::vector<float> w = randomNormal(m * n, 11);
+  for (int bits : {2, 4, 8}) {
+    std::vector<int8_t> widths(n, bits);
+    QuantizerOptions options;
+    options.zeroType = GridType::U8;
+    options.scaleType = GridType::E4M4;
+    options.mseGrid = false;
+    QuantizedWeight q = quantizeRtn(w, m, n, widths, options);
+    for (int64_t i = 0; i < m; ++i) {
+      const float s = q.scales[i];
+      EXPECT_EQ(s, roundToGridType(s, GridType::E4M4)) << "a code's value";
+      float lo = 0, hi = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        lo = std::min(lo, w[i * n + j]);
+        hi = std::max(hi, w[i * n + j]);
+      }
+      EXPECT_GE(s, hi - lo) << "row " << i;
+      EXPECT_LT(s, (hi - lo) * (1 + 1.0f / 16)) << "the next code up";
+      const float step = s / static_cast<float>((1 << bits) - 1);
+      for (int64_t j = 0; j < n; ++j)
+        EXPECT_LE(std::fabs(q.dequant[i * n + j] - w[i * n + j]),
+                  step + s / 510.0f + 1e-6f)
+            << bits << " bits, " << i << ", " << j;
+    }
+  }
+}
+
 TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
   auto chosen = [](std::vector<float> w, std::optional<GridType> requested) {
     llvm::Expected<GridType> type = chooseGridType(w, requested);
@@ -343,14 +427,22 @@ TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
       return std::string("error: ") + llvm::toString(type.takeError());
     return std::string(*type == GridType::F16    ? "f16"
                        : *type == GridType::BF16 ? "bf16"
+                       : *type == GridType::E4M4 ? "u8"
                                                  : "f32");
   };
-  // Row ranges reach 2 max|w|: 32752 fits f16 (2 x 32752 = 65504), one
-  // more step does not.
+  // Row ranges reach 2 max|w|: 8-bit codes up to 15.5 (7.75), f16 up to
+  // 32752 (2 x 32752 = 65504), one more step does not fit either.
+  EXPECT_EQ(chosen({7.75f, -1.0f}, std::nullopt), "u8");
+  EXPECT_EQ(chosen({7.76f, -1.0f}, std::nullopt), "f16");
   EXPECT_EQ(chosen({32752.0f, -1.0f}, std::nullopt), "f16");
   EXPECT_EQ(chosen({32768.0f, -1.0f}, std::nullopt), "f32");
+  // All ranges below code 1 (2.6e-4): f16; below f16's normal range: f32.
+  EXPECT_EQ(chosen({1e-4f, -1e-5f}, std::nullopt), "f16");
   EXPECT_EQ(chosen({1e-6f, -1e-6f}, std::nullopt), "f32");
-  EXPECT_EQ(chosen({0.0f, 0.0f}, std::nullopt), "f16");
+  EXPECT_EQ(chosen({0.0f, 0.0f}, std::nullopt), "u8");
+  EXPECT_EQ(chosen({8.0f}, GridType::E4M4),
+            "error: weights up to 8 make scale ranges exceed the largest u8 "
+            "scale code value; use scale-type=f16 (or auto)");
   EXPECT_EQ(chosen({1e5f}, GridType::BF16), "bf16");
   EXPECT_EQ(chosen({1e5f}, GridType::F16),
             "error: weights up to 100000 make scale ranges exceed the "
@@ -360,7 +452,7 @@ TEST(PackingTest, ChooseGridTypeHoldsEveryRange) {
   // Non-finite weights are left to quantizeLayer, which names the position.
   EXPECT_EQ(
       chosen({std::numeric_limits<float>::infinity(), 1.0f}, std::nullopt),
-      "f16");
+      "u8");
 }
 
 } // namespace

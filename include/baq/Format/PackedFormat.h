@@ -37,11 +37,23 @@ struct Segment {
 };
 
 /// Storage type of scales and zeros (FORMAT.md §4). U8 is for zeros only: an
-/// 8-bit code zq standing for the minimum z = -((s * zq) / 255).
-enum class GridType { F16, BF16, F32, U8 };
+/// 8-bit code zq standing for the minimum z = -((s * zq) / 255). E4M4 is for
+/// scales only: an 8-bit code c standing for s = 0 (c = 0) or
+/// s = (16 + c mod 16) * 2^(floor(c / 16) - 16), an unsigned float with 4
+/// exponent and 4 mantissa bits covering [17 * 2^-16, 15.5].
+enum class GridType { F16, BF16, F32, U8, E4M4 };
 int gridTypeBits(GridType type);
 /// Rounds `value` to the nearest representable value of `type`.
 float roundToGridType(float value, GridType type);
+
+/// The E4M4 scale code nearest to `scale` (ties to the even code; 0 for
+/// non-positive or NaN values, 255 above the largest value, 1 for positive
+/// values below code 1's).
+uint8_t encodeScaleCode(float scale);
+/// The scale an E4M4 code stands for; exact in f32.
+float decodeScaleCode(uint8_t code);
+/// The largest E4M4 scale (code 255).
+constexpr float kLargestScaleCode = 15.5f;
 /// The stored zero of a (row, group) whose stored scale is `scale` and whose
 /// minimum is `lo`: `lo` rounded to `type`, or for U8 the code
 /// clamp(round(-255 lo / scale), 0, 255) (0 when scale is not positive).
@@ -51,9 +63,9 @@ float encodeZero(float lo, float scale, GridType type);
 float decodeZero(float stored, float scale, GridType type);
 /// The grid type for scales and zeros of weight `w`: `requested` if its
 /// finite range holds every row range and minimum of `w` (at most twice the
-/// largest |w|), else an error naming the option; with no request, f16 when
-/// it holds them (and they are not all below f16's normal range) and f32
-/// otherwise. Errors when even f32 cannot.
+/// largest |w|), else an error naming the option; with no request, E4M4
+/// codes when they hold them, else f16 when it does (and they are not all
+/// below f16's normal range), else f32. Errors when even f32 cannot.
 llvm::Expected<GridType> chooseGridType(llvm::ArrayRef<float> w,
                                         std::optional<GridType> requested);
 

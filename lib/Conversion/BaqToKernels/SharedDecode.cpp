@@ -542,7 +542,7 @@ static GridValues pieceGrid(Lanes &e, Value scales, Value zeros, Value i0,
           arith::ShLIOp::create(
               b, loc, arith::ConstantIntOp::create(b, loc, 1, 32), bits32),
           arith::ConstantIntOp::create(b, loc, 1, 32)));
-  Value scale = e.toF32(readGroupColumn(e, scales, i0, group));
+  Value scale = buildScale(b, loc, readGroupColumn(e, scales, i0, group));
   Value zero = buildZero(b, loc, scale, readGroupColumn(e, zeros, i0, group));
   return buildGrid(b, loc, scale, zero, e.broadcast(levels),
                    GridRounding::Magic);

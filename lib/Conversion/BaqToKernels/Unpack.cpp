@@ -79,7 +79,7 @@ Value PackedKernels::gather(Value a, bool scaled) {
 GridValues PackedKernels::grid(Lanes &e, Value scaleT, Value zeroT, Value i0,
                                Value group, int bits) {
   Value levels = e.splatF32(static_cast<float>((1u << bits) - 1u));
-  Value scale = e.toF32(e.readColumn(scaleT, i0, group));
+  Value scale = buildScale(e.b, e.loc, e.readColumn(scaleT, i0, group));
   Value zero = buildZero(e.b, e.loc, scale, e.readColumn(zeroT, i0, group));
   return buildGrid(e.b, e.loc, scale, zero, levels, GridRounding::Magic);
 }

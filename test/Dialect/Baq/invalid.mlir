@@ -35,8 +35,9 @@ func.func @layout_group() attributes {test = #baq.layout<outputs = 1, inputs = 1
 
 // -----
 
-// expected-error@+1 {{scale_type must be f16, bf16 or f32}}
-func.func @layout_scale_type() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = i8, zero_type = f16, payload_bytes = 4, scale_bytes = 1, zero_bytes = 2>} { return }
+// Scale codes are signless i8 (read as unsigned); ui8 and wider integers are not.
+// expected-error@+1 {{scale_type must be f16, bf16, f32 or i8 (8-bit scale codes)}}
+func.func @layout_scale_type() attributes {test = #baq.layout<outputs = 1, inputs = 1, channel_dim = 0, bits = [2], perm = [0], segments = [2, 0, 1, 0], group_size = 0, scale_type = ui8, zero_type = f16, payload_bytes = 4, scale_bytes = 1, zero_bytes = 2>} { return }
 
 // -----
 

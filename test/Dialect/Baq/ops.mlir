@@ -28,6 +28,27 @@ func.func @packed_dense(%a: tensor<2x6xf32>, %c: tensor<2x4xf32>) -> tensor<2x4x
   return %r : tensor<2x4xf32>
 }
 
+// 8-bit scale and zero codes (i8, read as unsigned; FORMAT.md §4): one byte
+// each per (row, group).
+#layout_codes = #baq.layout<outputs = 4, inputs = 6, channel_dim = 0,
+  bits = [2, 3, 0, 2, 8, 1], perm = [4, 1, 0, 3, 5, 2],
+  segments = [8, 0, 1, 0, 3, 1, 1, 8, 2, 2, 2, 11, 1, 4, 1, 15],
+  group_size = 0, scale_type = i8, zero_type = i8,
+  payload_bytes = 8, scale_bytes = 4, zero_bytes = 4>
+
+// CHECK-LABEL: func.func @packed_codes
+// CHECK: baq.packed_constant #baq.layout<{{.*}}group_size = 0, scale_type = i8, zero_type = i8, payload_bytes = 8, scale_bytes = 4, zero_bytes = 4> payload(dense<7> : tensor<2xi32>) scales(dense<-56> : tensor<4x1xi8>) zeros(dense<64> : tensor<4x1xi8>)
+// CHECK: baq.dequantize {{.*}} : tensor<2xi32>, tensor<4x1xi8>, tensor<4x1xi8> -> tensor<6x4xf32>
+func.func @packed_codes() -> tensor<6x4xf32> {
+  %p, %s, %z = baq.packed_constant #layout_codes
+      payload(dense<7> : tensor<2xi32>)
+      scales(dense<200> : tensor<4x1xi8>)
+      zeros(dense<64> : tensor<4x1xi8>)
+  %w = baq.dequantize %p, %s, %z layout(#layout_codes)
+      : tensor<2xi32>, tensor<4x1xi8>, tensor<4x1xi8> -> tensor<6x4xf32>
+  return %w : tensor<6x4xf32>
+}
+
 // Transposed weight ([M, N], channel_dim = 1), grouped bf16/f32 grid, blobs.
 #layout_t = #baq.layout<outputs = 2, inputs = 3, channel_dim = 1,
   bits = [4, 4, 4], perm = [0, 1, 2], segments = [4, 0, 3, 0],

@@ -53,7 +53,12 @@ def dequantize(layout, blobs):
     nwords = F * m + -(-(r * m) // 32)
     payload = np.frombuffer(blobs["payload"], dtype="<u4") if nwords else None
     assert payload is None or payload.size == nwords, (payload.size, nwords)
-    scales = grid(blobs["scales"], layout["scale_type"], (m, groups))
+    if layout["scale_type"] == "i8":
+        # 8-bit scale codes c: s = (16 + c % 16) * 2^(c // 16 - 16), 0 for c = 0.
+        c = np.frombuffer(blobs["scales"], dtype=np.uint8).astype(np.int64).reshape(m, groups)
+        scales = np.where(c == 0, 0.0, np.ldexp(16.0 + (c & 15), (c >> 4) - 16)).astype(np.float32)
+    else:
+        scales = grid(blobs["scales"], layout["scale_type"], (m, groups))
     if layout["zero_type"] == "i8":
         # 8-bit zero codes zq: z = -((s * zq) / 255), each step rounded to f32.
         zq = np.frombuffer(blobs["zeros"], dtype=np.uint8).astype(np.float32).reshape(m, groups)

@@ -46,8 +46,9 @@ static bool isGridType(Type type) {
   return type.isF16() || type.isBF16() || type.isF32();
 }
 
-/// Zeros may also be 8-bit codes (signless i8 read as unsigned, FORMAT.md §4).
-static bool isZeroType(Type type) {
+/// Scales and zeros may also be 8-bit codes (signless i8 read as unsigned,
+/// FORMAT.md §4).
+static bool isGridOrCodeType(Type type) {
   return isGridType(type) || type.isSignlessInteger(8);
 }
 
@@ -119,9 +120,10 @@ PackedLayoutAttr::verify(function_ref<InFlightDiagnostic()> emitError,
     return failure();
   if (groupSize < 0)
     return emitError() << "group_size must be non-negative, got " << groupSize;
-  if (!isGridType(scaleType))
-    return emitError() << "scale_type must be f16, bf16 or f32";
-  if (!isZeroType(zeroType))
+  if (!isGridOrCodeType(scaleType))
+    return emitError() << "scale_type must be f16, bf16, f32 or i8 (8-bit "
+                          "scale codes)";
+  if (!isGridOrCodeType(zeroType))
     return emitError() << "zero_type must be f16, bf16, f32 or i8 (8-bit "
                           "zero codes)";
 
@@ -357,8 +359,10 @@ LogicalResult PackedConstantOp::verify() {
           verifyPart(*this, "scales", getScales(), layout.getScalesType())) ||
       failed(verifyPart(*this, "zeros", getZeros(), layout.getZerosType())))
     return failure();
-  return failure(failed(verifyGridValues(*this, "scales", getScales(),
-                                         /*isScale=*/true)) ||
+  // Every 8-bit code is a valid scale or zero (FORMAT.md §4).
+  return failure((!layout.getScaleType().isInteger() &&
+                  failed(verifyGridValues(*this, "scales", getScales(),
+                                          /*isScale=*/true))) ||
                  (!layout.getZeroType().isInteger() &&
                   failed(verifyGridValues(*this, "zeros", getZeros(),
                                           /*isScale=*/false))));

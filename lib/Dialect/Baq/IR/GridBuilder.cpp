@@ -29,6 +29,56 @@ Value mlir::baq::buildBitField(OpBuilder &b, Location loc, Value lo, Value hi,
       b, loc, arith::ShRUIOp::create(b, loc, window, shift), mask);
 }
 
+/// A constant of `type` (i32 or a vector of i32).
+static Value createI32Constant(OpBuilder &b, Location loc, Type type,
+                               int32_t value) {
+  if (auto shaped = dyn_cast<ShapedType>(type))
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(shaped, ArrayRef<int32_t>(value)));
+  return arith::ConstantIntOp::create(b, loc, value, 32);
+}
+
+Value mlir::baq::buildScale(OpBuilder &b, Location loc, Value stored) {
+  Type storedType = stored.getType();
+  auto withElement = [&](Type elem) -> Type {
+    if (auto vector = dyn_cast<VectorType>(storedType))
+      return VectorType::get(vector.getShape(), elem);
+    return elem;
+  };
+  Type f32Type = withElement(b.getF32Type());
+  Type elem = getElementTypeOrSelf(storedType);
+  if (elem.isF32())
+    return stored;
+  if (!elem.isInteger())
+    return arith::ExtFOp::create(b, loc, f32Type, stored);
+  // An 8-bit code c: s = (16 + c mod 16) * 2^(floor(c / 16) - 16), built as
+  // an integer below 32 times a power of two (its f32 bit pattern, exponent
+  // floor(c / 16) + 111): exact, no rounding, no libm. c = 0 is 0.
+  Type i32Type = withElement(b.getI32Type());
+  Value c = arith::ExtUIOp::create(b, loc, i32Type, stored);
+  Value mantissa = arith::UIToFPOp::create(
+      b, loc, f32Type,
+      arith::AddIOp::create(
+          b, loc,
+          arith::AndIOp::create(b, loc, c,
+                                createI32Constant(b, loc, i32Type, 15)),
+          createI32Constant(b, loc, i32Type, 16)));
+  Value exponentBits = arith::ShLIOp::create(
+      b, loc,
+      arith::AddIOp::create(
+          b, loc,
+          arith::ShRUIOp::create(b, loc, c,
+                                 createI32Constant(b, loc, i32Type, 4)),
+          createI32Constant(b, loc, i32Type, 111)),
+      createI32Constant(b, loc, i32Type, 23));
+  Value power = arith::BitcastOp::create(b, loc, f32Type, exponentBits);
+  Value scale = arith::MulFOp::create(b, loc, mantissa, power);
+  Value isZero = arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, c,
+                                       createI32Constant(b, loc, i32Type, 0));
+  return arith::SelectOp::create(
+      b, loc, isZero, createF32Constant(b, loc, f32Type, 0.0f), scale);
+}
+
 Value mlir::baq::buildZero(OpBuilder &b, Location loc, Value scale,
                            Value stored) {
   Type f32Type = scale.getType();

@@ -320,6 +320,8 @@ std::optional<num::GridType> BaqAllocatePass::getRequestedScaleType() const {
     return num::GridType::BF16;
   case ScaleTypeKind::F32:
     return num::GridType::F32;
+  case ScaleTypeKind::U8:
+    return num::GridType::E4M4;
   case ScaleTypeKind::Auto:
     break;
   }
@@ -329,8 +331,9 @@ std::optional<num::GridType> BaqAllocatePass::getRequestedScaleType() const {
 void BaqAllocatePass::setGridTypes(num::QuantizerOptions &quant,
                                    num::GridType type) const {
   quant.scaleType = type;
+  // Zeros are signed: with scale codes, zero-type=auto stores them in f16.
   if (zeroType != ZeroTypeKind::U8)
-    quant.zeroType = type;
+    quant.zeroType = type == num::GridType::E4M4 ? num::GridType::F16 : type;
 }
 
 void BaqAllocatePass::emitF32Remark(Operation *op, StringRef why) {
@@ -353,17 +356,20 @@ FailureOr<num::GridType> BaqAllocatePass::chooseScaleType(Operation *op,
                            << llvm::toString(gridType.takeError());
   if (requested)
     return *gridType;
-  if (*gridType != num::GridType::F16) {
+  if (*gridType == num::GridType::F32) {
     emitF32Remark(op, "its ranges exceed f16 (or all lie below its normal "
                       "range)");
     return *gridType;
   }
-  // A row whose range lies below f16's normal range: f32 before the bits are
-  // chosen (they depend on the metadata's cost). Groups are checked after
-  // quantizing.
+  // A row whose range lies below code 1 of the 8-bit scale codes, or below
+  // f16's normal range: the next wider type before the bits are chosen (they
+  // depend on the metadata's cost). Groups are checked after quantizing.
   std::vector<int8_t> allLive(n, 1);
-  if (num::findSmallRanges(w, num::computeLayout(allLive, m, /*groupSize=*/0),
-                           num::GridType::F16)) {
+  num::PackedLayout rows = num::computeLayout(allLive, m, /*groupSize=*/0);
+  if (*gridType == num::GridType::E4M4 &&
+      !num::findSmallRanges(w, rows, num::GridType::E4M4))
+    return *gridType;
+  if (num::findSmallRanges(w, rows, num::GridType::F16)) {
     emitF32Remark(op, "some of its rows' ranges lie below f16's normal range");
     return num::GridType::F32;
   }
@@ -419,6 +425,24 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
   // A pooled total was costed with this layer's type too.
   bool planned =
       !fixedBits.empty() || (pooledRate && budget == BudgetKind::Total);
+  // With 8-bit scale codes a small range is stored as code 1: a coarser grid
+  // that the quantizer used and measured, never a group of zeros. `auto`
+  // moves such a layer to f16 where its bits are still free to choose and
+  // keeps the codes under a plan.
+  if (result->smallRanges && scaleType == ScaleTypeKind::Auto &&
+      *gridType == num::GridType::E4M4) {
+    if (planned) {
+      result->smallRanges.reset();
+    } else {
+      gridType = num::GridType::F16;
+      setGridTypes(options.quant, *gridType);
+      result = num::quantizeLayer(w, c.outputs, c.inputs, hessian->raw,
+                                  hessian->prepared, options, act);
+      if (!result)
+        return op->emitError()
+               << "baq-allocate: " << llvm::toString(result.takeError());
+    }
+  }
   if (result->smallRanges && scaleType == ScaleTypeKind::Auto &&
       *gridType == num::GridType::F16 && !planned) {
     emitF32Remark(op, "some of its groups' ranges lie below f16's normal "
@@ -436,7 +460,7 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     diag << "baq-allocate: " << small->count << " of "
          << c.outputs * result->weight.layout.numGroups
          << " (row, group) ranges of this weight lie below the smallest "
-            "normal "
+         << (type == num::GridType::E4M4 ? "" : "normal ")
          << num::gridTypeName(type) << " ("
          << num::detail::formatDouble(num::smallestNormal(type))
          << "); the smallest, " << num::detail::formatDouble(small->range)
@@ -445,7 +469,11 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
       return diag << "; no scale type holds ranges this small (the grid's "
                      "step, range / (2^b - 1), would lose its precision or "
                      "be 0)";
-    if (small->stored == 0.0f)
+    if (type == num::GridType::E4M4)
+      diag << ", is stored as code 1 ("
+           << num::detail::formatDouble(small->stored)
+           << ": a coarser grid than its range needs)";
+    else if (small->stored == 0.0f)
       diag << ", is stored as 0 (its group would decode to zeros)";
     else
       diag << ", is stored as " << num::detail::formatDouble(small->stored)
@@ -454,6 +482,8 @@ BaqAllocatePass::quantizeMatmul(const QuantizableMatmul &c,
     if (scaleType == ScaleTypeKind::Auto)
       diag << "; use scale-type=f32 (the module-wide plan chose "
            << num::gridTypeName(type) << " from the rows' ranges)";
+    else if (type == num::GridType::E4M4)
+      diag << "; use scale-type=f16 (or auto)";
     else
       diag << "; use scale-type=f32 (or auto)";
     return diag;
@@ -758,6 +788,7 @@ void BaqAllocatePass::runOnOperation() {
       {"scale_type", scaleType == ScaleTypeKind::F16    ? "f16"
                      : scaleType == ScaleTypeKind::BF16 ? "bf16"
                      : scaleType == ScaleTypeKind::F32  ? "f32"
+                     : scaleType == ScaleTypeKind::U8   ? "u8"
                                                         : "auto"},
       {"zero_type", zeroType == ZeroTypeKind::U8 ? "u8" : "auto"},
       {"mse_grid", mseGrid.getValue()},

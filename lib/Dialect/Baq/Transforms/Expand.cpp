@@ -82,12 +82,6 @@ static Value createTable(OpBuilder &b, Location loc, ArrayRef<int32_t> values) {
                                    DenseIntElementsAttr::get(type, values));
 }
 
-static Value toF32(OpBuilder &b, Location loc, Value v) {
-  if (v.getType().isF32())
-    return v;
-  return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-}
-
 /// Builds the dequantized weight of `op` as a linalg.generic.
 static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
   Location loc = op.getLoc();
@@ -200,7 +194,7 @@ static Value expandDequantize(OpBuilder &b, DequantizeOp op) {
         // the 0 / 0 of an all-zero group, exactly as the kernels and the
         // numerics library compute it.
         Value g = index(group);
-        Value s = toF32(
+        Value s = buildScale(
             nb, nl,
             tensor::ExtractOp::create(nb, nl, scales, ValueRange{rowIndex, g}));
         Value z = buildZero(

@@ -193,8 +193,8 @@ mlir::baq::layoutFromJson(MLIRContext *context, const llvm::json::Value &json) {
   std::optional<StringRef> zeroName = object->getString("zero_type");
   Type scaleType = scaleName ? parseTypeName(context, *scaleName) : Type();
   Type zeroType = zeroName ? parseTypeName(context, *zeroName) : Type();
-  if (!scaleType || scaleType.isInteger())
-    return fail("the layout's scale_type must be f16, bf16 or f32");
+  if (!scaleType || (scaleType.isInteger() && !scaleType.isSignlessInteger(8)))
+    return fail("the layout's scale_type must be f16, bf16, f32 or i8");
   if (!zeroType)
     return fail("the layout's zero_type must be f16, bf16, f32 or i8");
   auto layout = PackedLayoutAttr::get(context, *outputs, *channelDim, bits,

@@ -544,8 +544,15 @@ mlir::baq::readWeightMatrix(const QuantizableMatmul &c) {
   return w;
 }
 
-/// Grid values as raw little-endian bytes of `type`.
-static std::vector<char> encodeGrid(ArrayRef<float> values, Type type) {
+/// Grid values of `gridType` as raw little-endian bytes of `type`.
+static std::vector<char> encodeGrid(ArrayRef<float> values, Type type,
+                                    num::GridType gridType) {
+  if (gridType == num::GridType::E4M4) { // scales, as their 8-bit codes
+    std::vector<char> bytes;
+    for (float v : values)
+      bytes.push_back(static_cast<char>(num::encodeScaleCode(v)));
+    return bytes;
+  }
   if (type.isInteger()) { // 8-bit zero codes, already integral
     std::vector<char> bytes;
     for (float v : values)
@@ -579,6 +586,7 @@ static Type toMlirType(MLIRContext *ctx, num::GridType type) {
   case num::GridType::F32:
     return Float32Type::get(ctx);
   case num::GridType::U8:
+  case num::GridType::E4M4:
     return IntegerType::get(ctx, 8);
   }
   llvm_unreachable("unknown grid type");
@@ -648,10 +656,12 @@ void mlir::baq::rewriteToPacked(const QuantizableMatmul &c,
   std::string name = getBlobBaseName(c, scope);
   auto payload =
       makeBlob(layout.getPayloadType(), name + "_payload", wordBytes, 4);
-  auto scales = makeBlob(layout.getScalesType(), name + "_scales",
-                         encodeGrid(weight.scales, scaleType), 4);
-  auto zeros = makeBlob(layout.getZerosType(), name + "_zeros",
-                        encodeGrid(weight.zeros, zeroType), 4);
+  auto scales =
+      makeBlob(layout.getScalesType(), name + "_scales",
+               encodeGrid(weight.scales, scaleType, options.scaleType), 4);
+  auto zeros =
+      makeBlob(layout.getZerosType(), name + "_zeros",
+               encodeGrid(weight.zeros, zeroType, options.zeroType), 4);
 
   // Every read of the weight sees the quantized values: the blobs are shared
   // (resource handles), only the small ops are repeated per access.

@@ -184,6 +184,8 @@ def main(argv=None):
     p.add_argument("--dtype", choices=["f32", "f16"], default="f32")
     p.add_argument("--grid-type", choices=["f16", "f32"], default="f16")
     p.add_argument("--group-size", type=int, default=0)
+    p.add_argument("--scale-type", choices=["grid", "i8"], default="grid",
+                   help="i8: 8-bit scale codes (FORMAT.md §4) instead of --grid-type scales")
     p.add_argument("--zero-type", choices=["grid", "i8"], default="grid",
                    help="zeros of the grid type, or 8-bit codes zq with "
                         "z = -((s * zq) / 255) (FORMAT.md §4)")
@@ -236,6 +238,16 @@ def main(argv=None):
         scales = np.where(pick == 1, 0, scales).astype(gt)
         zeros = np.where(pick == 2, np.abs(zeros) + 0.25,
                          np.where(pick == 3, zeros - 2 * scales.astype(np.float32), zeros)).astype(gt)
+    sstored = scales
+    if args.scale_type == "i8":
+        # 8-bit scale codes (FORMAT.md §4), mostly near 1, the ends included.
+        sstored = rng.integers(150, 221, (m, groups)).astype(np.uint8)
+        sstored.flat[:3] = [0, 1, 255]
+        if args.grid_edges:
+            sstored = np.where(pick == 1, 0, sstored).astype(np.uint8)
+        c = sstored.astype(np.int64)
+        scales = np.where(c == 0, 0, np.ldexp(16.0 + (c & 15), (c >> 4) - 16)).astype(np.float32)
+        zeros = (-rng.uniform(0.0, 1.0, (m, groups)) * scales).astype(gt)
     zstored = zeros
     if args.zero_type == "i8":
         # Codes over the whole range, the ends included.
@@ -263,6 +275,8 @@ def main(argv=None):
     cdim = 0 if args.orientation == "kn" else 1
     flat_segs = [v for s in segs for v in s]
     gbytes = 2 if args.grid_type == "f16" else 4
+    stname = "i8" if args.scale_type == "i8" else args.grid_type
+    sbytes = 1 if args.scale_type == "i8" else gbytes
     ztname = "i8" if args.zero_type == "i8" else args.grid_type
     zbytes = 1 if args.zero_type == "i8" else gbytes
     lay = ("#baq.layout<outputs = {m}, inputs = {n}, channel_dim = {cdim}, "
@@ -271,10 +285,10 @@ def main(argv=None):
            "scale_bytes = {sb}, zero_bytes = {zb}>").format(
                m=m, n=n, cdim=cdim, bits=", ".join(map(str, bits)),
                perm=", ".join(map(str, perm)), segs=", ".join(map(str, flat_segs)),
-               gs=gs, g=args.grid_type, zt=ztname, pb=4 * nwords, sb=gbytes * m * groups,
+               gs=gs, g=stname, zt=ztname, pb=4 * nwords, sb=sbytes * m * groups,
                zb=zbytes * m * groups)
     ptype = f"tensor<{nwords}xi32>"
-    stype = f"tensor<{m}x{groups}x{args.grid_type}>"
+    stype = f"tensor<{m}x{groups}x{stname}>"
     ztype = f"tensor<{m}x{groups}x{ztname}>"
     wtype = f"tensor<{wshape[0]}x{wshape[1]}x{t}>"
     out = []
@@ -341,7 +355,7 @@ def main(argv=None):
     emit("}")
     emit("{-#\n  dialect_resources: {\n    builtin: {")
     emit(f'      w_payload: "{blob(words)}",')
-    emit(f'      w_scales: "{blob(scales)}",')
+    emit(f'      w_scales: "{blob(sstored)}",')
     emit(f'      w_zeros: "{blob(zstored)}"')
     emit("    }\n  }\n#-}")
     sys.stdout.write("\n".join(out) + "\n")

@@ -18,7 +18,11 @@ weight through the matmul kernels, i.e. W^T), and a `@main` that prints
 with w the original weight and step = (max(w, 0) - min(w, 0)) / (2^b - 1)
 over the live channels of the (row, group), computed here from the original
 weights and the layout's bits/perm/group_size (docs/FORMAT.md §4), not from
-the stored scales. 0-bit channels must decode to exactly 0.
+the stored scales. 0-bit channels must decode to exactly 0. With 8-bit scale
+codes (scale_type = i8) the min-max grid stores the code at or above the
+range, up to 1/16 above it (codes are 1/16 to 1/32 apart) instead of within
+2^-11: the step may grow by that much (and the bound allows a clip of 1/32
+of the range, as a nearest code would).
 """
 import argparse
 import re
@@ -66,8 +70,9 @@ def layout_fields(line):
     return get("outputs"), get("inputs"), get("channel_dim"), arr("bits"), arr("perm"), get("group_size")
 
 
-def bound(w_mn, bits, perm, group_size, dtype):
+def bound(w_mn, bits, perm, group_size, dtype, scale_codes=False):
     """Per-element bound [M, N] (see the module docstring); -1 marks 0-bit channels."""
+    rel = 2.0 ** -4 if scale_codes else 0.0
     m, n = w_mn.shape
     live = [j for j in perm if bits[j] > 0]
     size = group_size or max(1, len(live))
@@ -78,11 +83,13 @@ def bound(w_mn, bits, perm, group_size, dtype):
         lo = np.minimum(w[:, cols].min(axis=1), 0.0)
         hi = np.maximum(w[:, cols].max(axis=1), 0.0)
         for j in cols:
-            step = (hi - lo) / ((1 << bits[j]) - 1)
+            step = (hi - lo) / ((1 << bits[j]) - 1) * (1 + rel)
             b = 0.5 * step * (1 + 2.0 ** -10) + ROUND[dtype] * (np.abs(w[:, j]) + step)
-            # Grid ends: zero and scale are stored in f16 (relative 2^-11 each).
-            near_end = (w[:, j] < lo + step) | (w[:, j] > hi - step)
-            out[:, j] = b + np.where(near_end, 2.0 ** -10 * (np.abs(lo) + np.abs(hi)), 0.0)
+            # Grid ends: zero and scale are stored in f16 (relative 2^-11 each),
+            # or the scale as a code (relative 2^-5).
+            clip = rel / 2 * (hi - lo)
+            near_end = (w[:, j] < lo + step + clip) | (w[:, j] > hi - step - clip)
+            out[:, j] = b + np.where(near_end, 2.0 ** -10 * (np.abs(lo) + np.abs(hi)) + clip, 0.0)
     return out
 
 
@@ -115,7 +122,7 @@ def main():
         M, N, cdim, bits, perm, gs = layout_fields(packed[0])
         w_mn = w if cdim == 1 else w.T
         assert w_mn.shape == (M, N), (name, w.shape, M, N)
-        bnd = bound(w_mn, bits, perm, gs, dtype)
+        bnd = bound(w_mn, bits, perm, gs, dtype, "scale_type = i8" in packed[0])
         wt = re.search(r"-> (tensor<\w+>)", deq[0]).group(1)
         value = re.match(r"\s*(%\w+) =", deq[0]).group(1)
         fn = [f"  func.func @{name}_weight() -> {{T}} {{", packed[0], deq[0]]

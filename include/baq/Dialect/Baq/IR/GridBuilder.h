@@ -31,6 +31,11 @@ struct GridValues {
 Value buildBitField(OpBuilder &b, Location loc, Value lo, Value hi, Value shift,
                     Value mask);
 
+/// The f32 scale of a group from its stored scale: a float widened exactly,
+/// or an 8-bit code c (scale_type i8) as s = (16 + c mod 16) *
+/// 2^(floor(c / 16) - 16), 0 for c = 0, exactly. Scalars or vectors.
+Value buildScale(OpBuilder &b, Location loc, Value stored);
+
 /// The f32 minimum z of a group from its stored zero: a float zero widened
 /// exactly, or an 8-bit code zq (zero_type i8) as z = -((s * zq) / 255), two
 /// f32 roundings in that order. `scale` is the group's f32 scale, of the same

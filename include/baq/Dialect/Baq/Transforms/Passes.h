@@ -19,7 +19,7 @@ enum class BudgetScope { Layer, Module, ModuleGreedy };
 enum class AllocatorKind { Exact, Paper };
 enum class QuantizerKind { Gptq, Rtn };
 enum class SensitivityKind { Cholesky, Diagonal };
-enum class ScaleTypeKind { Auto, F16, BF16, F32 };
+enum class ScaleTypeKind { Auto, F16, BF16, F32, U8 };
 enum class ZeroTypeKind { Auto, U8 };
 enum class ActOrderKind { Auto, On, Off };
 enum class LossModelKind { Measured, Paper };

@@ -55,6 +55,11 @@ def BaqAllocate : Pass<"baq-allocate"> {
     smallest normal value (where the stored scale would keep few significant
     bits, or round to 0 and decode the group to zeros), is an error naming
     the weight, row and group; `auto` takes f32 for such a layer instead.
+    By default (`auto`) scales are 8-bit codes (docs/FORMAT.md §4: an
+    unsigned float with 4 exponent and 4 mantissa bits, 2.6e-4 to 15.5) for
+    every layer whose ranges they hold, f16 for the others: with the 8-bit
+    zero codes a (row, group) costs 16 bits instead of 24, bits that
+    `budget=total` spends on the payload.
 
     With `budget=payload` the average payload bits per weight is at most
     `target-bits`; with `budget=total` every metadata bit (scales, zeros,
@@ -156,13 +161,19 @@ def BaqAllocate : Pass<"baq-allocate"> {
            "Element type of the stored scales and zeros",
            [{::llvm::cl::values(
              clEnumValN(::mlir::baq::ScaleTypeKind::Auto, "auto",
-                        "f16, or f32 for a layer with a range beyond f16 or "
-                        "a nonzero range below its normal range"),
+                        "8-bit codes (u8) where they hold the layer's "
+                        "ranges, else f16, or f32 for a layer with a range "
+                        "beyond f16 or a nonzero range below its normal "
+                        "range"),
              clEnumValN(::mlir::baq::ScaleTypeKind::F16, "f16",
                         "f16 (an error if a nonzero range lies outside its "
                         "normal range)"),
              clEnumValN(::mlir::baq::ScaleTypeKind::BF16, "bf16", "bf16"),
-             clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"))}]>,
+             clEnumValN(::mlir::baq::ScaleTypeKind::F32, "f32", "f32"),
+             clEnumValN(::mlir::baq::ScaleTypeKind::U8, "u8",
+                        "an 8-bit code c, s = (16 + c mod 16) * "
+                        "2^(floor(c / 16) - 16), 0 for c = 0 (i8 in the IR; "
+                        "8 instead of 16 bits per group; ranges up to 15.5)"))}]>,
     Option<"zeroType", "zero-type", "::mlir::baq::ZeroTypeKind",
            /*default=*/"::mlir::baq::ZeroTypeKind::U8",
            "Storage of each (row, group) minimum",
