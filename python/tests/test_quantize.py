@@ -276,7 +276,7 @@ def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
     """Uniform 2-bit GPTQ (``refine=0``: plain GPTQ) with the min-max grid, sequential
     calibration: the driver gives bit for bit the weights of the numpy port of the official
     code (bench/quality), once the port's grid is rounded to the f16 range and minimum the
-    format stores (float zeros: ``zero-type=auto``); with the official float32 grid the
+    format stores (f16 scales and zeros: ``scale-type=f16 zero-type=auto``); with the official float32 grid the
     weights differ."""
     spec = importlib.util.spec_from_file_location(
         "gptq_official", REPO / "bench" / "quality" / "gptq_official.py")
@@ -290,7 +290,8 @@ def test_sequential_driver_is_official_llama_sequential(tmp_path) -> None:
         out = tmp_path / f"q{seed}.mlir"
         quantize.quantize_model(ck, windows, "sequential", tool,
                                 "target-bits=2 budget=payload quantizer=gptq uniform=true "
-                                "mse-grid=false zero-type=auto act-order=false refine=0", out,
+                                "mse-grid=false scale-type=f16 zero-type=auto act-order=false "
+                                "refine=0", out,
                                 tmp_path)
         got = {n: w.weight for n, w in read_module(out).items()}
         f16 = official.official_sequential(ck, windows, 2, f16_grid=True)
